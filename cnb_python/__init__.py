@@ -1,0 +1,1 @@
+"""cnb-python: a Cloud Native Buildpack for Python apps."""

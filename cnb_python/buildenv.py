@@ -1,0 +1,56 @@
+"""The environment in which the build runs Python tools (pip, compileall, venv).
+
+It starts from what the lifecycle gave us, drops variables that would silently redirect an
+interpreter or an install, and adds what makes tool output reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from cnb_python.log import Logger
+
+# These make an interpreter load code or stdlib from somewhere else, or install elsewhere.
+IGNORED_FOR_TOOLS = (
+    "PYTHONHOME",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PYTHONINSPECT",
+    "PYTHONUSERBASE",
+    "PYTHONNOUSERSITE",
+    "PYTHONPLATLIBDIR",
+    "PYTHONEXECUTABLE",
+    "PYTHONDONTWRITEBYTECODE",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+)
+
+# 1980-01-01T00:00:01Z, the mtime the exporter gives every file.
+DEFAULT_SOURCE_DATE_EPOCH = "315532801"
+
+
+def source_date_epoch(env: Mapping[str, str]) -> str:
+    value = env.get("SOURCE_DATE_EPOCH", "").strip()
+    return value if value.isdigit() else DEFAULT_SOURCE_DATE_EPOCH
+
+
+def tool_env(env: Mapping[str, str], python_bin: Path, log: Logger) -> dict[str, str]:
+    ignored = sorted(name for name in IGNORED_FOR_TOOLS if env.get(name))
+    if ignored:
+        log.warning(
+            "Ignoring variables that would redirect Python",
+            f"{', '.join(ignored)} set in the build environment would make the build's Python "
+            "tools load or install code elsewhere, so the build runs them without.",
+        )
+    result = {k: v for k, v in env.items() if k not in IGNORED_FOR_TOOLS}
+    path = result.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+    result.update(
+        PATH=f"{python_bin}:{path}",
+        # Tools must not write timestamp-based pycs into layers; ours are compiled explicitly.
+        PYTHONPYCACHEPREFIX="/tmp",
+        SOURCE_DATE_EPOCH=source_date_epoch(env),
+        PYTHONHASHSEED="0",
+        PYTHONUNBUFFERED="1",
+    )
+    return result

@@ -1,0 +1,71 @@
+"""Service bindings: $SERVICE_BINDING_ROOT (Service Binding spec) and <platform>/bindings.
+
+The lifecycle does not pass SERVICE_BINDING_ROOT into builds unless the user sets it as platform
+env, and `pack build --volume ./b:/platform/bindings/<name>` mounts under <platform>/bindings, so
+both roots are read; a name found in the first root wins. The legacy CNB layout
+(metadata/kind + secret/) is read too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Binding:
+    name: str
+    type: str
+    provider: str
+    path: Path
+    entries: dict[str, Path]  # entry name -> file; contents may be secrets, read only on demand
+
+    def read(self, entry: str) -> str:
+        return self.entries[entry].read_text().strip()
+
+
+def read_bindings(roots: Iterable[Path]) -> list[Binding]:
+    found: dict[str, Binding] = {}
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for path in sorted(root.iterdir()):
+            if path.name.startswith(".") or not path.is_dir() or path.name in found:
+                continue
+            binding = _read_binding(path)
+            if binding:
+                found[path.name] = binding
+    return list(found.values())
+
+
+def binding_roots(service_binding_root: str, platform_dir: Path) -> list[Path]:
+    roots = [Path(service_binding_root)] if service_binding_root else []
+    return [*roots, platform_dir / "bindings"]
+
+
+def _files(directory: Path) -> dict[str, Path]:
+    if not directory.is_dir():
+        return {}
+    return {
+        p.name: p for p in sorted(directory.iterdir()) if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def _read_binding(path: Path) -> Binding | None:
+    files = _files(path)
+    if "type" in files:
+        entries = {k: v for k, v in files.items() if k not in ("type", "provider")}
+        provider = files["provider"].read_text().strip() if "provider" in files else ""
+        return Binding(path.name, files["type"].read_text().strip(), provider, path, entries)
+    metadata = _files(path / "metadata")
+    if "kind" in metadata:  # legacy CNB bindings extension
+        provider = metadata["provider"].read_text().strip() if "provider" in metadata else ""
+        return Binding(
+            path.name, metadata["kind"].read_text().strip(), provider, path, _files(path / "secret")
+        )
+    return None
+
+
+def bindings_of_type(bindings: Iterable[Binding], binding_type: str) -> list[Binding]:
+    return [b for b in bindings if b.type.lower() == binding_type.lower()]

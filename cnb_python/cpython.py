@@ -1,0 +1,143 @@
+"""The CPython layer: a relocatable python-build-standalone CPython, verified, trimmed, and with
+its stdlib compiled to deterministic hash-based bytecode."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cnb_python import bytecode
+from cnb_python.archive import extract_tarball
+from cnb_python.cnb.bindings import Binding
+from cnb_python.cnb.layers import Layer, LayerTypes
+from cnb_python.dependencies import Dependency
+from cnb_python.download import download, resolve_source
+from cnb_python.log import Logger
+
+LAYER_NAME = "cpython"
+# Bump when the post-processing below changes, so older cached layers are rebuilt.
+LAYER_FORMAT = 1
+
+# Build tools must not reach the launch image; pip runs from its own build-only layer.
+_BUILD_TOOLS = ("pip", "pip3", "easy_install", "wheel")
+# Test suites and GUI tools nobody runs in a container.
+_STDLIB_DROP = ("test", "idlelib", "turtledemo")
+_STDLIB_DROP_NESTED = frozenset({"test", "tests", "idle_test"})
+
+
+@dataclass(frozen=True)
+class CPython:
+    home: Path
+    version: str
+
+    @property
+    def minor(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+    @property
+    def python(self) -> Path:
+        return self.home / "bin" / "python3"
+
+    @property
+    def stdlib(self) -> Path:
+        return self.home / "lib" / f"python{self.minor}"
+
+
+def layer_metadata(dep: Dependency) -> dict[str, object]:
+    return {"version": dep.version, "arch": dep.arch, "sha256": dep.sha256, "format": LAYER_FORMAT}
+
+
+def provide_cpython(
+    layer: Layer,
+    dep: Dependency,
+    types: LayerTypes,
+    *,
+    env: Mapping[str, str],
+    bindings: Sequence[Binding],
+    log: Logger,
+) -> CPython:
+    cpython = CPython(layer.path, dep.version)
+    wanted = layer_metadata(dep)
+    restored = layer.restored_metadata()
+    if restored == wanted and cpython.python.exists():
+        log.section(f"Reusing cached CPython {dep.version}")
+    else:
+        if restored:
+            log.section(f"Discarding cached CPython since: {_changes(restored, wanted)}")
+        log.section(f"Installing CPython {dep.version}")
+        with log.timed():
+            _install(layer, dep, cpython, env=env, bindings=bindings, log=log)
+    layer.write(types, wanted)
+    return cpython
+
+
+def _changes(old: Mapping[str, object], new: Mapping[str, object]) -> str:
+    changed = [f"{k} {old.get(k)!s} -> {new[k]!s}" for k in new if old.get(k) != new[k]]
+    return "; ".join(changed) or "the layer is incomplete"
+
+
+def _install(
+    layer: Layer,
+    dep: Dependency,
+    cpython: CPython,
+    *,
+    env: Mapping[str, str],
+    bindings: Sequence[Binding],
+    log: Logger,
+) -> None:
+    layer.reset()
+    what = f"CPython {dep.version}"
+    with tempfile.TemporaryDirectory(prefix="cnb-python-") as tmp:
+        archive = Path(tmp, "cpython.tar.gz")
+        download(
+            resolve_source(dep.url, dep.sha256, env, bindings),
+            dep.sha256,
+            archive,
+            what=what,
+            log=log,
+        )
+        # python-build-standalone archives hold a single top-level python/ directory.
+        extract_tarball(archive, layer.path, strip_components=1, what=what)
+    _trim(cpython)
+    python = cpython.home / "bin" / "python"
+    if not python.exists() and not python.is_symlink():
+        python.symlink_to("python3")
+    log.step("Compiling the standard library to hash-based bytecode")
+    bytecode.remove_bytecode([cpython.home / "lib"])
+    files = bytecode.python_sources([cpython.stdlib], skip_dirs=frozenset({"site-packages"}))
+    bytecode.compile_files(cpython.python, files, log=log, what=what)
+    _write_env(layer, cpython)
+
+
+def _trim(cpython: CPython) -> None:
+    bin_dir = cpython.home / "bin"
+    for entry in bin_dir.iterdir():
+        if entry.name.startswith(_BUILD_TOOLS) or entry.name.startswith(("idle", "2to3")):
+            entry.unlink()
+    site_packages = cpython.stdlib / "site-packages"
+    if site_packages.is_dir():
+        for entry in site_packages.iterdir():
+            if entry.name != "README.txt":
+                shutil.rmtree(
+                    entry
+                ) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    for name in _STDLIB_DROP:
+        shutil.rmtree(cpython.stdlib / name, ignore_errors=True)
+    for package in cpython.stdlib.iterdir():
+        if package.is_dir() and package.name != "site-packages":
+            for nested in _STDLIB_DROP_NESTED:
+                shutil.rmtree(package / nested, ignore_errors=True)
+
+
+def _write_env(layer: Layer, cpython: CPython) -> None:
+    # Defaults, so users can override them at build (pack --env) and at launch (docker run -e).
+    layer.shared_env.default("PYTHONUNBUFFERED", "1")
+    # For later buildpacks that build C extensions or call pkg-config.
+    layer.build_env.prepend("CPATH", str(cpython.home / "include" / f"python{cpython.minor}"), ":")
+    layer.build_env.prepend("PKG_CONFIG_PATH", str(cpython.home / "lib" / "pkgconfig"), ":")
+    # Later buildpacks that run Python tools must not write timestamp pycs into their layers.
+    layer.build_env.default("PYTHONPYCACHEPREFIX", "/tmp")
+    layer.build_env.default("SOURCE_DATE_EPOCH", "315532801")

@@ -1,0 +1,46 @@
+"""Detect: pass for any sign of a Python app, and plan to provide and require `cpython`.
+
+Detection is deliberately broad and never parses files: a malformed file is better reported by
+the build, with a titled error, than by a silent detect failure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnb_python.cnb.plan import Alternative, Require
+
+DETECT_PASS = 0
+DETECT_FAIL = 100
+
+SIGNAL_FILES = (
+    "requirements.txt",
+    "Pipfile",
+    "Pipfile.lock",
+    "pyproject.toml",
+    "poetry.lock",
+    "uv.lock",
+    "environment.yml",
+    "package-list.txt",
+    "setup.py",
+    "setup.cfg",
+    ".python-version",
+    "runtime.txt",
+)
+
+
+def python_signals(app_dir: Path) -> list[str]:
+    found = [name for name in SIGNAL_FILES if (app_dir / name).is_file()]
+    found += sorted(p.name for p in app_dir.glob("*.py") if p.is_file())
+    return found
+
+
+def build_plan() -> list[Alternative]:
+    """We provide `cpython` and require it ourselves, so the first alternative resolves on its
+    own, and later buildpacks may require `cpython` (with `version`, `build`, `launch` metadata)
+    from us. The provide-only alternative is the shape for a group in which another buildpack is
+    the only requirer; the lifecycle reaches it only if the first alternative is rejected."""
+    return [
+        Alternative(provides=("cpython",), requires=(Require("cpython", {"launch": True}),)),
+        Alternative(provides=("cpython",)),
+    ]

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import shlex
 
+from cnb_python import buildenv
 from cnb_python.cnb.bindings import binding_roots, read_bindings
 from cnb_python.cnb.context import Context
+from cnb_python.cnb.launch import write_launch_toml
 from cnb_python.cnb.layers import Layers, LayerTypes
 from cnb_python.cnb.plan import merge_entries, read_buildpack_plan
 from cnb_python.cpython import LAYER_NAME as CPYTHON_LAYER
 from cnb_python.cpython import provide_cpython
 from cnb_python.dependencies import BuildpackMetadata
 from cnb_python.log import Logger
+from cnb_python.managers import select_manager
+from cnb_python.processes import app_processes
 from cnb_python.python_version import choose_cpython
+from cnb_python.tools import choose_tool, provide_tool
+from cnb_python.venv import LAYER_NAME as VENV_LAYER
+from cnb_python.venv import provide_venv
 
 
 def build(ctx: Context, log: Logger) -> None:
@@ -20,24 +28,68 @@ def build(ctx: Context, log: Logger) -> None:
     metadata = BuildpackMetadata.load(ctx.buildpack_dir)
     log.title(f"{metadata.name} {metadata.version}")
     layers = Layers(ctx.layers_dir)
+    env = ctx.env
     bindings = read_bindings(binding_roots(ctx.getenv("SERVICE_BINDING_ROOT"), ctx.platform_dir))
     cpython_plan = merge_entries(read_buildpack_plan(ctx.buildpack_plan_path), "cpython")
+    # Layers later buildpacks may use are `build` layers only when one of them asks for it.
+    shared = LayerTypes(launch=True, build=cpython_plan.build, cache=True)
 
+    # 1. Configuration that can fail fast: the package manager and its inputs.
+    manager = select_manager(ctx.app_dir, env, bindings)
+    log.section(
+        f"Package manager: {manager.describe()}"
+        if manager
+        else "No package manager: no requirements.txt, project metadata or lock file"
+    )
+    log.blank()
+
+    # 2. CPython.
     dependency = choose_cpython(
         ctx.app_dir,
-        ctx.env,
+        env,
         metadata,
         ctx.target.arch,
         cpython_plan.versions,
         log,
         today=datetime.datetime.now(datetime.timezone.utc).date(),
     )
-    provide_cpython(
-        layers.get(CPYTHON_LAYER),
-        dependency,
-        # Cached, because the build itself needs the directory (to create the app's venv).
-        LayerTypes(launch=True, build=cpython_plan.build, cache=True),
-        env=ctx.env,
-        bindings=bindings,
-        log=log,
+    cpython = provide_cpython(
+        layers.get(CPYTHON_LAYER), dependency, shared, env=env, bindings=bindings, log=log
     )
+
+    # 3. The app's dependencies: the tool in a build-only layer, the packages in a venv.
+    if manager is None:
+        layers.get(VENV_LAYER).remove()
+    else:
+        tool_env = buildenv.tool_env(env, cpython.python.parent, log)
+        tool_dep = choose_tool(
+            manager.tool, f"BP_{manager.tool.upper()}_VERSION", metadata, env, log
+        )
+        tool = provide_tool(
+            layers.get(manager.tool), tool_dep, cpython, env=env, bindings=bindings, log=log
+        )
+        provide_venv(
+            layers.get(VENV_LAYER),
+            cpython,
+            manager,
+            tool,
+            shared,
+            arch=ctx.target.arch,
+            user_env=env,
+            tool_env=tool_env,
+            log=log,
+        )
+
+    # 4. Processes.
+    processes, source = app_processes(ctx.app_dir)
+    log.blank()
+    if processes:
+        log.section(f"Assigning launch processes ({source}):")
+        for p in processes:
+            log.step(f"{p.type}{' (default)' if p.default else ''}: {shlex.join(p.command)}")
+    else:
+        log.section(
+            "No launch process set: add a Procfile (e.g. `web: gunicorn app:app`) or an app.py, "
+            "or start the image with a command."
+        )
+    write_launch_toml(ctx.layers_dir, processes, {})

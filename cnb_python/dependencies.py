@@ -64,4 +64,5 @@ class BuildpackMetadata:
         )
 
     def candidates(self, dep_id: str, arch: str) -> list[Dependency]:
-        return [d for d in self.dependencies if d.id == dep_id and d.arch == arch]
+        """Builds of `dep_id` for `arch`; pure-Python tools are `noarch`."""
+        return [d for d in self.dependencies if d.id == dep_id and d.arch in (arch, "noarch")]

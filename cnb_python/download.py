@@ -7,6 +7,7 @@ matches the buildpack's metadata.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -72,6 +73,12 @@ def _mirrored(url: str, mirror: str, variable: str) -> str:
     return f"{base}{original.path}"
 
 
+def tls_verify() -> str | bool:
+    """requests reads REQUESTS_CA_BUNDLE itself; SSL_CERT_FILE is the OpenSSL convention users
+    of TLS-inspecting proxies set, so it is honoured too."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
+
+
 def download(
     source: Source,
     sha256: str,
@@ -129,6 +136,15 @@ def _fetch_with_retries(url: str, dest: Path, what: str, log: Logger) -> str:
             return _fetch_once(url, dest, what, log)
         except _Retryable as e:
             problem = str(e)
+        except requests.exceptions.SSLError as e:
+            # Not transient: retrying cannot fix an untrusted certificate.
+            raise UserError(
+                f"Unable to download {what}",
+                f"The TLS certificate of {url} could not be verified: {e}",
+                "Behind a TLS-inspecting proxy, pass its CA bundle to the build: "
+                "`pack build --env SSL_CERT_FILE=/path/ca.pem` (or REQUESTS_CA_BUNDLE), with the "
+                "file readable in the build container.",
+            ) from e
         except requests.RequestException as e:
             problem = type(e).__name__ + (f": {e}" if str(e) else "")
         if attempt < ATTEMPTS:
@@ -149,7 +165,9 @@ def _fetch_with_retries(url: str, dest: Path, what: str, log: Logger) -> str:
 def _fetch_once(url: str, dest: Path, what: str, log: Logger) -> str:
     import requests
 
-    with requests.get(url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)) as response:
+    with requests.get(
+        url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), verify=tls_verify()
+    ) as response:
         if response.status_code >= 500 or response.status_code == 429:
             raise _Retryable(f"HTTP {response.status_code}")
         if response.status_code != 200:

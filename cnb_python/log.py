@@ -14,12 +14,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-_URL_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@")
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+
+
+def _redact_userinfo(match: re.Match[str]) -> str:
+    user, has_password, _ = match.group("userinfo").partition(":")
+    # user:password keeps the user; a lone user part is usually a token.
+    return f"{match.group('scheme')}{user + ':****' if has_password else '****'}@"
 
 
 def redact_urls(text: str) -> str:
-    """https://user:secret@host -> https://user:****@host"""
-    return _URL_PASSWORD.sub(r"\g<scheme>\g<user>:****@", text)
+    """https://user:secret@host -> https://user:****@host; https://token@host -> https://****@host"""
+    return _URL_USERINFO.sub(_redact_userinfo, text)
 
 
 def format_duration(seconds: float) -> str:

@@ -1,0 +1,94 @@
+"""The app's environment layer: a venv built from the CPython layer, filled by the package
+manager, reused only when every install input is unchanged, otherwise rebuilt from empty."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cnb_python import bytecode
+from cnb_python.cnb.layers import Layer, LayerTypes
+from cnb_python.cpython import CPython
+from cnb_python.fingerprint import key_sha256
+from cnb_python.log import Logger
+from cnb_python.managers.pip import PipManager
+from cnb_python.run import run
+from cnb_python.tools import Tool
+
+LAYER_NAME = "venv"
+# Bump when the layer layout or normalization below changes, so cached venvs are rebuilt.
+LAYER_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Venv:
+    path: Path
+
+    @property
+    def python(self) -> Path:
+        return self.path / "bin" / "python"
+
+    def site_packages(self) -> list[Path]:
+        return sorted((self.path / "lib").glob("python*/site-packages"))
+
+
+def reuse_key(
+    manager: PipManager, tool: Tool, cpython: CPython, arch: str, env: Mapping[str, str]
+) -> str:
+    return key_sha256(
+        {
+            "format": LAYER_FORMAT,
+            "manager": manager.name,
+            "tool": tool.version,
+            "python": cpython.version,
+            "arch": arch,
+            "inputs": manager.key_inputs(env),
+        }
+    )
+
+
+def provide_venv(
+    layer: Layer,
+    cpython: CPython,
+    manager: PipManager,
+    tool: Tool,
+    types: LayerTypes,
+    *,
+    arch: str,
+    user_env: Mapping[str, str],
+    tool_env: Mapping[str, str],
+    log: Logger,
+) -> Venv:
+    venv = Venv(layer.path)
+    key = reuse_key(manager, tool, cpython, arch, user_env)
+    metadata = {"key": key, "manager": manager.name, "python": cpython.version}
+    restored = layer.restored_metadata()
+    if restored == metadata and venv.python.exists():
+        log.section("Reusing cached virtual environment: the install inputs are unchanged")
+    else:
+        if restored:
+            log.section("Rebuilding the virtual environment: the install inputs changed")
+        log.section(f"Installing dependencies with {manager.describe()}")
+        with log.timed():
+            layer.reset()
+            run(
+                [str(cpython.python), "-m", "venv", "--without-pip", str(venv.path)],
+                env=tool_env,
+                log=log,
+                show="python -m venv --without-pip",
+                error_title="Unable to create the virtual environment",
+                error_fix="This is a buildpack problem; please report it with the build log.",
+            )
+            manager.install(venv.path, tool, tool_env, log)
+            log.step("Compiling the dependencies to hash-based bytecode")
+            roots = venv.site_packages()
+            bytecode.remove_bytecode(roots)
+            bytecode.compile_files(
+                cpython.python, bytecode.python_sources(roots), log=log, what="the dependencies"
+            )
+        # VIRTUAL_ENV as `bin/activate` would set it; bin/ reaches PATH through the lifecycle,
+        # ahead of the CPython layer's because "venv" sorts after "cpython".
+        layer.shared_env.override("VIRTUAL_ENV", str(venv.path))
+    layer.write(types, metadata)
+    return venv

@@ -1,0 +1,60 @@
+import importlib.util
+import io
+import struct
+import sys
+from pathlib import Path
+
+from cnb_python.bytecode import compile_files, python_sources, remove_bytecode
+from cnb_python.log import Logger
+
+SOURCES = {
+    "pkg/__init__.py": "VALUES = {'a', 'b', 'c'}\nFROZEN = frozenset({1, 'x', 2.5})\n",
+    "pkg/mod.py": "def f(x):\n    return {x, 'y', 'z'}\n",
+    "pkg/broken.py": "def (:\n",
+    "pkg/__pycache__/stale.cpython-311.pyc": "junk",
+    "pkg/data.txt": "not python",
+}
+
+
+def make_tree(root: Path) -> Path:
+    for name, content in SOURCES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    return root
+
+
+def compile_tree(root: Path) -> dict[str, bytes]:
+    remove_bytecode([root])
+    compile_files(Path(sys.executable), python_sources([root]), log=Logger(io.StringIO()), what="t")
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.pyc"))}
+
+
+def test_compiles_unchecked_hash_pycs_and_drops_stale_ones(tmp_path):
+    pycs = compile_tree(make_tree(tmp_path / "a"))
+    tag = sys.implementation.cache_tag
+    assert sorted(pycs) == [f"pkg/__pycache__/__init__.{tag}.pyc", f"pkg/__pycache__/mod.{tag}.pyc"]
+    for data in pycs.values():
+        assert data[:4] == importlib.util.MAGIC_NUMBER
+        # PEP 552 flags: bit 0 = hash-based, bit 1 = check_source.
+        assert struct.unpack("<I", data[4:8])[0] == 0b01
+
+
+def test_output_does_not_depend_on_the_callers_hash_seed(tmp_path, monkeypatch):
+    root = make_tree(tmp_path / "a")
+    monkeypatch.setenv("PYTHONHASHSEED", "1")
+    first = compile_tree(root)
+    monkeypatch.setenv("PYTHONHASHSEED", "2")
+    assert compile_tree(root) == first
+
+
+def test_sources_skip_symlinks_and_named_dirs(tmp_path):
+    make_tree(tmp_path)
+    (tmp_path / "pkg/link.py").symlink_to("mod.py")
+    (tmp_path / "site-packages").mkdir()
+    (tmp_path / "site-packages/x.py").write_text("")
+    found = [
+        p.relative_to(tmp_path).as_posix()
+        for p in python_sources([tmp_path], frozenset({"site-packages"}))
+    ]
+    assert found == ["pkg/__init__.py", "pkg/broken.py", "pkg/mod.py"]

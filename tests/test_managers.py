@@ -1,0 +1,165 @@
+from pathlib import Path
+
+import pytest
+
+from cnb_python.cnb.bindings import Binding
+from cnb_python.errors import UserError
+from cnb_python.managers import select_manager
+from cnb_python.managers.requirements import collect
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+
+
+def test_requirements_txt_selects_pip(tmp_path):
+    write(tmp_path, {"requirements.txt": "flask\n", "pyproject.toml": "[tool.ruff]\n"})
+    manager = select_manager(tmp_path, {}, [])
+    assert manager is not None
+    assert manager.requirement_files == (tmp_path / "requirements.txt",)
+    assert manager.describe() == "pip (requirements.txt)"
+
+
+def test_bp_pip_requirement_lists_files(tmp_path):
+    write(tmp_path, {"req/base.txt": "flask\n", "req/prod.txt": "gunicorn\n"})
+    manager = select_manager(tmp_path, {"BP_PIP_REQUIREMENT": "req/base.txt req/prod.txt"}, [])
+    assert manager is not None
+    assert manager.describe() == "pip (req/base.txt, req/prod.txt)"
+
+
+def test_bp_pip_requirement_missing_file(tmp_path):
+    write(tmp_path, {"requirements.txt": "flask\n"})
+    with pytest.raises(UserError) as e:
+        select_manager(tmp_path, {"BP_PIP_REQUIREMENT": "requirements.txt prod.txt"}, [])
+    assert e.value.title == "Requirements file not found"
+    assert "prod.txt" in e.value.detail
+
+
+@pytest.mark.parametrize(
+    ("files", "project"),
+    [
+        ({"pyproject.toml": "[project]\nname = 'x'\nversion = '1'\n"}, True),
+        ({"pyproject.toml": "[build-system]\nrequires = ['setuptools']\n"}, True),
+        ({"setup.py": "from setuptools import setup\nsetup()\n"}, True),
+        ({"setup.cfg": "[metadata]\nname = x\n"}, True),
+        ({"pyproject.toml": "[tool.black]\n", "app.py": ""}, False),
+        ({"app.py": ""}, False),
+    ],
+)
+def test_project_or_no_manager(tmp_path, files, project):
+    write(tmp_path, files)
+    manager = select_manager(tmp_path, {}, [])
+    if project:
+        assert manager is not None and manager.requirement_files == ()
+        assert manager.describe() == "pip (the app's own project metadata)"
+    else:
+        assert manager is None
+
+
+@pytest.mark.parametrize(
+    ("files", "title"),
+    [
+        ({"uv.lock": "", "pyproject.toml": "[project]\n"}, "uv projects aren't supported yet"),
+        ({"Pipfile": "", "requirements.txt": ""}, "Pipenv projects aren't supported yet"),
+        (
+            {"poetry.lock": "", "environment.yml": ""},
+            "Poetry and conda projects aren't supported yet",
+        ),
+    ],
+)
+def test_other_managers_are_a_clear_error(tmp_path, files, title):
+    write(tmp_path, files)
+    with pytest.raises(UserError) as e:
+        select_manager(tmp_path, {}, [])
+    assert e.value.title == title
+
+
+@pytest.mark.parametrize("name", ["PIP_TARGET", "PIP_USER", "PIP_PREFIX"])
+def test_unsafe_pip_variables(tmp_path, name):
+    write(tmp_path, {"requirements.txt": "flask\n"})
+    with pytest.raises(UserError) as e:
+        select_manager(tmp_path, {name: "1"}, [])
+    assert e.value.title == "Unsafe environment variables found"
+    assert name in e.value.detail
+
+
+def test_nested_requirements_and_local_paths(tmp_path):
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "-r base.txt\n--constraint=constraints/c.txt\n"
+            "-e ./libs/a  # local\nflask==3.0 \\\n  --hash=sha256:abc\n./libs/b[extra]\n",
+            "base.txt": "# comment\n-r requirements.txt\nrequests\n",
+            "constraints/c.txt": "-c more.txt\n",
+            "constraints/more.txt": "urllib3<3\n",
+            "libs/a/setup.py": "",
+            "libs/b/setup.py": "",
+        },
+    )
+    inputs = collect([tmp_path / "requirements.txt"])
+    assert [p.relative_to(tmp_path).as_posix() for p in inputs.files] == [
+        "requirements.txt",
+        "base.txt",
+        "constraints/c.txt",
+        "constraints/more.txt",
+    ]
+    assert [p.relative_to(tmp_path).as_posix() for p in inputs.local_paths] == ["libs/a", "libs/b"]
+
+
+def _key(app: Path, env: dict[str, str], bindings: list[Binding] | None = None) -> dict[str, str]:
+    manager = select_manager(app, env, bindings or [])
+    assert manager is not None
+    return manager.key_inputs(env)
+
+
+def test_key_inputs_follow_every_input(tmp_path):
+    write(
+        tmp_path,
+        {"requirements.txt": "-r base.txt\n./lib\n", "base.txt": "flask\n", "lib/setup.py": "x"},
+    )
+    first = _key(tmp_path, {})
+    assert set(first) == {"file:requirements.txt", "file:base.txt", "path:lib", "env"}
+    assert _key(tmp_path, {}) == first
+    (tmp_path / "base.txt").write_text("flask\nclick\n")
+    second = _key(tmp_path, {})
+    assert second["file:base.txt"] != first["file:base.txt"]
+    (tmp_path / "lib/setup.py").write_text("y")
+    assert _key(tmp_path, {})["path:lib"] != second["path:lib"]
+
+
+def test_key_hashes_pip_env_without_keeping_values(tmp_path):
+    write(tmp_path, {"requirements.txt": "flask\n"})
+    secret = "https://user:s3cret@index.example/simple"
+    key = _key(tmp_path, {"PIP_INDEX_URL": secret, "UNRELATED": "1"})
+    assert key["env"] != _key(tmp_path, {})["env"]
+    assert key["env"] == _key(tmp_path, {"PIP_INDEX_URL": secret})["env"]
+    assert "s3cret" not in repr(key)
+
+
+def test_project_key_covers_the_app_tree_and_vendor(tmp_path):
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname='x'\nversion='1'\n",
+            "x/__init__.py": "",
+            "vendor/x.whl": "w",
+            ".git/HEAD": "a",
+        },
+    )
+    first = _key(tmp_path, {})
+    assert set(first) == {"path:.", "vendor", "env"}
+    (tmp_path / ".git/HEAD").write_text("b")  # not an input
+    assert _key(tmp_path, {}) == first
+    (tmp_path / "x/__init__.py").write_text("VERSION = 2\n")
+    assert _key(tmp_path, {})["path:."] != first["path:."]
+
+
+def test_pip_binding_pip_conf_is_an_input(tmp_path):
+    write(tmp_path, {"requirements.txt": "flask\n", "b/pip.conf": "[global]\nindex-url = x\n"})
+    binding = Binding("b", "pip", "", tmp_path / "b", {"pip.conf": tmp_path / "b/pip.conf"})
+    manager = select_manager(tmp_path, {}, [binding])
+    assert manager is not None and manager.pip_conf == tmp_path / "b/pip.conf"
+    assert "pip.conf" in manager.key_inputs({})

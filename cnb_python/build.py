@@ -14,6 +14,7 @@ from cnb_python.cnb.plan import merge_entries, read_buildpack_plan
 from cnb_python.cpython import LAYER_NAME as CPYTHON_LAYER
 from cnb_python.cpython import provide_cpython
 from cnb_python.dependencies import BuildpackMetadata
+from cnb_python.layer_sboms import LayerSboms
 from cnb_python.log import Logger
 from cnb_python.managers import select_manager
 from cnb_python.processes import app_processes
@@ -53,9 +54,12 @@ def build(ctx: Context, log: Logger) -> None:
         log,
         today=datetime.datetime.now(datetime.timezone.utc).date(),
     )
+    cpython_layer = layers.get(CPYTHON_LAYER)
     cpython = provide_cpython(
-        layers.get(CPYTHON_LAYER), dependency, shared, env=env, bindings=bindings, log=log
+        cpython_layer, dependency, shared, env=env, bindings=bindings, log=log
     )
+    sboms = LayerSboms(metadata, dependency, buildenv.source_date_epoch(env))
+    sboms.cpython(cpython_layer, dependency)
 
     # 3. The app's dependencies: the tool in a build-only layer, the packages in a venv.
     if manager is None:
@@ -65,11 +69,11 @@ def build(ctx: Context, log: Logger) -> None:
         tool_dep = choose_tool(
             manager.tool, f"BP_{manager.tool.upper()}_VERSION", metadata, env, log
         )
-        tool = provide_tool(
-            layers.get(manager.tool), tool_dep, cpython, env=env, bindings=bindings, log=log
-        )
-        provide_venv(
-            layers.get(VENV_LAYER),
+        tool_layer, venv_layer = layers.get(manager.tool), layers.get(VENV_LAYER)
+        tool = provide_tool(tool_layer, tool_dep, cpython, env=env, bindings=bindings, log=log)
+        sboms.tool(tool_layer, tool_dep, tool.site)
+        venv = provide_venv(
+            venv_layer,
             cpython,
             manager,
             tool,
@@ -79,6 +83,7 @@ def build(ctx: Context, log: Logger) -> None:
             tool_env=tool_env,
             log=log,
         )
+        sboms.packages(venv_layer, venv.site_packages())
 
     # 4. Processes.
     processes, source = app_processes(ctx.app_dir)

@@ -27,12 +27,13 @@ IGNORED_FOR_TOOLS = (
 )
 
 # 1980-01-01T00:00:01Z, the mtime the exporter gives every file.
-DEFAULT_SOURCE_DATE_EPOCH = "315532801"
+DEFAULT_SOURCE_DATE_EPOCH = 315532801
 
 
-def source_date_epoch(env: Mapping[str, str]) -> str:
+def source_date_epoch(env: Mapping[str, str]) -> int:
+    """A user's SOURCE_DATE_EPOCH (whole seconds) is respected; otherwise the exporter's."""
     value = env.get("SOURCE_DATE_EPOCH", "").strip()
-    return value if value.isdigit() else DEFAULT_SOURCE_DATE_EPOCH
+    return int(value) if value.isdigit() else DEFAULT_SOURCE_DATE_EPOCH
 
 
 def tool_env(env: Mapping[str, str], python_bin: Path, log: Logger) -> dict[str, str]:
@@ -49,7 +50,7 @@ def tool_env(env: Mapping[str, str], python_bin: Path, log: Logger) -> dict[str,
         PATH=f"{python_bin}:{path}",
         # Tools must not write timestamp-based pycs into layers; ours are compiled explicitly.
         PYTHONPYCACHEPREFIX="/tmp",
-        SOURCE_DATE_EPOCH=source_date_epoch(env),
+        SOURCE_DATE_EPOCH=str(source_date_epoch(env)),
         PYTHONHASHSEED="0",
         PYTHONUNBUFFERED="1",
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cnb_python import bytecode
 from cnb_python.archive import extract_tarball
+from cnb_python.buildenv import DEFAULT_SOURCE_DATE_EPOCH
 from cnb_python.cnb.bindings import Binding
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.dependencies import Dependency
@@ -140,4 +141,4 @@ def _write_env(layer: Layer, cpython: CPython) -> None:
     layer.build_env.prepend("PKG_CONFIG_PATH", str(cpython.home / "lib" / "pkgconfig"), ":")
     # Later buildpacks that run Python tools must not write timestamp pycs into their layers.
     layer.build_env.default("PYTHONPYCACHEPREFIX", "/tmp")
-    layer.build_env.default("SOURCE_DATE_EPOCH", "315532801")
+    layer.build_env.default("SOURCE_DATE_EPOCH", str(DEFAULT_SOURCE_DATE_EPOCH))

@@ -1,0 +1,58 @@
+"""Each layer's SBOM files, from what is in the layer (or, for CPython, the archive it came
+from). Written on every build, reused layers included, so they always match the layer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from cnb_python.cnb.layers import Layer
+from cnb_python.cnb.toml import write_bytes_atomic
+from cnb_python.dependencies import BuildpackMetadata, Dependency
+from cnb_python.sbom import (
+    MEDIA_TYPES,
+    Component,
+    cpython_component,
+    marker_environment,
+    python_distributions,
+    render,
+    tool_component,
+)
+
+
+class LayerSboms:
+    def __init__(self, metadata: BuildpackMetadata, cpython: Dependency, epoch: int) -> None:
+        self._metadata = metadata
+        self._environment = marker_environment(cpython.version, arch=cpython.arch)
+        self._epoch = epoch
+
+    def _write(self, layer: Layer, components: Sequence[Component]) -> None:
+        documents = render(
+            components,
+            document_name=f"{self._metadata.id}/{layer.name}",
+            layer_path=str(layer.path),
+            source_date_epoch=self._epoch,
+            tool_name=self._metadata.id,
+            tool_version=self._metadata.version,
+        )
+        for media_type, extension in MEDIA_TYPES.items():
+            if media_type in self._metadata.sbom_formats:
+                write_bytes_atomic(layer.sbom_path(extension), documents[extension])
+
+    def _installed(self, layer: Layer, site_dirs: Sequence[Path]) -> list[Component]:
+        return python_distributions(
+            site_dirs,
+            layer_root=layer.path,
+            image_layer_path=str(layer.path),
+            environment=self._environment,
+        )
+
+    def cpython(self, layer: Layer, dep: Dependency) -> None:
+        self._write(layer, [cpython_component(dep)])
+
+    def tool(self, layer: Layer, dep: Dependency, site: Path) -> None:
+        """The pinned tool merged with its dist-info, and whatever came with it."""
+        self._write(layer, [tool_component(dep), *self._installed(layer, [site])])
+
+    def packages(self, layer: Layer, site_dirs: Sequence[Path]) -> None:
+        self._write(layer, self._installed(layer, site_dirs))

@@ -1,0 +1,47 @@
+import io
+from pathlib import Path
+
+import pytest
+
+from cnb_python.buildenv import DEFAULT_SOURCE_DATE_EPOCH, source_date_epoch, tool_env
+from cnb_python.log import Logger
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"SOURCE_DATE_EPOCH": "1700000000"}, 1_700_000_000),
+        ({"SOURCE_DATE_EPOCH": " 0 "}, 0),
+        ({"SOURCE_DATE_EPOCH": "yesterday"}, DEFAULT_SOURCE_DATE_EPOCH),
+        ({"SOURCE_DATE_EPOCH": "-5"}, DEFAULT_SOURCE_DATE_EPOCH),
+        ({}, DEFAULT_SOURCE_DATE_EPOCH),
+    ],
+)
+def test_source_date_epoch(environ, expected):
+    assert source_date_epoch(environ) == expected
+
+
+def test_tool_env_drops_redirecting_variables_and_pins_reproducibility_settings():
+    err = io.StringIO()
+    env = tool_env(
+        {
+            "PATH": "/usr/bin",
+            "PYTHONPATH": "/invalid",
+            "PYTHONHOME": "/nowhere",
+            "VIRTUAL_ENV": "/other",
+            "PYTHONPYCACHEPREFIX": "/layers/x",
+            "PIP_INDEX_URL": "https://i.example/simple",
+            "SOURCE_DATE_EPOCH": "1700000000",
+        },
+        Path("/layers/bp/cpython/bin"),
+        Logger(io.StringIO(), err),
+    )
+    assert env == {
+        "PATH": "/layers/bp/cpython/bin:/usr/bin",
+        "PIP_INDEX_URL": "https://i.example/simple",
+        "PYTHONPYCACHEPREFIX": "/tmp",
+        "SOURCE_DATE_EPOCH": "1700000000",
+        "PYTHONHASHSEED": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    assert "PYTHONHOME, PYTHONPATH, VIRTUAL_ENV" in err.getvalue()

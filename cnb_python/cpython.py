@@ -90,18 +90,27 @@ def _install(
     log: Logger,
 ) -> None:
     layer.reset()
+    install_cpython(cpython, dep, env=env, bindings=bindings, log=log)
+    _write_env(layer, cpython)
+
+
+def install_cpython(
+    cpython: CPython,
+    dep: Dependency,
+    *,
+    env: Mapping[str, str],
+    bindings: Sequence[Binding],
+    log: Logger,
+) -> None:
+    """Download, verify and unpack `dep` into the empty directory `cpython.home`, drop what an
+    app never needs, and compile the stdlib. Also used for the buildpack's own runtime/."""
     what = f"CPython {dep.version}"
     with tempfile.TemporaryDirectory(prefix="cnb-python-") as tmp:
         archive = Path(tmp, "cpython.tar.gz")
-        download(
-            resolve_source(dep.url, dep.sha256, env, bindings),
-            dep.sha256,
-            archive,
-            what=what,
-            log=log,
-        )
+        source = resolve_source(dep.url, dep.sha256, env, bindings)
+        download(source, dep.sha256, archive, what=what, log=log)
         # python-build-standalone archives hold a single top-level python/ directory.
-        extract_tarball(archive, layer.path, strip_components=1, what=what)
+        extract_tarball(archive, cpython.home, strip_components=1, what=what)
     _trim(cpython)
     python = cpython.home / "bin" / "python"
     if not python.exists() and not python.is_symlink():
@@ -110,7 +119,6 @@ def _install(
     bytecode.remove_bytecode([cpython.home / "lib"])
     files = bytecode.python_sources([cpython.stdlib], skip_dirs=frozenset({"site-packages"}))
     bytecode.compile_files(cpython.python, files, log=log, what=what)
-    _write_env(layer, cpython)
 
 
 def _trim(cpython: CPython) -> None:

@@ -357,16 +357,15 @@ def choose_cpython(
     every source found and which one decided."""
     log.section("Resolving CPython version")
     requests = gather_requests(app, env, metadata.default_python)
-    width = max(len(r.source) for r in requests)
+    plan = [_request(source, text, parse_constraint) for text, source in plan_versions]
+    # The app's own request wins; other buildpacks' requirements narrow it. When the app asks
+    # for nothing, their requirement beats the buildpack default.
+    primary = plan[0] if plan and requests[0].source == DEFAULT_SOURCE else requests[0]
+    extra = [r for r in plan if r is not primary]
+    width = max(len(r.source) for r in [*requests, *plan])
     log.step("Candidate version sources (in priority order):")
-    for r in requests:
+    for r in [*requests[:-1], *plan, requests[-1]]:
         log.detail(f"{r.source.ljust(width)} -> {r.text!r}")
-    extra = [
-        _request(f"{source} (buildpack plan)", text, parse_constraint)
-        for text, source in plan_versions
-    ]
-    for r in extra:
-        log.detail(f"{r.source} -> {r.text!r}")
     candidates = {Version(d.version): d for d in metadata.candidates("cpython", arch)}
     if not candidates:
         raise UserError(
@@ -375,9 +374,9 @@ def choose_cpython(
             "Build for linux/amd64 or linux/arm64.",
         )
     eol_table = parse_eol_table(metadata.python_eol)
-    chosen = select_version(requests[0], extra, list(candidates), eol_table, today)
+    chosen = select_version(primary, extra, list(candidates), eol_table, today)
     log.blank()
-    log.step(f"Selected CPython {chosen} (using {requests[0].source})")
+    log.step(f"Selected CPython {chosen} (using {primary.source})")
     warning = eol_warning(chosen, eol_table, today)
     if warning:
         log.warning(f"Python {_minor(chosen)} end of life", warning)

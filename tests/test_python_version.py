@@ -214,5 +214,22 @@ def test_choose_cpython_logs_sources_and_selection(tmp_path):
     log = out.getvalue()
     assert "      .python-version   -> '3.12'\n" in log
     assert "      buildpack default -> '3.14'\n" in log
-    assert "other (buildpack plan) -> '<3.14'" in log
+    assert "      other             -> '<3.14'\n" in log
     assert "Selected CPython 3.12.13 (using .python-version)" in log
+
+
+def test_another_buildpacks_requirement_beats_the_default(tmp_path):
+    metadata = BuildpackMetadata(
+        id="x",
+        name="x",
+        version="0",
+        sbom_formats=(),
+        dependencies=(_dep("3.11.16", "amd64"), _dep("3.14.7", "amd64")),
+        default_python="3.14",
+        python_eol=(),
+    )
+    out = io.StringIO()
+    plan = [("3.11", "another buildpack")]
+    dep = choose_cpython(tmp_path, {}, metadata, "amd64", plan, Logger(out, out), TODAY)
+    assert dep.version == "3.11.16"
+    assert "Selected CPython 3.11.16 (using another buildpack)" in out.getvalue()

@@ -78,7 +78,7 @@ class MergedEntry:
 def merge_entries(entries: Sequence[PlanEntry], name: str) -> MergedEntry:
     matching = entries_named(entries, name)
     versions = tuple(
-        (str(e.metadata["version"]), str(e.metadata.get("version-source", "buildpack plan")))
+        (str(e.metadata["version"]), str(e.metadata.get("version-source", "another buildpack")))
         for e in matching
         if e.metadata.get("version")
     )

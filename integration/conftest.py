@@ -1,0 +1,122 @@
+"""End-to-end builds on the local platform.
+
+A session builds relocatable CPython tarballs from the interpreters on this machine (cached
+under .cache/), serves them over local HTTP, and makes a test copy of the buildpack whose
+CPython metadata points at them with their real sha256. pip and packages come from PyPI.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from testsupport.buildpack import make_test_buildpack
+from testsupport.cpython import TestCPython, build_available
+from testsupport.server import DownloadServer
+
+from localcnb import BuildResult, Platform
+
+FIXTURES = Path(__file__).parent / "fixtures"
+# The default CPython of the test buildpack: a minor whose pip (pinned in buildpack.toml) works.
+TEST_DEFAULT_PYTHON = "3.12"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def test_cpythons() -> list[TestCPython]:
+    return build_available()
+
+
+@pytest.fixture(scope="session")
+def cpython_server(test_cpythons: list[TestCPython]) -> Iterator[DownloadServer]:
+    with DownloadServer(test_cpythons[0].path.parent) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def buildpack(
+    tmp_path_factory: pytest.TempPathFactory,
+    cpython_server: DownloadServer,
+    test_cpythons: list[TestCPython],
+) -> Path:
+    return make_test_buildpack(
+        tmp_path_factory.mktemp("buildpack") / "cnb-python",
+        base_url=cpython_server.base_url,
+        cpythons=test_cpythons,
+        default_python=TEST_DEFAULT_PYTHON,
+    )
+
+
+def cpython_version(cpythons: list[TestCPython], minor: str) -> str:
+    return next(c.version for c in cpythons if c.minor == minor)
+
+
+class App:
+    """A platform with its own cache and previous image, and a copy of one app."""
+
+    def __init__(self, root: Path, buildpack: Path, source: Path | None = None) -> None:
+        self.dir = root / "app"
+        if source:
+            shutil.copytree(source, self.dir, symlinks=True)
+        else:
+            self.dir.mkdir(parents=True)
+        self.platform = Platform(root / "platform", [buildpack])
+
+    def write(self, files: dict[str, str]) -> App:
+        for name, content in files.items():
+            path = self.dir / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+        return self
+
+    def build(self, **kwargs: object) -> BuildResult:
+        return self.platform.build(self.dir, **kwargs)  # type: ignore[arg-type]
+
+    def build_ok(self, **kwargs: object) -> BuildResult:
+        result = self.build(**kwargs)
+        assert result.success, result.output
+        return result
+
+    def bytecode_misses(self, imports: str) -> tuple[int, list[str]]:
+        """Import `imports` in the image under `python -v`: (modules loaded from a pyc, lines
+        where Python found a pyc stale or missing and tried to write one).
+
+        PYTHONPYCACHEPREFIX cannot show this: Python then also *reads* pycs only from the
+        prefix, so it would recompile everything. The run uid cannot write into layers, so a
+        stale or missing pyc shows up as "could not create" (or "bytecode is stale")."""
+        proc = self.platform.run(command=["python", "-v", "-c", f"import {imports}"], timeout=120)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        lines = proc.stderr.splitlines()
+        hits = sum("# code object from '/layers/" in line for line in lines)
+        misses = [
+            line
+            for line in lines
+            if "bytecode is stale" in line or "could not create" in line or "# created" in line
+        ]
+        return hits, misses
+
+    def python(self, code: str, env: dict[str, str] | None = None) -> str:
+        """Run `python -c code` in the image with the launch env; return stdout."""
+        proc = self.platform.run(command=["python", "-c", code], env=env or {}, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, buildpack: Path):
+    counter = iter(range(100))
+
+    def make(fixture: str | None = None, files: dict[str, str] | None = None) -> App:
+        app = App(
+            tmp_path / f"app{next(counter)}", buildpack, FIXTURES / fixture if fixture else None
+        )
+        return app.write(files or {})
+
+    return make

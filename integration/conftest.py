@@ -19,6 +19,7 @@ from testsupport.server import DownloadServer
 from localcnb import BuildResult, Platform
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SAMPLES = Path(__file__).parents[1] / "samples"
 # The default CPython of the test buildpack: a minor whose pip (pinned in buildpack.toml) works.
 TEST_DEFAULT_PYTHON = "3.12"
 

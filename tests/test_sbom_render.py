@@ -547,3 +547,27 @@ def test_runtime_imports_only_the_stdlib_and_packaging() -> None:
     ).stdout.split()
     third_party = {m for m in out if m not in sys.stdlib_module_names}
     assert third_party <= {"cnb_python", "packaging", "__main__"}
+
+
+@pytest.mark.parametrize(
+    ("url", "location"),
+    [
+        ("https://github.com/astral-sh/python-build-standalone/releases/x.tar.gz", None),
+        ("http://127.0.0.1:8000/cpython.tar.gz", "NOASSERTION"),
+        ("file:///mirror/cpython.tar.gz", "NOASSERTION"),
+    ],
+)
+def test_spdx_download_location_only_for_valid_urls(url: str, location: str | None) -> None:
+    component = Component(
+        name="CPython",
+        version="3.12.4",
+        purl="pkg:generic/cpython@3.12.4",
+        kind="cpython",
+        download_url=url,
+    )
+    [package] = [
+        p
+        for p in json.loads(_render([component])["spdx.json"])["packages"]
+        if p["name"] == "CPython"
+    ]
+    assert package["downloadLocation"] == (location or url)

@@ -90,7 +90,7 @@ def _package(c: Component, spdx_id: str, extracted: dict[str, dict[str, str]]) -
     out: dict[str, Any] = {
         "SPDXID": spdx_id,
         "name": c.name,
-        "downloadLocation": c.download_url or _NOASSERTION,
+        "downloadLocation": _download_location(c.download_url),
         "filesAnalyzed": False,
         # Declared is what the package metadata says; nobody concluded anything.
         "licenseConcluded": _NOASSERTION,
@@ -130,3 +130,14 @@ def _declared(statements: tuple[str, ...], extracted: dict[str, dict[str, str]])
 
 def _relationship(element: str, kind: str, related: str) -> dict[str, str]:
     return {"spdxElementId": element, "relationshipType": kind, "relatedSpdxElement": related}
+
+
+# SPDX 2.3 §7.7 wants a URL with a registered-style host name; validators reject others (an IP
+# address, a file:// path), which only appear for local mirrors and test servers.
+_DOWNLOAD_URL = re.compile(
+    r"^(https?|ftp)://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(:\d+)?(/\S*)?$"
+)
+
+
+def _download_location(url: str | None) -> str:
+    return url if url and _DOWNLOAD_URL.match(url) else _NOASSERTION

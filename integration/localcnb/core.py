@@ -94,7 +94,10 @@ class Platform:
         bindings: Mapping[str, Mapping[str, str | bytes]] | None = None,
         builder_env: Mapping[str, str] | None = None,
         pass_ca_env: bool = True,
+        sbom_output_dir: Path | None = None,
     ) -> BuildResult:
+        """`sbom_output_dir`, like `pack build --sbom-output-dir`, receives the build's
+        `<layers>/sbom` tree (launch, build and cache SBOMs) after a successful export."""
         _require_root()
         ensure_mountpoints()
         user_env = dict(env or {})
@@ -115,7 +118,11 @@ class Platform:
             base_env = Env.for_build(
                 {**BUILDER_IMAGE_ENV, "HOSTNAME": container.hostname, **(builder_env or {})}
             )
-            return self._phases(container, user_env, base_env, log)
+            result = self._phases(container, user_env, base_env, log)
+            sboms = container.host(f"{LAYERS_DIR}/sbom")
+            if result.success and sbom_output_dir is not None and sboms.is_dir():
+                shutil.copytree(sboms, sbom_output_dir, dirs_exist_ok=True)
+            return result
         finally:
             shutil.rmtree(build_dir, ignore_errors=True)
 

@@ -1,7 +1,9 @@
 """Build-only tool layers (pip today): pinned in buildpack.toml, sha256-checked, never launched.
 
 A tool is a pure-Python wheel unpacked into its layer and run from there with the target venv's
-interpreter, so the tool itself is never installed into the app's environment.
+interpreter, so the tool itself is never installed into the app's environment. It gets no
+precompiled bytecode: tools run with PYTHONPYCACHEPREFIX=/tmp, which makes Python read pycs only
+from /tmp, so pycs in the layer would never be used.
 """
 
 from __future__ import annotations
@@ -15,10 +17,8 @@ from pathlib import Path
 from packaging.utils import parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from cnb_python import bytecode
 from cnb_python.cnb.bindings import Binding
 from cnb_python.cnb.layers import Layer, LayerTypes
-from cnb_python.cpython import CPython
 from cnb_python.dependencies import BuildpackMetadata, Dependency
 from cnb_python.download import download, resolve_source, tls_verify
 from cnb_python.errors import UserError
@@ -26,7 +26,7 @@ from cnb_python.log import Logger
 from cnb_python.python_version import parse_constraint
 
 # Bump when the layer layout below changes, so older cached layers are rebuilt.
-LAYER_FORMAT = 1
+LAYER_FORMAT = 2
 PYPI_SIMPLE = "https://pypi.org/simple"
 
 
@@ -113,16 +113,13 @@ def _from_index(name: str, env_var: str, requested: str, index: str) -> Dependen
 def provide_tool(
     layer: Layer,
     dep: Dependency,
-    cpython: CPython,
     *,
     env: Mapping[str, str],
     bindings: Sequence[Binding],
     log: Logger,
 ) -> Tool:
     tool = Tool(dep.id, dep.version, layer.path)
-    # pycs are specific to the Python minor version.
-    wanted = {"version": dep.version, "sha256": dep.sha256, "python": cpython.minor}
-    wanted["format"] = LAYER_FORMAT
+    wanted = {"version": dep.version, "sha256": dep.sha256, "format": LAYER_FORMAT}
     if layer.restored_metadata() == wanted and (tool.site / dep.id).is_dir():
         log.section(f"Reusing cached {dep.name} {dep.version}")
     else:
@@ -135,7 +132,5 @@ def provide_tool(
                 download(source, dep.sha256, wheel, what=f"{dep.name} {dep.version}", log=log)
                 with zipfile.ZipFile(wheel) as archive:
                     archive.extractall(tool.site)
-            files = bytecode.python_sources([tool.site])
-            bytecode.compile_files(cpython.python, files, log=log, what=dep.name)
     layer.write(LayerTypes(build=False, cache=True, launch=False), wanted)
     return tool

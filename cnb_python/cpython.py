@@ -20,7 +20,7 @@ from cnb_python.log import Logger
 
 LAYER_NAME = "cpython"
 # Bump when the post-processing below changes, so older cached layers are rebuilt.
-LAYER_FORMAT = 1
+LAYER_FORMAT = 2
 
 # Build tools must not reach the launch image; pip runs from its own build-only layer.
 _BUILD_TOOLS = ("pip", "pip3", "easy_install", "wheel")

@@ -18,7 +18,7 @@ from cnb_python.tools import Tool
 
 LAYER_NAME = "venv"
 # Bump when the layer layout or normalization below changes, so cached venvs are rebuilt.
-LAYER_FORMAT = 1
+LAYER_FORMAT = 2
 
 
 @dataclass(frozen=True)

@@ -54,12 +54,12 @@ def build(ctx: Context, log: Logger) -> None:
         log,
         today=datetime.datetime.now(datetime.timezone.utc).date(),
     )
-    cpython_layer = layers.get(CPYTHON_LAYER)
-    cpython = provide_cpython(
-        cpython_layer, dependency, shared, env=env, bindings=bindings, log=log
+    cpython_layer = provide_cpython(
+        layers.get(CPYTHON_LAYER), dependency, shared, env=env, bindings=bindings, log=log
     )
+    cpython = cpython_layer.cpython
     sboms = LayerSboms(metadata, dependency, buildenv.source_date_epoch(env))
-    sboms.cpython(cpython_layer, dependency)
+    sboms.cpython(cpython_layer.layer, dependency)
 
     # 3. The app's dependencies: the tool in a build-only layer, the packages in a venv.
     if manager is None:
@@ -84,6 +84,9 @@ def build(ctx: Context, log: Logger) -> None:
             log=log,
         )
         sboms.packages(venv_layer, venv.site_packages())
+
+    # The stdlib bytecode, compiling since CPython was unpacked, must be complete now.
+    cpython_layer.finish(log)
 
     # 4. Processes.
     processes, source = app_processes(ctx.app_dir)

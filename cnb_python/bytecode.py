@@ -62,31 +62,27 @@ def remove_bytecode(roots: Iterable[Path]) -> None:
                 dirnames.remove("__pycache__")
 
 
-def compile_files(python: Path, files: Sequence[Path], *, log: Logger, what: str) -> None:
-    env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    with tempfile.TemporaryDirectory() as tmp:
-        workers = []
+class Compilation:
+    """Compiler processes running in the background; `wait` collects them."""
+
+    def __init__(self, python: Path, files: Sequence[Path], what: str) -> None:
+        self._python, self._total, self._what = python, len(files), what
+        self._tmp = tempfile.TemporaryDirectory(prefix="cnb-python-compile-")
+        env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        self._workers: list[subprocess.Popen[str]] = []
         for index in range(PARTITIONS):
             chunk = files[index::PARTITIONS]
             if not chunk:
                 continue
-            listing = Path(tmp, f"files-{index}")
+            listing = Path(self._tmp.name, f"files-{index}")
             listing.write_text("\0".join(map(str, chunk)), encoding="utf-8")
             # -B: the compiler's own imports must not race it with timestamp pycs in the tree.
             # -s: no user site; cwd "/": nothing from the app dir can shadow the stdlib. Not -I
             # or -E: they would ignore PYTHONHASHSEED.
-            command = [
-                str(python),
-                "-B",
-                "-s",
-                "-c",
-                _COMPILE_SCRIPT,
-                INVALIDATION_MODE,
-                str(listing),
-            ]
-            workers.append(
+            command = [str(python), "-B", "-s", "-c", _COMPILE_SCRIPT, INVALIDATION_MODE]
+            self._workers.append(
                 subprocess.Popen(
-                    command,
+                    [*command, str(listing)],
                     env=env,
                     cwd="/",
                     stdout=subprocess.PIPE,
@@ -94,14 +90,24 @@ def compile_files(python: Path, files: Sequence[Path], *, log: Logger, what: str
                     text=True,
                 )
             )
+
+    def wait(self, log: Logger) -> None:
         failed = 0
-        for proc in workers:
-            out, err = proc.communicate()
-            if proc.returncode != 0:
-                raise UserError(
-                    f"Unable to compile bytecode for {what}",
-                    f"{python} exited with status {proc.returncode}:\n{err.strip()[-2000:]}",
-                    "This is a buildpack problem; please report it with the build log.",
-                )
-            failed += int(out.strip() or 0)
-    log.debug(f"compiled {len(files) - failed} of {len(files)} files for {what}")
+        try:
+            for proc in self._workers:
+                out, err = proc.communicate()
+                if proc.returncode != 0:
+                    raise UserError(
+                        f"Unable to compile bytecode for {self._what}",
+                        f"{self._python} exited with status {proc.returncode}:\n"
+                        f"{err.strip()[-2000:]}",
+                        "This is a buildpack problem; please report it with the build log.",
+                    )
+                failed += int(out.strip() or 0)
+        finally:
+            self._tmp.cleanup()
+        log.debug(f"compiled {self._total - failed} of {self._total} files for {self._what}")
+
+
+def compile_files(python: Path, files: Sequence[Path], *, log: Logger, what: str) -> None:
+    Compilation(python, files, what).wait(log)

@@ -51,6 +51,27 @@ def layer_metadata(dep: Dependency) -> dict[str, object]:
     return {"version": dep.version, "arch": dep.arch, "sha256": dep.sha256, "format": LAYER_FORMAT}
 
 
+class CPythonLayer:
+    """The CPython layer of this build. A fresh install leaves the stdlib compiling in the
+    background, so the rest of the build overlaps it; `finish` waits, then declares the layer."""
+
+    def __init__(
+        self,
+        layer: Layer,
+        cpython: CPython,
+        types: LayerTypes,
+        metadata: dict[str, object],
+        compilation: bytecode.Compilation | None,
+    ) -> None:
+        self.layer, self.cpython = layer, cpython
+        self._types, self._metadata, self._compilation = types, metadata, compilation
+
+    def finish(self, log: Logger) -> None:
+        if self._compilation is not None:
+            self._compilation.wait(log)
+        self.layer.write(self._types, self._metadata)
+
+
 def provide_cpython(
     layer: Layer,
     dep: Dependency,
@@ -59,10 +80,11 @@ def provide_cpython(
     env: Mapping[str, str],
     bindings: Sequence[Binding],
     log: Logger,
-) -> CPython:
+) -> CPythonLayer:
     cpython = CPython(layer.path, dep.version)
     wanted = layer_metadata(dep)
     restored = layer.restored_metadata()
+    compilation = None
     if restored == wanted and cpython.python.exists():
         log.section(f"Reusing cached CPython {dep.version}")
     else:
@@ -70,28 +92,15 @@ def provide_cpython(
             log.section(f"Discarding cached CPython since: {_changes(restored, wanted)}")
         log.section(f"Installing CPython {dep.version}")
         with log.timed():
-            _install(layer, dep, cpython, env=env, bindings=bindings, log=log)
-    layer.write(types, wanted)
-    return cpython
+            layer.reset()
+            compilation = install_cpython(cpython, dep, env=env, bindings=bindings, log=log)
+            _write_env(layer, cpython)
+    return CPythonLayer(layer, cpython, types, wanted, compilation)
 
 
 def _changes(old: Mapping[str, object], new: Mapping[str, object]) -> str:
     changed = [f"{k} {old.get(k)!s} -> {new[k]!s}" for k in new if old.get(k) != new[k]]
     return "; ".join(changed) or "the layer is incomplete"
-
-
-def _install(
-    layer: Layer,
-    dep: Dependency,
-    cpython: CPython,
-    *,
-    env: Mapping[str, str],
-    bindings: Sequence[Binding],
-    log: Logger,
-) -> None:
-    layer.reset()
-    install_cpython(cpython, dep, env=env, bindings=bindings, log=log)
-    _write_env(layer, cpython)
 
 
 def install_cpython(
@@ -101,9 +110,9 @@ def install_cpython(
     env: Mapping[str, str],
     bindings: Sequence[Binding],
     log: Logger,
-) -> None:
+) -> bytecode.Compilation:
     """Download, verify and unpack `dep` into the empty directory `cpython.home`, drop what an
-    app never needs, and compile the stdlib. Also used for the buildpack's own runtime/."""
+    app never needs, and start compiling the stdlib. Also used for the buildpack's runtime/."""
     what = f"CPython {dep.version}"
     with tempfile.TemporaryDirectory(prefix="cnb-python-") as tmp:
         archive = Path(tmp, "cpython.tar.gz")
@@ -115,10 +124,10 @@ def install_cpython(
     python = cpython.home / "bin" / "python"
     if not python.exists() and not python.is_symlink():
         python.symlink_to("python3")
-    log.step("Compiling the standard library to hash-based bytecode")
+    log.step("Compiling the standard library to hash-based bytecode (in the background)")
     bytecode.remove_bytecode([cpython.home / "lib"])
     files = bytecode.python_sources([cpython.stdlib], skip_dirs=frozenset({"site-packages"}))
-    bytecode.compile_files(cpython.python, files, log=log, what=what)
+    return bytecode.Compilation(cpython.python, files, what)
 
 
 def _trim(cpython: CPython) -> None:

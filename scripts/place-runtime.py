@@ -60,7 +60,8 @@ def main() -> int:
         shutil.rmtree(dest, ignore_errors=True)
         dest.mkdir(parents=True)
         log.title(f"Placing CPython {dep.version} ({args.arch}) in {dest}")
-        install_cpython(CPython(dest, dep.version), dep, env=os.environ, bindings=[], log=log)
+        cpython = CPython(dest, dep.version)
+        install_cpython(cpython, dep, env=os.environ, bindings=[], log=log).wait(log)
     except UserError as e:
         log.error(e.render())
         return 1

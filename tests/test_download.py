@@ -127,3 +127,12 @@ def test_dependency_mapping_binding_wins(tmp_path):
     binding = Binding("offline", "dependency-mapping", "", tmp_path, {SHA: entry})
     source = resolve_source(URL, SHA, {"BP_DEPENDENCY_MIRROR": "https://m"}, [binding])
     assert source == Source("file:///bindings/cpython.tgz", "dependency-mapping binding 'offline'")
+
+
+def test_slow_downloads_report_progress(server, tmp_path, monkeypatch):
+    monkeypatch.setattr(download_module, "PROGRESS_INTERVAL", 0.1)
+    server.slow_next(1, bytes_per_second=2_000_000)
+    log = fetch(server, tmp_path / "f")
+    progress = [line.strip() for line in log.splitlines() if "Received" in line]
+    assert progress, log
+    assert all(line.endswith("%)") and " of 1.0 MB (" in line for line in progress)

@@ -25,6 +25,14 @@ _NOT_YET = {
 }
 
 
+_EXPORT_HINTS = {
+    "uv": "`uv export --no-hashes --format requirements-txt -o requirements.txt`",
+    "Poetry": "`poetry export -o requirements.txt` (the poetry-plugin-export plugin)",
+    "Pipenv": "`pipenv requirements > requirements.txt`",
+    "conda": "list the PyPI packages the app needs in requirements.txt",
+}
+
+
 def _is_project(app: Path) -> bool:
     """A pyproject.toml that only configures tools (ruff, pytest...) is not an installable
     project; one with [project] or [build-system] is, and so is setup.py or setup.cfg."""
@@ -52,13 +60,19 @@ def select_manager(
     uses_pip = bool(env.get("BP_PIP_REQUIREMENT")) or (app / "requirements.txt").is_file()
     if others:
         files = ", ".join(sorted(n for n in _NOT_YET if (app / n).is_file()))
+        exports = "\n".join(f"  {tool}: {_EXPORT_HINTS[tool]}" for tool in others)
         raise UserError(
             f"{' and '.join(others)} projects aren't supported yet",
             f"The app has {files}, which this version of the buildpack cannot install from."
-            + (" It also has requirements for pip." if uses_pip else ""),
-            "Install with pip instead: export the dependencies to requirements.txt (for example "
-            "`uv export --no-hashes > requirements.txt` or `poetry export -o requirements.txt`) "
-            "and remove the other manager's files from the build (project.toml [build] exclude).",
+            + (
+                " It also has pip requirements, so which manager to use is ambiguous."
+                if uses_pip
+                else ""
+            ),
+            "Install with pip for now: export the dependencies to requirements.txt,\n"
+            f"{exports}\n"
+            "then remove the other manager's files, or leave them out of the build with "
+            "`exclude` in the `[io.buildpacks]` table of project.toml.",
         )
     if uses_pip:
         return pip_manager(app, env, bindings, project_only=False)

@@ -70,7 +70,7 @@ def build(ctx: Context, log: Logger) -> None:
             manager.tool, f"BP_{manager.tool.upper()}_VERSION", metadata, env, log
         )
         tool_layer, venv_layer = layers.get(manager.tool), layers.get(VENV_LAYER)
-        tool = provide_tool(tool_layer, tool_dep, env=env, bindings=bindings, log=log)
+        tool = provide_tool(tool_layer, tool_dep, cpython, env=env, bindings=bindings, log=log)
         sboms.tool(tool_layer, tool_dep, tool.site)
         venv = provide_venv(
             venv_layer,

@@ -1,9 +1,8 @@
 """Build-only tool layers (pip today): pinned in buildpack.toml, sha256-checked, never launched.
 
 A tool is a pure-Python wheel unpacked into its layer and run from there with the target venv's
-interpreter, so the tool itself is never installed into the app's environment. It gets no
-precompiled bytecode: tools run with PYTHONPYCACHEPREFIX=/tmp, which makes Python read pycs only
-from /tmp, so pycs in the layer would never be used.
+interpreter, so the tool itself is never installed into the app's environment. Its bytecode is
+compiled once, when the layer is made, and reused by every later build that runs it.
 """
 
 from __future__ import annotations
@@ -17,8 +16,10 @@ from pathlib import Path
 from packaging.utils import parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from cnb_python import bytecode
 from cnb_python.cnb.bindings import Binding
 from cnb_python.cnb.layers import Layer, LayerTypes
+from cnb_python.cpython import CPython
 from cnb_python.dependencies import BuildpackMetadata, Dependency
 from cnb_python.download import download, resolve_source, tls_verify
 from cnb_python.errors import UserError
@@ -26,7 +27,7 @@ from cnb_python.log import Logger
 from cnb_python.python_version import parse_constraint
 
 # Bump when the layer layout below changes, so older cached layers are rebuilt.
-LAYER_FORMAT = 2
+LAYER_FORMAT = 3
 PYPI_SIMPLE = "https://pypi.org/simple"
 
 
@@ -113,13 +114,20 @@ def _from_index(name: str, env_var: str, requested: str, index: str) -> Dependen
 def provide_tool(
     layer: Layer,
     dep: Dependency,
+    cpython: CPython,
     *,
     env: Mapping[str, str],
     bindings: Sequence[Binding],
     log: Logger,
 ) -> Tool:
     tool = Tool(dep.id, dep.version, layer.path)
-    wanted = {"version": dep.version, "sha256": dep.sha256, "format": LAYER_FORMAT}
+    # pycs are specific to the Python minor version.
+    wanted = {
+        "version": dep.version,
+        "sha256": dep.sha256,
+        "python": cpython.minor,
+        "format": LAYER_FORMAT,
+    }
     if layer.restored_metadata() == wanted and (tool.site / dep.id).is_dir():
         log.section(f"Reusing cached {dep.name} {dep.version}")
     else:
@@ -132,5 +140,7 @@ def provide_tool(
                 download(source, dep.sha256, wheel, what=f"{dep.name} {dep.version}", log=log)
                 with zipfile.ZipFile(wheel) as archive:
                     archive.extractall(tool.site)
+            files = bytecode.python_sources([tool.site])
+            bytecode.compile_files(cpython.python, files, log=log, what=dep.name)
     layer.write(LayerTypes(build=False, cache=True, launch=False), wanted)
     return tool

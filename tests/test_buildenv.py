@@ -39,7 +39,7 @@ def test_tool_env_drops_redirecting_variables_and_pins_reproducibility_settings(
     assert env == {
         "PATH": "/layers/bp/cpython/bin:/usr/bin",
         "PIP_INDEX_URL": "https://i.example/simple",
-        "PYTHONPYCACHEPREFIX": "/tmp",
+        "PYTHONDONTWRITEBYTECODE": "1",
         "SOURCE_DATE_EPOCH": "1700000000",
         "PYTHONHASHSEED": "0",
         "PYTHONUNBUFFERED": "1",

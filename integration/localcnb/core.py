@@ -99,6 +99,23 @@ class Platform:
         """`sbom_output_dir`, like `pack build --sbom-output-dir`, receives the build's
         `<layers>/sbom` tree (launch, build and cache SBOMs) after a successful export."""
         _require_root()
+        # A build container has its own umask; the caller's must not leak into the modes of
+        # the directories the platform creates (/layers is in every layer tar).
+        umask = os.umask(0o022)
+        try:
+            return self._build(app, env, bindings, builder_env, pass_ca_env, sbom_output_dir)
+        finally:
+            os.umask(umask)
+
+    def _build(
+        self,
+        app: Path,
+        env: Mapping[str, str] | None,
+        bindings: Mapping[str, Mapping[str, str | bytes]] | None,
+        builder_env: Mapping[str, str] | None,
+        pass_ca_env: bool,
+        sbom_output_dir: Path | None,
+    ) -> BuildResult:
         ensure_mountpoints()
         user_env = dict(env or {})
         if pass_ca_env:

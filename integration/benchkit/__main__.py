@@ -1,0 +1,113 @@
+"""bench: how fast and how big the images of the sample apps are, against doing it by hand.
+
+usage: python -m benchkit [--runs N] [--json FILE] [--samples NAME ...]
+
+Per sample, N interleaved runs of: a cold build (fresh platform), a warm rebuild on it, and the
+raw ``venv + pip install`` of the same requirements; then, on the last image, import times (each
+mode IMPORT_RUNS times inside one container process), launch layer size against the floor, and
+bin/detect (DETECT_RUNS times). Every figure in the table is a median. Needs root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from reprocheck.testbuildpack import served_test_buildpack
+
+from .sample import measure_sample
+from .table import LEGEND, headline, render_table
+
+REPO = Path(__file__).resolve().parents[2]
+IMPORT_RUNS = 15
+DETECT_RUNS = 15
+# What each sample's app imports when it starts.
+IMPORTS = {
+    "pip-flask": "import flask, gunicorn.app.wsgiapp",
+    "pip-django": "import django, django.core.handlers.wsgi",
+    "no-package-manager": "import http.server, platform",
+}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of each build kind (default 3)")
+    parser.add_argument(
+        "--json", type=Path, default=REPO / "build" / "bench.json", help="default build/bench.json"
+    )
+    parser.add_argument(
+        "--samples", nargs="+", choices=sorted(IMPORTS), default=list(IMPORTS), metavar="NAME"
+    )
+    opts = parser.parse_args(argv)
+    if opts.runs < 1:
+        parser.error("--runs must be at least 1")
+    return opts
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse_args(argv)
+    command = shlex.join(["scripts/bench", *(sys.argv[1:] if argv is None else argv)])
+    started = datetime.datetime.now(datetime.timezone.utc)
+    header = [
+        f"command: {command}",
+        f"date:    {started:%Y-%m-%d %H:%M:%S} UTC; host: {os.cpu_count()} CPUs, "
+        f"{platform.system()} {platform.release()}",
+        f"medians: {opts.runs} run(s) of cold build, warm rebuild and raw install; "
+        f"{IMPORT_RUNS} runs per import mode; {DETECT_RUNS} bin/detect runs",
+    ]
+    print("\n".join(header), flush=True)
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    scratch = Path(tempfile.mkdtemp(prefix="bench-"))
+    results: dict[str, Any] = {}
+    try:
+        with served_test_buildpack(scratch / "buildpack" / "cnb-python") as buildpack:
+            for name in opts.samples:
+                log(f"{name}:")
+                results[name] = measure_sample(
+                    REPO / "samples" / name,
+                    IMPORTS[name],
+                    buildpack,
+                    scratch / name,
+                    runs=opts.runs,
+                    import_runs=IMPORT_RUNS,
+                    detect_runs=DETECT_RUNS,
+                    log=log,
+                )
+                results[name]["headline"] = headline(results[name])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    elapsed = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
+    print()
+    print(render_table({name: data["headline"] for name, data in results.items()}))
+    print(f"\n{LEGEND}")
+    print(f"\ntotal bench time: {elapsed:.0f} s")
+    doc = {
+        "command": command,
+        "started": started.isoformat(),
+        "seconds": round(elapsed, 1),
+        "cpus": os.cpu_count(),
+        "runs": opts.runs,
+        "import_runs": IMPORT_RUNS,
+        "detect_runs": DETECT_RUNS,
+        "samples": results,
+    }
+    opts.json.parent.mkdir(parents=True, exist_ok=True)
+    opts.json.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"JSON: {opts.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -84,33 +84,35 @@ def _path_from(env: Mapping[str, str], name: str, args: Sequence[str], index: in
     return Path(value).absolute()
 
 
-def detect_context(args: Sequence[str], env: Mapping[str, str] | None = None) -> Context:
+# Where each phase's legacy positional arguments put the paths.
+_DETECT_ARGS = {"CNB_PLATFORM_DIR": 0, "CNB_BUILD_PLAN_PATH": 1}
+_BUILD_ARGS = {"CNB_PLATFORM_DIR": 1, "CNB_LAYERS_DIR": 0, "CNB_BP_PLAN_PATH": 2}
+
+
+def _context(
+    args: Sequence[str], env: Mapping[str, str] | None, positions: dict[str, int]
+) -> Context:
     env = dict(os.environ if env is None else env)
-    platform_dir = _path_from(env, "CNB_PLATFORM_DIR", args, 0)
+    paths = {name: _path_from(env, name, args, index) for name, index in positions.items()}
     return Context(
         buildpack_dir=_buildpack_dir(env),
-        platform_dir=platform_dir,
+        platform_dir=paths["CNB_PLATFORM_DIR"],
         app_dir=Path.cwd(),
         target=Target.from_env(env),
         env=env,
-        platform_env=read_platform_env(platform_dir),
-        build_plan_path=_path_from(env, "CNB_BUILD_PLAN_PATH", args, 1),
+        platform_env=read_platform_env(paths["CNB_PLATFORM_DIR"]),
+        build_plan_path=paths.get("CNB_BUILD_PLAN_PATH"),
+        layers_dir=paths.get("CNB_LAYERS_DIR"),
+        buildpack_plan_path=paths.get("CNB_BP_PLAN_PATH"),
     )
+
+
+def detect_context(args: Sequence[str], env: Mapping[str, str] | None = None) -> Context:
+    return _context(args, env, _DETECT_ARGS)
 
 
 def build_context(args: Sequence[str], env: Mapping[str, str] | None = None) -> Context:
-    env = dict(os.environ if env is None else env)
-    platform_dir = _path_from(env, "CNB_PLATFORM_DIR", args, 1)
-    return Context(
-        buildpack_dir=_buildpack_dir(env),
-        platform_dir=platform_dir,
-        app_dir=Path.cwd(),
-        target=Target.from_env(env),
-        env=env,
-        platform_env=read_platform_env(platform_dir),
-        layers_dir=_path_from(env, "CNB_LAYERS_DIR", args, 0),
-        buildpack_plan_path=_path_from(env, "CNB_BP_PLAN_PATH", args, 2),
-    )
+    return _context(args, env, _BUILD_ARGS)
 
 
 def _buildpack_dir(env: Mapping[str, str]) -> Path:

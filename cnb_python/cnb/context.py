@@ -15,9 +15,6 @@ from pathlib import Path
 
 from cnb_python.errors import UserError
 
-# Variables the lifecycle treats as path lists (user values are prepended, not replaced).
-PATH_VARIABLES = frozenset({"PATH", "LD_LIBRARY_PATH", "LIBRARY_PATH", "CPATH", "PKG_CONFIG_PATH"})
-
 _MACHINE_TO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 

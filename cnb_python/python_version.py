@@ -18,7 +18,7 @@ from typing import Any, Callable
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from cnb_python.cnb.toml import TOMLDecodeError, loads_toml
+from cnb_python.appfiles import read_text, read_toml
 from cnb_python.dependencies import BuildpackMetadata, Dependency
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
@@ -113,29 +113,6 @@ def _exact(source: str, text: str) -> VersionRequest:
 # --- sources ---------------------------------------------------------------------------------
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise UserError(
-            f"Unable to read {path.name}",
-            f"{path.name} is not valid UTF-8 text ({e.reason} at byte {e.start}).",
-            f"Save {path.name} as plain UTF-8 text.",
-        ) from e
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return loads_toml(_read_text(path))
-    except TOMLDecodeError as e:
-        raise UserError(
-            f"Invalid {path.name}",
-            f"{path.name} is not valid TOML: {e}",
-            f'Fix the syntax of {path.name}; `python -c "import tomllib; '
-            f"tomllib.load(open('{path.name}', 'rb'))\"` shows the same error locally.",
-        ) from e
-
-
 def _from_env(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
     text = env.get("BP_CPYTHON_VERSION", "").strip()
     return _request("BP_CPYTHON_VERSION", text, parse_constraint) if text else None
@@ -145,7 +122,7 @@ def _from_python_version_file(app: Path, env: Mapping[str, str]) -> VersionReque
     path = app / ".python-version"
     if not path.is_file():
         return None
-    lines = [line.strip() for line in _read_text(path).splitlines()]
+    lines = [line.strip() for line in read_text(path).splitlines()]
     versions = [line for line in lines if line and not line.startswith("#")]
     if not versions:
         raise UserError(
@@ -160,7 +137,7 @@ def _from_runtime_txt(app: Path, env: Mapping[str, str]) -> VersionRequest | Non
     path = app / "runtime.txt"
     if not path.is_file():
         return None
-    text = _read_text(path).strip()
+    text = read_text(path).strip()
     match = re.fullmatch(r"python-(\S+)", text)
     if not match:
         raise UserError(
@@ -186,7 +163,7 @@ def _from_pipfile_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | No
     if not path.is_file():
         return None
     try:
-        doc = json.loads(_read_text(path))
+        doc = json.loads(read_text(path))
     except json.JSONDecodeError as e:
         raise UserError(
             "Invalid Pipfile.lock",
@@ -203,14 +180,14 @@ def _from_pipfile(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
     path = app / "Pipfile"
     if not path.is_file():
         return None
-    return _pipfile_requires(_read_toml(path).get("requires"), "Pipfile")
+    return _pipfile_requires(read_toml(path).get("requires"), "Pipfile")
 
 
 def _from_pyproject(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
     path = app / "pyproject.toml"
     if not path.is_file():
         return None
-    doc = _read_toml(path)
+    doc = read_toml(path)
     requires_python = doc.get("project", {}).get("requires-python")
     if isinstance(requires_python, str) and requires_python.strip():
         return _request("pyproject.toml", requires_python.strip(), parse_constraint)
@@ -224,7 +201,7 @@ def _from_uv_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
     path = app / "uv.lock"
     if not path.is_file():
         return None
-    value = _read_toml(path).get("requires-python")
+    value = read_toml(path).get("requires-python")
     if isinstance(value, str) and value.strip():
         return _request("uv.lock", value.strip(), parse_constraint)
     return None

@@ -21,7 +21,13 @@ from cnb_python.cnb.bindings import Binding
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.cpython import CPython
 from cnb_python.dependencies import BuildpackMetadata, Dependency
-from cnb_python.download import download, resolve_source, tls_verify
+from cnb_python.download import (
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    download,
+    resolve_source,
+    tls_verify,
+)
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
 from cnb_python.python_version import parse_constraint
@@ -67,7 +73,7 @@ def _from_index(name: str, env_var: str, requested: str, index: str) -> Dependen
         response = requests.get(
             url,
             headers={"Accept": "application/vnd.pypi.simple.v1+json"},
-            timeout=(15, 60),
+            timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
             verify=tls_verify(),
         )
         response.raise_for_status()

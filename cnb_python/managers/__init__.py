@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from cnb_python.appfiles import read_toml
 from cnb_python.cnb.bindings import Binding
-from cnb_python.cnb.toml import TOMLDecodeError, load_toml
 from cnb_python.errors import UserError
 from cnb_python.managers.pip import PipManager, pip_manager
 
@@ -41,14 +41,7 @@ def _is_project(app: Path) -> bool:
     pyproject = app / "pyproject.toml"
     if not pyproject.is_file():
         return False
-    try:
-        doc = load_toml(pyproject)
-    except (OSError, TOMLDecodeError, UnicodeDecodeError) as e:
-        raise UserError(
-            "Invalid pyproject.toml",
-            f"pyproject.toml is not valid TOML: {e}",
-            "Fix the syntax of pyproject.toml.",
-        ) from e
+    doc = read_toml(pyproject)
     return "project" in doc or "build-system" in doc
 
 

@@ -1,0 +1,32 @@
+"""Reading the app's own files, with a titled error when one is not valid text or TOML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cnb_python.cnb.toml import TOMLDecodeError, loads_toml
+from cnb_python.errors import UserError
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UserError(
+            f"Unable to read {path.name}",
+            f"{path.name} is not valid UTF-8 text ({e.reason} at byte {e.start}).",
+            f"Save {path.name} as plain UTF-8 text.",
+        ) from e
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return loads_toml(read_text(path))
+    except TOMLDecodeError as e:
+        raise UserError(
+            f"Invalid {path.name}",
+            f"{path.name} is not valid TOML: {e}",
+            f'Fix the syntax of {path.name}; `python -c "import tomllib; '
+            f"tomllib.load(open('{path.name}', 'rb'))\"` shows the same error locally.",
+        ) from e

@@ -8,6 +8,7 @@ CPython metadata points at them with their real sha256. pip and packages come fr
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +54,13 @@ def buildpack(
         cpythons=test_cpythons,
         default_python=TEST_DEFAULT_PYTHON,
     )
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, so parallel test runs never share one."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def cpython_version(cpythons: list[TestCPython], minor: str) -> str:

@@ -9,11 +9,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, App
+from conftest import SAMPLES, App, free_port
 
 BP_ID = "cnb-python/python"
 VENV = "/layers/cnb-python_python/venv"
-PORT = 8080
 
 
 def get(url: str) -> str:
@@ -30,9 +29,10 @@ def test_sample_web_app_answers_http(make_app, sample, body):
     result = app.build_ok()
     assert "Installing dependencies with pip (requirements.txt)" in result.output
     assert set(result.image.layers) == {f"{BP_ID}:cpython", f"{BP_ID}:venv"}  # pip: build only
-    with app.platform.start("web", env={"PORT": str(PORT)}) as running:
-        running.wait_for_port(PORT)
-        assert get(f"http://127.0.0.1:{PORT}/").startswith(body)
+    port = free_port()
+    with app.platform.start("web", env={"PORT": str(port)}) as running:
+        running.wait_for_port(port)
+        assert get(f"http://127.0.0.1:{port}/").startswith(body)
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,10 @@ from cnb_python.cpython import provide_cpython
 from cnb_python.dependencies import BuildpackMetadata
 from cnb_python.layer_sboms import LayerSboms
 from cnb_python.log import Logger
-from cnb_python.managers import select_manager
+from cnb_python.managers import ignored_warning, select_manager
 from cnb_python.processes import app_processes
 from cnb_python.python_version import choose_cpython
-from cnb_python.tools import choose_tool, provide_tool
+from cnb_python.tools import provide_tools
 from cnb_python.venv import LAYER_NAME as VENV_LAYER
 from cnb_python.venv import provide_venv
 
@@ -36,12 +36,16 @@ def build(ctx: Context, log: Logger) -> None:
     shared = LayerTypes(launch=True, build=cpython_plan.build, cache=True)
 
     # 1. Configuration that can fail fast: the package manager and its inputs.
-    manager = select_manager(ctx.app_dir, env, bindings)
+    choice = select_manager(ctx.app_dir, env, bindings)
+    manager = choice.manager
     log.section(
-        f"Package manager: {manager.describe()}"
+        f"Package manager: {manager.describe()} ({choice.reason})"
         if manager
-        else "No package manager: no requirements.txt, project metadata or lock file"
+        else f"No package manager: {choice.reason}"
     )
+    ignored = ignored_warning(choice)
+    if ignored:
+        log.warning(*ignored)
     log.blank()
 
     # 2. CPython.
@@ -66,12 +70,22 @@ def build(ctx: Context, log: Logger) -> None:
         layers.get(VENV_LAYER).remove()
     else:
         tool_env = buildenv.tool_env(env, cpython.python.parent, log)
-        tool_dep = choose_tool(
-            manager.tool, f"BP_{manager.tool.upper()}_VERSION", metadata, env, log
+        tools = provide_tools(
+            manager.tool,
+            layers.get,
+            cpython,
+            metadata=metadata,
+            buildpack_dir=ctx.buildpack_dir,
+            arch=ctx.target.arch,
+            env=env,
+            tool_env=tool_env,
+            bindings=bindings,
+            log=log,
         )
-        tool_layer, venv_layer = layers.get(manager.tool), layers.get(VENV_LAYER)
-        tool = provide_tool(tool_layer, tool_dep, cpython, env=env, bindings=bindings, log=log)
-        sboms.tool(tool_layer, tool_dep, tool.site)
+        for provided in tools:
+            sboms.tool(provided.layer, provided.dependency, provided.tool.site_dirs)
+        tool = tools[-1].tool
+        venv_layer = layers.get(VENV_LAYER)
         venv = provide_venv(
             venv_layer,
             cpython,
@@ -89,7 +103,7 @@ def build(ctx: Context, log: Logger) -> None:
     cpython_layer.finish(log)
 
     # 4. Processes.
-    processes, source = app_processes(ctx.app_dir)
+    processes, source = app_processes(ctx.app_dir, manager.project_scripts() if manager else ())
     log.blank()
     if processes:
         log.section(f"Assigning launch processes ({source}):")

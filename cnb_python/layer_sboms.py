@@ -50,9 +50,11 @@ class LayerSboms:
     def cpython(self, layer: Layer, dep: Dependency) -> None:
         self._write(layer, [cpython_component(dep)])
 
-    def tool(self, layer: Layer, dep: Dependency, site: Path) -> None:
-        """The pinned tool merged with its dist-info, and whatever came with it."""
-        self._write(layer, [tool_component(dep), *self._installed(layer, [site])])
+    def tool(self, layer: Layer, dep: Dependency | None, site_dirs: Sequence[Path]) -> None:
+        """The pinned tool wheel merged with its dist-info, and whatever came with it; for a
+        requirement set (no single pinned wheel), every installed distribution."""
+        pinned = [tool_component(dep)] if dep else []
+        self._write(layer, [*pinned, *self._installed(layer, site_dirs)])
 
     def packages(self, layer: Layer, site_dirs: Sequence[Path]) -> None:
         self._write(layer, self._installed(layer, site_dirs))

@@ -2,7 +2,9 @@
 
 Rules (also in the README):
 - A Procfile's entries become processes. `web` is the default when present, else the first.
-- Without a Procfile, `web: python <script>` for the first of app.py, main.py, server.py.
+- Without a Procfile, when the installed project has exactly one [project.scripts] entry, that
+  script is `web`.
+- Otherwise `web: python <script>` for the first of app.py, main.py, server.py.
 - Otherwise no process is set, and the log says how to add one.
 Commands that need a shell (variables, pipes, `&&`...) run under `sh -c`; others run directly.
 """
@@ -52,8 +54,9 @@ def read_procfile(path: Path) -> list[tuple[str, str]]:
     return entries
 
 
-def app_processes(app: Path) -> tuple[list[Process], str]:
-    """The processes and a sentence for the log saying where they came from."""
+def app_processes(app: Path, project_scripts: tuple[str, ...] = ()) -> tuple[list[Process], str]:
+    """The processes and a sentence for the log saying where they came from.
+    `project_scripts` are the console scripts the install put on PATH."""
     procfile = app / "Procfile"
     if procfile.is_file():
         entries = read_procfile(procfile)
@@ -61,6 +64,9 @@ def app_processes(app: Path) -> tuple[list[Process], str]:
             default = "web" if any(t == "web" for t, _ in entries) else entries[0][0]
             processes = [Process(t, _command(c), default=t == default) for t, c in entries]
             return processes, "from the Procfile"
+    if len(project_scripts) == 1:
+        script = project_scripts[0]
+        return [Process("web", (script,), default=True)], f"the project's one script, {script}"
     for script in DEFAULT_SCRIPTS:
         if (app / script).is_file():
             return [Process("web", ("python", script), default=True)], f"{script} exists"

@@ -29,9 +29,11 @@ def run(
     cwd: Path | None = None,
     show: str | None = None,
     stream: bool = True,
+    known_errors: Mapping[str, tuple[str, str]] | None = None,
 ) -> str:
     """Run `command`; return its combined output. `show` is what the log prints as the command
-    (defaults to the command itself); `stream=False` prints the output only at DEBUG."""
+    (defaults to the command itself); `stream=False` prints the output only at DEBUG.
+    `known_errors` maps text the tool prints to a more precise (title, fix) for its failure."""
     log.step(f"Running '{show or shlex.join(command)}'")
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     lines: list[str] = []
@@ -63,5 +65,9 @@ def run(
         detail = f"The command '{shown}' exited with status {code}."
         if tail:
             detail += "\n\nThe end of its output:\n" + "\n".join(f"  {line}" for line in tail)
+        for needle, (title, fix) in (known_errors or {}).items():
+            if any(needle in line for line in lines):
+                error_title, error_fix = title, fix
+                break
         raise UserError(error_title, log.redact(detail), error_fix)
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.cpython import CPython
 from cnb_python.fingerprint import key_sha256
 from cnb_python.log import Logger
-from cnb_python.managers.pip import PipManager
+from cnb_python.managers.base import Manager
 from cnb_python.run import run
 from cnb_python.tools import Tool
 
@@ -34,7 +34,7 @@ class Venv:
 
 
 def reuse_key(
-    manager: PipManager, tool: Tool, cpython: CPython, arch: str, env: Mapping[str, str]
+    manager: Manager, tool: Tool, cpython: CPython, arch: str, env: Mapping[str, str]
 ) -> str:
     return key_sha256(
         {
@@ -51,7 +51,7 @@ def reuse_key(
 def provide_venv(
     layer: Layer,
     cpython: CPython,
-    manager: PipManager,
+    manager: Manager,
     tool: Tool,
     types: LayerTypes,
     *,

@@ -18,8 +18,9 @@ from cnb_python.cnb.context import build_context
 from cnb_python.download import Source, download, resolve_source
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
-from cnb_python.managers import select_manager
+from cnb_python.managers import select_manager, uv
 from cnb_python.processes import app_processes
+from cnb_python.run import run
 
 AVAILABLE = [Version(v) for v in ("3.10.20", "3.11.16", "3.12.14", "3.13.15", "3.14.7")]
 EOL = pv.parse_eol_table([{"version": "3.9", "date": "2025-10-31", "after": "error"}])
@@ -43,6 +44,23 @@ def checksum(root: Path) -> None:
     (root / "cpython.tar.gz").write_bytes(b"abc")
     source = Source(f"file://{root}/cpython.tar.gz", "")
     download(source, "0" * 64, root / "out", what="CPython 3.12.14", log=Logger(io.StringIO()))
+
+
+def uv_fails(message: str) -> Callable[[Path], object]:
+    """uv's failure as the runner reports it, with uv's own message in its output."""
+
+    def run_uv(root: Path) -> object:
+        return run(
+            ["sh", "-c", f"echo '{message}'; exit 2"],
+            env={"PATH": "/usr/bin:/bin"},
+            log=Logger(io.StringIO()),
+            show="uv sync --locked --no-dev --no-editable",
+            error_title="Unable to install dependencies using uv (sync)",
+            error_fix="(the generic fix)",
+            known_errors=uv.KNOWN_ERRORS,
+        )
+
+    return run_uv
 
 
 GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
@@ -154,16 +172,92 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
     ),
     "unsupported manager": (
         lambda root: select_manager(
-            app_with(root, {"uv.lock": "", "requirements.txt": ""}), {}, []
+            app_with(root, {"poetry.lock": "", "requirements.txt": ""}), {}, []
         ),
-        """[Error: uv projects aren't supported yet]
+        """[Error: Poetry projects aren't supported yet]
 
-  The app has uv.lock, which this version of the buildpack cannot install from. It also has pip requirements, so which manager to use is ambiguous.
+  The app has poetry.lock, which this version of the buildpack cannot install from.
 
   How to fix:
     Install with pip for now: export the dependencies to requirements.txt,
-      uv: `uv export --no-hashes --format requirements-txt -o requirements.txt`
-    then remove the other manager's files, or leave them out of the build with `exclude` in the `[io.buildpacks]` table of project.toml.""",
+      `poetry export -o requirements.txt` (the poetry-plugin-export plugin)
+    then remove the Poetry files, or leave them out of the build with `exclude` in the `[io.buildpacks]` table of project.toml.""",
+    ),
+    "unknown forced manager": (
+        lambda root: select_manager(
+            app_with(root, {"requirements.txt": ""}), {"BP_PYTHON_PACKAGE_MANAGER": "npm"}, []
+        ),
+        """[Error: Unknown package manager in BP_PYTHON_PACKAGE_MANAGER]
+
+  BP_PYTHON_PACKAGE_MANAGER is 'npm'.
+
+  How to fix:
+    Set BP_PYTHON_PACKAGE_MANAGER to one of pip, uv, poetry, pipenv, conda, or unset it to let the buildpack choose from the app's files.""",
+    ),
+    "forced manager without its files": (
+        lambda root: select_manager(
+            app_with(root, {"requirements.txt": ""}), {"BP_PYTHON_PACKAGE_MANAGER": "uv"}, []
+        ),
+        """[Error: No uv files found]
+
+  BP_PYTHON_PACKAGE_MANAGER asks for uv, but the app has none of these: uv.lock, a pyproject.toml with [tool.uv].
+
+  How to fix:
+    Add the uv files to the app, or unset BP_PYTHON_PACKAGE_MANAGER.""",
+    ),
+    "uv project without uv.lock": (
+        lambda root: select_manager(
+            app_with(root, {"pyproject.toml": "[project]\nname = 'x'\n[tool.uv]\n"}), {}, []
+        ),
+        """[Error: uv.lock not found]
+
+  The app is a uv project (pyproject.toml has [tool.uv], or BP_PYTHON_PACKAGE_MANAGER is uv), but it has no uv.lock. The build installs exactly what a lock says and never locks by itself.
+
+  How to fix:
+    Run `uv lock` and commit uv.lock.""",
+    ),
+    "uv.lock not TOML": (
+        lambda root: select_manager(
+            app_with(
+                root, {"pyproject.toml": "[project]\n", "uv.lock": "version = 1\n[[package]\n"}
+            ),
+            {},
+            [],
+        ),
+        """[Error: Invalid uv.lock]
+
+  uv.lock is not valid TOML: Expected ']]' at the end of an array declaration (at line 2, column 10)
+
+  How to fix:
+    Fix the syntax of uv.lock; `python -c "import tomllib; tomllib.load(open('uv.lock', 'rb'))"` shows the same error locally.""",
+    ),
+    "stale uv.lock": (
+        uv_fails(
+            "error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided."
+        ),
+        """[Error: uv.lock is out of date]
+
+  The command 'uv sync --locked --no-dev --no-editable' exited with status 2.
+
+  The end of its output:
+    error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided.
+
+  How to fix:
+    Run `uv lock` and commit the updated uv.lock. The build installs exactly what the lock says and never locks by itself.""",
+    ),
+    "uv.lock newer than uv": (
+        uv_fails(
+            "error: The lockfile at `uv.lock` uses an unsupported schema version (v2, but only v1 is supported)."
+        ),
+        """[Error: uv.lock is newer than this buildpack's uv]
+
+  The command 'uv sync --locked --no-dev --no-editable' exited with status 2.
+
+  The end of its output:
+    error: The lockfile at `uv.lock` uses an unsupported schema version (v2, but only v1 is supported).
+
+  How to fix:
+    Set BP_UV_VERSION to the uv version that wrote the lock (`uv --version`), or lock with the buildpack's uv.""",
     ),
     "malformed Procfile": (
         lambda root: app_processes(app_with(root, {"Procfile": "web gunicorn app:app\n"})),

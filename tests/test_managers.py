@@ -4,7 +4,7 @@ import pytest
 
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
-from cnb_python.managers import select_manager
+from cnb_python.managers import ignored_warning, select_manager
 from cnb_python.managers.requirements import collect
 
 
@@ -17,7 +17,7 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 def test_requirements_txt_selects_pip(tmp_path):
     write(tmp_path, {"requirements.txt": "flask\n", "pyproject.toml": "[tool.ruff]\n"})
-    manager = select_manager(tmp_path, {}, [])
+    manager = select_manager(tmp_path, {}, []).manager
     assert manager is not None
     assert manager.requirement_files == (tmp_path / "requirements.txt",)
     assert manager.describe() == "pip (requirements.txt)"
@@ -25,7 +25,9 @@ def test_requirements_txt_selects_pip(tmp_path):
 
 def test_bp_pip_requirement_lists_files(tmp_path):
     write(tmp_path, {"req/base.txt": "flask\n", "req/prod.txt": "gunicorn\n"})
-    manager = select_manager(tmp_path, {"BP_PIP_REQUIREMENT": "req/base.txt req/prod.txt"}, [])
+    manager = select_manager(
+        tmp_path, {"BP_PIP_REQUIREMENT": "req/base.txt req/prod.txt"}, []
+    ).manager
     assert manager is not None
     assert manager.describe() == "pip (req/base.txt, req/prod.txt)"
 
@@ -51,7 +53,7 @@ def test_bp_pip_requirement_missing_file(tmp_path):
 )
 def test_project_or_no_manager(tmp_path, files, project):
     write(tmp_path, files)
-    manager = select_manager(tmp_path, {}, [])
+    manager = select_manager(tmp_path, {}, []).manager
     if project:
         assert manager is not None and manager.requirement_files == ()
         assert manager.describe() == "pip (the app's own project metadata)"
@@ -59,22 +61,110 @@ def test_project_or_no_manager(tmp_path, files, project):
         assert manager is None
 
 
+UV_PROJECT = {
+    "pyproject.toml": "[project]\nname = 'x'\nversion = '1'\n",
+    "uv.lock": "version = 1\n",
+}
+
+
 @pytest.mark.parametrize(
-    ("files", "title"),
+    ("files", "env", "manager", "reason", "ignored"),
     [
-        ({"uv.lock": "", "pyproject.toml": "[project]\n"}, "uv projects aren't supported yet"),
-        ({"Pipfile": "", "requirements.txt": ""}, "Pipenv projects aren't supported yet"),
+        ({**UV_PROJECT, "requirements.txt": ""}, {}, "uv", "uv.lock found", ["requirements.txt"]),
         (
-            {"poetry.lock": "", "environment.yml": ""},
-            "Poetry and conda projects aren't supported yet",
+            {**UV_PROJECT, "Pipfile": "", "environment.yml": ""},
+            {},
+            "uv",
+            "uv.lock found",
+            ["Pipfile", "environment.yml"],
+        ),
+        ({"requirements.txt": "", "setup.py": ""}, {}, "pip", "requirements.txt found", []),
+        ({"setup.cfg": ""}, {}, "pip", "setup.cfg found", []),
+        (
+            {**UV_PROJECT, "requirements.txt": ""},
+            {"BP_PYTHON_PACKAGE_MANAGER": "pip"},
+            "pip",
+            "BP_PYTHON_PACKAGE_MANAGER=pip",
+            ["uv.lock"],
+        ),
+        (
+            UV_PROJECT,
+            {"BP_PYTHON_PACKAGE_MANAGER": " UV "},
+            "uv",
+            "BP_PYTHON_PACKAGE_MANAGER=uv",
+            [],
         ),
     ],
 )
-def test_other_managers_are_a_clear_error(tmp_path, files, title):
+def test_precedence_reason_and_ignored_files(tmp_path, files, env, manager, reason, ignored):
+    write(tmp_path, files)
+    choice = select_manager(tmp_path, env, [])
+    assert choice.manager is not None and choice.manager.name == manager
+    assert choice.reason == reason
+    assert [s.what for s in choice.ignored] == ignored
+
+
+def test_ignored_files_are_named_in_a_warning(tmp_path):
+    write(tmp_path, {**UV_PROJECT, "requirements.txt": "", "Pipfile.lock": "{}"})
+    assert ignored_warning(select_manager(tmp_path, {}, [])) == (
+        "Ignoring files of other package managers",
+        "uv.lock selects uv, so the build ignores Pipfile.lock (Pipenv), requirements.txt (pip). "
+        "They do not change what is installed.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "title"),
+    [
+        ({"poetry.lock": "", "requirements.txt": ""}, "Poetry projects aren't supported yet"),
+        ({"pyproject.toml": "[tool.poetry]\nname = 'x'\n"}, "Poetry projects aren't supported yet"),
+        ({"Pipfile": "", "requirements.txt": ""}, "Pipenv projects aren't supported yet"),
+        ({"environment.yml": "", "app.py": ""}, "conda projects aren't supported yet"),
+        ({"pyproject.toml": "[project]\nname = 'x'\n[tool.uv]\n"}, "uv.lock not found"),
+        ({"uv.lock": "version = 1\n"}, "pyproject.toml not found"),
+    ],
+)
+def test_managers_not_done_and_incomplete_uv_projects_are_clear_errors(tmp_path, files, title):
     write(tmp_path, files)
     with pytest.raises(UserError) as e:
         select_manager(tmp_path, {}, [])
     assert e.value.title == title
+
+
+def test_poetry_tables_in_a_pep621_project_do_not_select_poetry(tmp_path):
+    write(tmp_path, {"pyproject.toml": "[project]\nname = 'x'\n[tool.poetry]\n"})
+    choice = select_manager(tmp_path, {}, [])
+    assert choice.manager is not None and choice.manager.name == "pip"
+
+
+def test_uv_package_project_scripts_and_groups(tmp_path):
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname = 'x'\n[project.scripts]\nserve = 'x:main'\n"
+            "[build-system]\nrequires = ['hatchling']\n",
+            "uv.lock": "version = 1\n",
+        },
+    )
+    manager = select_manager(tmp_path, {"BP_UV_INSTALL_GROUPS": "web, ops"}, []).manager
+    assert manager is not None and manager.project_scripts() == ("serve",)
+    assert manager.describe() == "uv (uv.lock, groups web, ops)"
+    key = manager.key_inputs({"UV_INDEX_URL": "https://u:secret@x/simple"})
+    assert set(key) == {"file:uv.lock", "file:pyproject.toml", "groups", "path:.", "env"}
+    assert "secret" not in repr(key)
+
+
+def test_uv_virtual_project_installs_no_scripts(tmp_path):
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname = 'x'\n[project.scripts]\nserve = 'x:main'\n",
+            "uv.lock": "version = 1\n",
+        },
+    )
+    manager = select_manager(tmp_path, {}, []).manager
+    assert manager is not None and manager.project_scripts() == ()
+    assert "path:." not in manager.key_inputs({})
 
 
 @pytest.mark.parametrize("name", ["PIP_TARGET", "PIP_USER", "PIP_PREFIX"])
@@ -110,7 +200,7 @@ def test_nested_requirements_and_local_paths(tmp_path):
 
 
 def _key(app: Path, env: dict[str, str], bindings: list[Binding] | None = None) -> dict[str, str]:
-    manager = select_manager(app, env, bindings or [])
+    manager = select_manager(app, env, bindings or []).manager
     assert manager is not None
     return manager.key_inputs(env)
 
@@ -160,6 +250,6 @@ def test_project_key_covers_the_app_tree_and_vendor(tmp_path):
 def test_pip_binding_pip_conf_is_an_input(tmp_path):
     write(tmp_path, {"requirements.txt": "flask\n", "b/pip.conf": "[global]\nindex-url = x\n"})
     binding = Binding("b", "pip", "", tmp_path / "b", {"pip.conf": tmp_path / "b/pip.conf"})
-    manager = select_manager(tmp_path, {}, [binding])
+    manager = select_manager(tmp_path, {}, [binding]).manager
     assert manager is not None and manager.pip_conf == tmp_path / "b/pip.conf"
     assert "pip.conf" in manager.key_inputs({})

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnb_python.appfiles import read_toml
 from cnb_python.cnb.bindings import Binding, bindings_of_type
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
@@ -26,6 +27,7 @@ class PipManager:
     requirement_files: tuple[Path, ...]  # empty: install the app itself (`pip install .`)
     vendor: Path | None  # wheels for an offline install
     pip_conf: Path | None  # from a binding of type `pip`; used at build time only
+    scripts: tuple[str, ...] = ()  # [project.scripts] of the app when it is installed itself
 
     name = "pip"
     tool = "pip"
@@ -55,6 +57,9 @@ class PipManager:
             inputs["pip.conf"] = file_sha256(self.pip_conf)
         inputs["env"] = values_sha256(env_with_prefixes(env, ("PIP_", "BP_PIP_")))
         return inputs
+
+    def project_scripts(self) -> tuple[str, ...]:
+        return self.scripts
 
     def install(self, venv: Path, pip: Tool, env: Mapping[str, str], log: Logger) -> None:
         command = [
@@ -154,4 +159,13 @@ def pip_manager(
         requirement_files=requirement_files,
         vendor=vendor_dir if vendor_dir.is_dir() else None,
         pip_conf=pip_conf,
+        scripts=project_scripts(app) if project_only else (),
     )
+
+
+def project_scripts(app: Path) -> tuple[str, ...]:
+    """The names in pyproject.toml's [project.scripts], sorted."""
+    path = app / "pyproject.toml"
+    project = read_toml(path).get("project", {}) if path.is_file() else {}
+    scripts = project.get("scripts", {}) if isinstance(project, dict) else {}
+    return tuple(sorted(scripts)) if isinstance(scripts, dict) else ()

@@ -25,7 +25,7 @@ if str(REPO_ROOT / "vendor") not in sys.path:
 import tomli
 import tomli_w
 
-BUILDPACK_PARTS = ("bin", "cnb_python", "vendor")
+BUILDPACK_PARTS = ("bin", "cnb_python", "vendor", "requirements/tools")
 
 _HEADER = re.compile(r"^\s*\[\[?[^\[\]]+\]\]?\s*(#.*)?$")
 _DEPENDENCY_HEADER = re.compile(r"^\s*\[\[\s*metadata\s*\.\s*dependencies\s*\]\]")

@@ -1,0 +1,213 @@
+"""uv: `uv sync --locked` from uv.lock into the app's venv.
+
+The lock is the law: a lock out of date with pyproject.toml fails the build (run `uv lock`); the
+build never locks. Dev dependencies are left out unless BP_UV_INSTALL_GROUPS names groups. A
+package project (one with [build-system]) is installed too, non-editable, so its scripts are on
+PATH and nothing in the image links into a build path. With vendor/ the install runs offline:
+the lock is checked, exported with its hashes, and installed from vendor/ alone.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cnb_python.appfiles import read_toml
+from cnb_python.cnb.bindings import Binding, bindings_of_type
+from cnb_python.distinfo import drop_metadata_files
+from cnb_python.errors import UserError
+from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
+from cnb_python.log import Logger
+from cnb_python.managers.pip import project_scripts
+from cnb_python.run import run
+from cnb_python.tools import Tool
+
+# What the buildpack sets for every uv run; values the user gives for these are ignored.
+CONTROLLED = (
+    "UV_PROJECT_ENVIRONMENT",
+    "UV_PYTHON",
+    "UV_PYTHON_DOWNLOADS",
+    "UV_LINK_MODE",
+    "UV_COMPILE_BYTECODE",
+    "UV_CACHE_DIR",
+    "UV_NO_CACHE",
+    "UV_FROZEN",
+    "UV_LOCKED",
+    "UV_NO_SYNC",
+    "UV_SYSTEM_PYTHON",
+    "UV_CONFIG_FILE",
+)
+# uv's per-install stamps: source mtimes and build settings of the machine that built the wheel.
+_UV_STAMPS = ("uv_cache.json", "uv_build.json")
+
+_STALE_LOCK = (
+    "uv.lock is out of date",
+    "Run `uv lock` and commit the updated uv.lock. The build installs exactly what the lock says "
+    "and never locks by itself.",
+)
+_LOCK_VERSION = (
+    "uv.lock is newer than this buildpack's uv",
+    "Set BP_UV_VERSION to the uv version that wrote the lock (`uv --version`), or lock with the "
+    "buildpack's uv.",
+)
+_INSTALL_FAILED_FIX = (
+    "Read uv's output above: it names the package that could not be found, downloaded or built. "
+    "Check the network and the index settings (UV_INDEX_URL, a `uv` binding), or run "
+    "`uv sync --locked` locally."
+)
+KNOWN_ERRORS = {
+    "needs to be updated, but `--locked` was provided": _STALE_LOCK,
+    "uses an unsupported schema version": _LOCK_VERSION,
+}
+
+
+@dataclass(frozen=True)
+class UvManager:
+    app: Path
+    package: bool  # the project itself is installed (it has [build-system])
+    scripts: tuple[str, ...]  # its [project.scripts]
+    groups: tuple[str, ...]  # dependency groups to add (BP_UV_INSTALL_GROUPS)
+    vendor: Path | None  # wheels for an offline install
+    uv_toml: Path | None  # from a binding of type `uv`; used at build time only
+
+    name = "uv"
+    tool = "uv"
+
+    def describe(self) -> str:
+        groups = f", groups {', '.join(self.groups)}" if self.groups else ""
+        return f"uv (uv.lock{groups})"
+
+    def key_inputs(self, env: Mapping[str, str]) -> dict[str, str]:
+        inputs = {
+            "file:uv.lock": file_sha256(self.app / "uv.lock"),
+            "file:pyproject.toml": file_sha256(self.app / "pyproject.toml"),
+            "groups": ",".join(self.groups),
+        }
+        if self.package:
+            inputs["path:."] = tree_sha256(self.app)
+        if self.vendor:
+            inputs["vendor"] = tree_sha256(self.vendor)
+        if self.uv_toml:
+            inputs["uv.toml"] = file_sha256(self.uv_toml)
+        inputs["env"] = values_sha256(env_with_prefixes(env, ("UV_", "BP_UV_")))
+        return inputs
+
+    def project_scripts(self) -> tuple[str, ...]:
+        return self.scripts if self.package else ()
+
+    def install(self, venv: Path, tool: Tool, env: Mapping[str, str], log: Logger) -> None:
+        uv = tool.command(venv / "bin" / "python")
+        selection = ["--no-dev", *(f"--group={g}" for g in self.groups)]
+        with tempfile.TemporaryDirectory(prefix="cnb-python-uv-") as tmp:
+            uv_env = self._env(env, venv, Path(tmp), log)
+            if self.vendor is None:
+                self._run(
+                    [*uv, "sync", "--locked", *selection, "--no-editable"], uv_env, log, "sync"
+                )
+            else:
+                exported = Path(tmp, "requirements.txt")
+                self._run(
+                    [
+                        *uv,
+                        "export",
+                        "--locked",
+                        "--offline",
+                        *selection,
+                        "--format=requirements-txt",
+                        "--no-emit-project",
+                        "--no-editable",
+                        f"--output-file={exported}",
+                    ],
+                    uv_env,
+                    log,
+                    "export",
+                )
+                offline = ["--offline", "--no-index", f"--find-links={self.vendor}"]
+                pip = [*uv, "pip", "install", f"--python={venv / 'bin' / 'python'}", *offline]
+                self._run(
+                    [*pip, "--require-hashes", "--no-deps", f"--requirement={exported}"],
+                    uv_env,
+                    log,
+                    "pip install",
+                )
+                if self.package:
+                    self._run([*pip, "--no-deps", "."], uv_env, log, "pip install")
+        # uv's lock file for concurrent runs, and its build stamps (they hold source mtimes).
+        (venv / ".lock").unlink(missing_ok=True)
+        drop_metadata_files(sorted((venv / "lib").glob("python*/site-packages")), _UV_STAMPS)
+
+    def _env(self, env: Mapping[str, str], venv: Path, tmp: Path, log: Logger) -> dict[str, str]:
+        overridden = sorted(name for name in CONTROLLED if env.get(name))
+        if overridden:
+            log.warning(
+                "Ignoring uv settings the buildpack controls",
+                f"{', '.join(overridden)} would move the install, its Python or its bytecode "
+                "out of the buildpack's hands, so uv runs without them.",
+            )
+        uv_env = {k: v for k, v in env.items() if k not in CONTROLLED}
+        uv_env.update(
+            UV_PROJECT_ENVIRONMENT=str(venv),
+            UV_PYTHON=str(venv / "bin" / "python"),
+            UV_PYTHON_DOWNLOADS="never",
+            UV_LINK_MODE="copy",  # no hard links or reflinks into a cache outside the layer
+            UV_COMPILE_BYTECODE="0",  # the buildpack compiles hash-based pycs afterwards
+            UV_CACHE_DIR=str(tmp / "cache"),
+            UV_NO_PROGRESS="1",
+        )
+        if self.uv_toml:
+            uv_env["UV_CONFIG_FILE"] = str(self.uv_toml)
+        return uv_env
+
+    def _run(self, command: list[str], env: Mapping[str, str], log: Logger, verb: str) -> None:
+        run(
+            command,
+            env=env,
+            cwd=self.app,
+            log=log,
+            show=f"uv {' '.join(command[1:])}",
+            error_title=f"Unable to install dependencies using uv ({verb})",
+            error_fix=_INSTALL_FAILED_FIX,
+            known_errors=KNOWN_ERRORS,
+        )
+
+
+def uv_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding]) -> UvManager:
+    if not (app / "uv.lock").is_file():
+        raise UserError(
+            "uv.lock not found",
+            "The app is a uv project (pyproject.toml has [tool.uv], or BP_PYTHON_PACKAGE_MANAGER "
+            "is uv), but it has no uv.lock. The build installs exactly what a lock says and "
+            "never locks by itself.",
+            "Run `uv lock` and commit uv.lock.",
+        )
+    read_toml(app / "uv.lock")  # uv reads it; this reports malformed TOML with its position
+    if not (app / "pyproject.toml").is_file():
+        raise UserError(
+            "pyproject.toml not found",
+            "The app has uv.lock but no pyproject.toml, which uv needs to install from the lock.",
+            "Commit the pyproject.toml that uv.lock was made from.",
+        )
+    pyproject = read_toml(app / "pyproject.toml")
+    vendor = app / "vendor"
+    uv_bindings = bindings_of_type(bindings, "uv")
+    uv_toml = next((b.entries["uv.toml"] for b in uv_bindings if "uv.toml" in b.entries), None)
+    groups = tuple(g for g in env.get("BP_UV_INSTALL_GROUPS", "").replace(",", " ").split() if g)
+    return UvManager(
+        app=app,
+        package=_is_package(pyproject),
+        scripts=project_scripts(app),
+        groups=groups,
+        vendor=vendor if vendor.is_dir() else None,
+        uv_toml=uv_toml,
+    )
+
+
+def _is_package(pyproject: Mapping[str, Any]) -> bool:
+    """uv installs the project itself when it has a build system, unless told it is virtual."""
+    uv_settings = pyproject.get("tool", {}).get("uv", {})
+    if isinstance(uv_settings, dict) and "package" in uv_settings:
+        return bool(uv_settings["package"])
+    return "build-system" in pyproject

@@ -96,6 +96,8 @@ def source(tmp_path: Path) -> Path:
         "cnb_python/__init__.py": "",
         "cnb_python/__pycache__/__init__.cpython-311.pyc": "",
         "vendor/tomli/__init__.py": "",
+        "requirements/tools/poetry.txt": "poetry==2.0\n",
+        "requirements/dev.txt": "pytest\n",
         "runtime/python/bin/python3": "",
         "README.md": "not part of the buildpack\n",
     }.items():
@@ -118,6 +120,7 @@ def test_copies_the_buildpack_parts_only(source: Path, tmp_path: Path) -> None:
         "bin/detect",
         "buildpack.toml",
         "cnb_python/__init__.py",
+        "requirements/tools/poetry.txt",
         "vendor/tomli/__init__.py",
     ]
     assert (dest / "bin" / "build").stat().st_mode & 0o111

@@ -84,13 +84,12 @@ def build(ctx: Context, log: Logger) -> None:
         )
         for provided in tools:
             sboms.tool(provided.layer, provided.dependency, provided.tool.site_dirs)
-        tool = tools[-1].tool
         venv_layer = layers.get(VENV_LAYER)
         venv = provide_venv(
             venv_layer,
             cpython,
             manager,
-            tool,
+            {provided.tool.name: provided.tool for provided in tools},
             shared,
             arch=ctx.target.arch,
             user_env=env,

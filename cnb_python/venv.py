@@ -34,13 +34,17 @@ class Venv:
 
 
 def reuse_key(
-    manager: Manager, tool: Tool, cpython: CPython, arch: str, env: Mapping[str, str]
+    manager: Manager,
+    tools: Mapping[str, Tool],
+    cpython: CPython,
+    arch: str,
+    env: Mapping[str, str],
 ) -> str:
     return key_sha256(
         {
             "format": LAYER_FORMAT,
             "manager": manager.name,
-            "tool": tool.version,
+            "tools": {name: tool.version for name, tool in sorted(tools.items())},
             "python": cpython.version,
             "arch": arch,
             "inputs": manager.key_inputs(env),
@@ -52,7 +56,7 @@ def provide_venv(
     layer: Layer,
     cpython: CPython,
     manager: Manager,
-    tool: Tool,
+    tools: Mapping[str, Tool],
     types: LayerTypes,
     *,
     arch: str,
@@ -61,7 +65,7 @@ def provide_venv(
     log: Logger,
 ) -> Venv:
     venv = Venv(layer.path)
-    key = reuse_key(manager, tool, cpython, arch, user_env)
+    key = reuse_key(manager, tools, cpython, arch, user_env)
     metadata = {"key": key, "manager": manager.name, "python": cpython.version}
     restored = layer.restored_metadata()
     if restored == metadata and venv.python.exists():
@@ -80,7 +84,7 @@ def provide_venv(
                 error_title="Unable to create the virtual environment",
                 error_fix="This is a buildpack problem; please report it with the build log.",
             )
-            manager.install(venv.path, tool, tool_env, log)
+            manager.install(venv.path, tools, tool_env, log)
             log.step("Compiling the dependencies to hash-based bytecode")
             roots = venv.site_packages()
             bytecode.remove_bytecode(roots)

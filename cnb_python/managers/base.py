@@ -31,8 +31,11 @@ class Manager(Protocol):
         """Digests of everything that can change what is installed (never secret values)."""
         ...
 
-    def install(self, venv: Path, tool: Tool, env: Mapping[str, str], log: Logger) -> None:
-        """Install into the empty venv at `venv`, running `tool` with `env`."""
+    def install(
+        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
+    ) -> None:
+        """Install into the empty venv at `venv` with the build-only `tools` (by name: the
+        manager's own tool, and pip when its tool is a requirement set), run with `env`."""
         ...
 
     def project_scripts(self) -> tuple[str, ...]:

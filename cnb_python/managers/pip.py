@@ -61,44 +61,73 @@ class PipManager:
     def project_scripts(self) -> tuple[str, ...]:
         return self.scripts
 
-    def install(self, venv: Path, pip: Tool, env: Mapping[str, str], log: Logger) -> None:
-        command = [
-            *pip.command(venv / "bin" / "python"),
-            "install",
-            "--no-input",
-            "--disable-pip-version-check",
-            "--no-compile",  # bytecode is compiled afterwards, hash-based and deterministic
-            "--progress-bar=off",
-            "--no-cache-dir",
-        ]
-        if self.vendor:
-            command += ["--no-index", f"--find-links={self.vendor}"]
+    def install(
+        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
+    ) -> None:
         if self.requirement_files:
+            targets = []
             for path in self.requirement_files:
-                command += ["--requirement", str(path.relative_to(self.app))]
+                targets += ["--requirement", str(path.relative_to(self.app))]
         else:
-            command.append(".")
-        pip_env = dict(env)
-        if self.pip_conf:
-            pip_env["PIP_CONFIG_FILE"] = str(self.pip_conf)
-        shown = "pip " + " ".join(command[2:])
-        before = _paths(self.app)
-        try:
-            run(
-                command,
-                env=pip_env,
-                cwd=self.app,
-                log=log,
-                show=shown,
-                error_title="Unable to install dependencies using pip",
-                error_fix=(
-                    "Read pip's output above: it names the requirement that failed. Check its "
-                    "spelling and version, and that the versions you pin can be installed "
-                    "together on this Python."
-                ),
-            )
-        finally:
-            _remove_new(self.app, before)
+            targets = ["."]
+        pip_install(
+            venv,
+            tools["pip"],
+            targets,
+            app=self.app,
+            vendor=self.vendor,
+            pip_conf=self.pip_conf,
+            env=env,
+            log=log,
+        )
+
+
+def pip_install(
+    venv: Path,
+    pip: Tool,
+    arguments: Sequence[str],
+    *,
+    app: Path,
+    vendor: Path | None,
+    pip_conf: Path | None,
+    env: Mapping[str, str],
+    log: Logger,
+    show: str | None = None,
+) -> None:
+    """`pip install ARGUMENTS` into `venv`, run in the app dir, which is left as it was (pip
+    builds local projects in place). The one pip install of every manager that uses pip."""
+    command = [
+        *pip.command(venv / "bin" / "python"),
+        "install",
+        "--no-input",
+        "--disable-pip-version-check",
+        "--no-compile",  # bytecode is compiled afterwards, hash-based and deterministic
+        "--progress-bar=off",
+        "--no-cache-dir",
+    ]
+    if vendor:
+        command += ["--no-index", f"--find-links={vendor}"]
+    command += arguments
+    pip_env = dict(env)
+    if pip_conf:
+        pip_env["PIP_CONFIG_FILE"] = str(pip_conf)
+    before = _paths(app)
+    try:
+        run(
+            command,
+            env=pip_env,
+            cwd=app,
+            log=log,
+            show=show or "pip " + " ".join(command[2:]),
+            error_title="Unable to install dependencies using pip",
+            error_fix=(
+                "Read pip's output above: it names the requirement that failed. Check its "
+                "spelling and version, and that the versions you pin can be installed "
+                "together on this Python."
+            ),
+        )
+    finally:
+        _remove_new(app, before)
 
 
 def _display(path: Path, app: Path) -> str:

@@ -98,8 +98,10 @@ class UvManager:
     def project_scripts(self) -> tuple[str, ...]:
         return self.scripts if self.package else ()
 
-    def install(self, venv: Path, tool: Tool, env: Mapping[str, str], log: Logger) -> None:
-        uv = tool.command(venv / "bin" / "python")
+    def install(
+        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
+    ) -> None:
+        uv = tools["uv"].command(venv / "bin" / "python")
         selection = ["--no-dev", *(f"--group={g}" for g in self.groups)]
         with tempfile.TemporaryDirectory(prefix="cnb-python-uv-") as tmp:
             uv_env = self._env(env, venv, Path(tmp), log)

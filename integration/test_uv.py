@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 from conftest import SAMPLES, App, free_port
@@ -36,3 +39,177 @@ def test_fastapi_sample_answers_http(fastapi_app):
         assert json.loads(get(f"http://127.0.0.1:{port}/")) == {
             "message": "Hello from FastAPI on Python 3.12"
         }
+
+
+def test_dependencies_load_from_valid_bytecode(fastapi_app):
+    hits, misses = fastapi_app.bytecode_misses("fastapi, uvicorn, pydantic, starlette")
+    assert misses == []
+    assert hits > 100
+
+
+def test_uv_is_not_in_the_launch_image_and_dev_dependencies_are_left_out(fastapi_app):
+    out = fastapi_app.python(
+        "import importlib.util as u, os, shutil, sys; "
+        "print([m for m in ('uv', 'pytest', 'pip') if u.find_spec(m)], "
+        "[d for d in os.environ['PATH'].split(':') if d.startswith('/layers/') "
+        "and os.path.exists(d + '/uv')], sys.prefix)"
+    )
+    assert out == f"[] [] {VENV}\n"
+
+
+_SCAN_VENV = """
+import os, sys
+LINK_OK = ("/layers/", "python", "lib")
+BUILD_PATHS = ("/tmp", "cnb-python-uv", "/home", "/root", "cache")
+found = []
+for d, dirs, files in os.walk(sys.prefix):
+    for n in dirs + files:
+        p = os.path.join(d, n)
+        if n in (".lock", "uv_cache.json", "uv_build.json"):
+            found.append(p)
+        if os.path.islink(p) and not os.readlink(p).startswith(LINK_OK):
+            found.append(p + " -> " + os.readlink(p))
+        if n.endswith((".pth", "RECORD", "INSTALLER", "direct_url.json")):
+            text = open(p, errors="replace").read()
+            if any(s in text for s in BUILD_PATHS):
+                found.append(p)
+print(found)
+"""
+
+
+def test_no_build_path_time_or_uv_stamp_in_the_venv(fastapi_app):
+    """uv's lock file and build stamps are gone; every .pth, RECORD, INSTALLER, direct_url.json
+    and symlink mentions only the layers, never a cache, temp dir or home."""
+    out = fastapi_app.python(_SCAN_VENV)
+    assert out == "[]\n"
+
+
+def test_rebuild_runs_no_uv_and_a_change_rebuilds_from_empty(tmp_path, buildpack):
+    app = App(tmp_path, buildpack, SAMPLES / "uv-fastapi")
+    app.build_ok()
+    again = app.build_ok()
+    assert "Reusing cached virtual environment" in again.output
+    assert "Reusing cached uv 0.13.9" in again.output
+    assert "Running 'uv" not in again.output
+    # A dev group asked for: the key changes, the venv is rebuilt with pytest in it.
+    grouped = app.build_ok(env={"BP_UV_INSTALL_GROUPS": "dev"})
+    assert "Rebuilding the virtual environment: the install inputs changed" in grouped.output
+    assert "--group=dev" in grouped.output
+    assert app.python("import pytest; print(pytest.__version__)") == "8.4.2\n"
+    # A stale lock: pyproject.toml asks for something uv.lock does not have.
+    pyproject = app.dir / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('"uvicorn==0.34.3",', '"uvicorn==0.34.3",\n    "six",')
+    )
+    stale = app.build()
+    assert not stale.success
+    error = stale.output[stale.output.index("[Error: ") :]
+    assert error.startswith("[Error: uv.lock is out of date]")
+    assert "Run `uv lock`" in error and "Traceback" not in stale.output
+    # Nothing of the failed build is reused: the next good build still matches its inputs.
+    pyproject.write_text((SAMPLES / "uv-fastapi" / "pyproject.toml").read_text())
+    assert "Reusing cached virtual environment" in app.build_ok().output
+
+
+def test_package_project_runs_its_one_script_as_web(make_app):
+    app = make_app("uv-package")
+    result = app.build_ok()
+    assert "Assigning launch processes (the project's one script, hello-server)" in result.output
+    assert "web (default): hello-server" in result.output
+    port = free_port()
+    with app.platform.start("web", env={"PORT": str(port)}) as running:
+        running.wait_for_port(port)
+        assert get(f"http://127.0.0.1:{port}/") == "Hello from hello-server with six 1.17.0\n"
+    record = app.python(
+        "import importlib.metadata as m; d = m.distribution('hello-server'); "
+        "print(d.read_text('direct_url.json'), d.read_text('INSTALLER'))"
+    )
+    assert record == '{"url":"file:///workspace","dir_info":{"editable":false}} uv\n'
+
+
+@pytest.mark.parametrize(
+    ("files", "title", "says"),
+    [
+        (
+            {"uv.lock": "version = 1\n[[package]\n"},
+            "Invalid uv.lock",
+            "(at line 2, column 10)",
+        ),
+        (
+            {"uv.lock": 'version = 2\nrevision = 1\nrequires-python = ">=3.11"\n'},
+            "uv.lock is newer than this buildpack's uv",
+            "unsupported schema version",
+        ),
+        (
+            {"uv.lock": None},
+            "uv.lock not found",
+            "Run `uv lock`",
+        ),
+    ],
+    ids=["not-toml", "lock-version", "no-lock"],
+)
+def test_bad_uv_input_is_a_titled_error(make_app, files, title, says):
+    app = make_app("uv-package")
+    for name, content in files.items():
+        if content is None:
+            (app.dir / name).unlink()
+        else:
+            (app.dir / name).write_text(content)
+    if "uv.lock" not in files or files["uv.lock"] is None:
+        pyproject = app.dir / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text() + "\n[tool.uv]\npackage = true\n")
+    result = app.build()
+    assert not result.success and result.phase == "build"
+    error = result.output[result.output.index("[Error: ") :]
+    assert error.startswith(f"[Error: {title}]")
+    assert says in error and "How to fix:" in error and "Traceback" not in result.output
+
+
+def test_a_dependency_that_cannot_be_downloaded_is_a_titled_error(make_app):
+    app = make_app("uv-package")
+    result = app.build(env={"UV_INDEX_URL": "http://127.0.0.1:9/simple"})
+    assert not result.success
+    error = result.output[result.output.index("[Error: ") :]
+    assert error.startswith("[Error: Unable to install dependencies using uv (sync)]")
+    assert "127.0.0.1:9" in error and "How to fix:" in error
+
+
+def test_vendor_dir_installs_offline(make_app):
+    app = make_app("uv-package")
+    vendor = app.dir / "vendor"
+    for requirement in ("six==1.17.0", "hatchling==1.27.0"):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--isolated",
+                "-q",
+                "-d",
+                str(vendor),
+                "--only-binary",
+                ":all:",
+                requirement,
+            ],
+            check=True,
+        )
+    result = app.build_ok(env={"UV_INDEX_URL": "http://127.0.0.1:9/unreachable"})
+    assert "--offline --no-index --find-links=/workspace/vendor" in result.output
+    assert app.python("import hello_server, six; print(six.__version__)") == "1.17.0\n"
+    assert app.python("import importlib.util as u; print(u.find_spec('hatchling'))") == "None\n"
+
+
+def test_credentials_never_reach_log_layers_or_metadata(make_app):
+    secret = "s3cr3t-uv-t0ken"
+    index = f"https://builder:{secret}@pypi.org/simple"
+    app = make_app("uv-package")
+    result = app.build_ok(
+        env={"UV_INDEX_URL": index},
+        bindings={"uv": {"type": "uv", "uv.toml": f'extra-index-url = ["{index}"]\n'}},
+    )
+    assert secret not in result.output
+    image = result.image
+    assert secret not in json.dumps(image.config)
+    for record in [*image.layers.values(), image.sbom_layer, image.app_layer]:
+        assert secret.encode() not in Path(record.tar).read_bytes()

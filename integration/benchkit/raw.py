@@ -1,8 +1,10 @@
-"""The baseline: the same requirements installed by hand, ``python -m venv v && v/bin/pip install
--r requirements.txt``, with the same CPython, no pip cache and nothing from this shell's env.
+"""The baseline: the same dependencies installed by hand with the same CPython and tool version,
+no cache and nothing from this shell's env. Both steps (venv, install) are timed.
 
-Both steps are timed. In between, untimed, the venv's pip (ensurepip's) is replaced by the pip
-version the buildpack uses, so that the two pip installs compared run the same pip."""
+- pip: ``python -m venv v && v/bin/pip install -r requirements.txt``. In between, untimed, the
+  venv's pip (ensurepip's) is replaced by the pip version the buildpack uses.
+- uv: ``uv venv v && uv sync --locked --no-dev`` into it (UV_PROJECT_ENVIRONMENT), with the uv
+  release the buildpack pins, from PyPI into a scratch dir, untimed."""
 
 from __future__ import annotations
 
@@ -35,7 +37,40 @@ def extract_cpython(tarball: Path, dest: Path) -> Path:
     return dest / "python" / "bin" / "python3"
 
 
-def raw_install(python: Path, app: Path, venv: Path, pip_version: str) -> RawInstall:
+def raw_install(python: Path, app: Path, venv: Path, tool: str, version: str) -> RawInstall:
+    if tool == "uv":
+        return raw_uv_install(python, app, venv, version)
+    return raw_pip_install(python, app, venv, version)
+
+
+def raw_uv_install(python: Path, app: Path, venv: Path, uv_version: str) -> RawInstall:
+    tools = venv.parent / f"uv-{uv_version}"
+    if not (tools / "bin" / "uv").exists():
+        subprocess.run(
+            ["pip", "install", "--isolated", "-q", "--prefix", str(tools), f"uv=={uv_version}"],
+            check=True,
+        )
+    uv = str(tools / "bin" / "uv")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(venv.parent),
+        "LANG": "C.UTF-8",
+        "SSL_CERT_FILE": CA_BUNDLE,
+        "UV_NO_CACHE": "1",
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_PROJECT_ENVIRONMENT": str(venv),
+    }
+    start = time.monotonic()
+    subprocess.run([uv, "venv", "-q", "--python", str(python), str(venv)], env=env, check=True)
+    venv_seconds = time.monotonic() - start
+    start = time.monotonic()
+    subprocess.run([uv, "sync", "-q", "--locked", "--no-dev"], env=env, cwd=app, check=True)
+    seconds = time.monotonic() - start
+    (site,) = (venv / "lib").glob("python*/site-packages")
+    return RawInstall(venv, venv_seconds, seconds, uv_version, site)
+
+
+def raw_pip_install(python: Path, app: Path, venv: Path, pip_version: str) -> RawInstall:
     # A clean env, and --isolated: no PIP_* variables, pip.conf or PYTHON* settings of this
     # shell. The CA bundle is passed explicitly, as the build passes it (PIP_CERT).
     env = {"PATH": "/usr/bin:/bin", "HOME": str(venv.parent), "LANG": "C.UTF-8"}

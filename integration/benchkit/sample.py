@@ -47,7 +47,7 @@ def measure_sample(
     detect_runs: int,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    has_deps = (app / "requirements.txt").is_file()
+    tool = _baseline_tool(app)
     samples = Runs()
     steps: dict[str, float] = {}
     raw: RawInstall | None = None
@@ -77,7 +77,7 @@ def measure_sample(
         samples.warm_build_phase.append(clock.between("BUILDING", "EXPORTING"))
         log(f"  warm rebuild {run + 1}/{runs}: {samples.warm[-1]:.1f} s")
 
-        if has_deps:
+        if tool:
             assert result.image is not None
             if python is None:
                 version = result.image.layers[CPYTHON_LAYER].metadata["version"]
@@ -85,10 +85,11 @@ def measure_sample(
                 python = extract_cpython(tarball, scratch / "raw-cpython")
             if raw is not None:
                 shutil.rmtree(raw.venv, ignore_errors=True)
-            raw = raw_install(python, app, scratch / f"raw-venv-{run}", _pip_version(steps))
+            venv = scratch / f"raw-venv-{run}"
+            raw = raw_install(python, app, venv, tool, _tool_version(steps, tool))
             samples.raw.append(raw.seconds)
             samples.raw_pip.append(raw.pip_seconds)
-            log(f"  raw venv + pip install {run + 1}/{runs}: {raw.seconds:.1f} s")
+            log(f"  raw venv + {tool} install {run + 1}/{runs}: {raw.seconds:.1f} s")
 
     assert platform is not None and platform.image is not None
     image = platform.image
@@ -104,7 +105,8 @@ def measure_sample(
         "app": str(app),
         "imports": imports,
         "cpython": cpython_version,
-        "raw_pip_version": raw.pip_version if raw else None,
+        "raw_tool": tool,
+        "raw_tool_version": raw.pip_version if raw else None,
         "buildpack_steps": steps,
         "runs": {name: [round(v, 3) for v in values] for name, values in vars(samples).items()},
         "median_s": {
@@ -118,6 +120,13 @@ def measure_sample(
     }
 
 
-def _pip_version(steps: dict[str, float]) -> str:
-    """The pip the buildpack installed, from its "Installing pip 26.3" step."""
-    return next(what.split()[1] for what in steps if what.startswith("pip "))
+def _baseline_tool(app: Path) -> str | None:
+    """The manager the raw baseline uses, as the buildpack chooses it; None: nothing to install."""
+    if (app / "uv.lock").is_file():
+        return "uv"
+    return "pip" if (app / "requirements.txt").is_file() else None
+
+
+def _tool_version(steps: dict[str, float], tool: str) -> str:
+    """The tool the buildpack installed, from its "Installing uv 0.13.9" step."""
+    return next(what.split()[1] for what in steps if what.startswith(f"{tool} "))

@@ -46,10 +46,10 @@ ROWS = [
     ("cold build, whole platform (s)", "cold_s"),
     ("  of which bin/build phase (s)", "build_phase_s"),
     ("  of which dependency step (s)", "deps_step_s"),
-    ("raw venv + pip install (s)", "raw_s"),
-    ("  of which pip install (s)", "raw_pip_s"),
+    ("raw venv + install (s)", "raw_s"),
+    ("  of which install (s)", "raw_pip_s"),
     ("  ratio cold build / raw", "cold_over_raw"),
-    ("  ratio dependency step / raw pip install", "deps_step_over_raw_pip"),
+    ("  ratio dependency step / raw install", "deps_step_over_raw_pip"),
     ("warm rebuild, whole platform (s)", "warm_s"),
     ("  of which bin/build phase (s)", "warm_build_phase_s"),
     ("import, our hash-based pycs (ms)", "import_ours_ms"),
@@ -72,9 +72,11 @@ bin/build phase from the log's "===> BUILDING" to "===> EXPORTING": the buildpac
 dependency step the buildpack's own "Completed in" for "Installing dependencies":
                 venv --without-pip, pip install --no-compile, hash-based pycs: like for like with
                 the raw "pip install".
-raw             python -m venv v (with ensurepip) + v/bin/pip install --isolated --no-cache-dir
-                -r requirements.txt (pip's own timestamp pycs), same CPython; pip is switched to
-                the buildpack's pip version in between, untimed.
+raw             pip: python -m venv v (with ensurepip) + v/bin/pip install --isolated
+                --no-cache-dir -r requirements.txt (pip's own timestamp pycs), same CPython; pip
+                is switched to the buildpack's pip version in between, untimed.
+                uv: uv venv v + uv sync --locked --no-dev into it, no cache (no pycs), same CPython
+                and uv version.
 warm rebuild    Platform.build() again on the same platform, inputs unchanged.
 import          python -c "<the app's imports>" as the run user inside one container process.
 launch / floor  regular-file bytes: buildpack launch layers / CPython tarball + raw site-packages,

@@ -20,7 +20,6 @@ from cnb_python.errors import UserError
 from cnb_python.log import Logger
 from cnb_python.managers import select_manager, uv
 from cnb_python.processes import app_processes
-from cnb_python.run import run
 
 AVAILABLE = [Version(v) for v in ("3.10.20", "3.11.16", "3.12.14", "3.13.15", "3.14.7")]
 EOL = pv.parse_eol_table([{"version": "3.9", "date": "2025-10-31", "after": "error"}])
@@ -47,18 +46,15 @@ def checksum(root: Path) -> None:
 
 
 def uv_fails(message: str) -> Callable[[Path], object]:
-    """uv's failure as the runner reports it, with uv's own message in its output."""
+    """uv failing with `message`, run as the build runs it (a stand-in executable)."""
 
     def run_uv(root: Path) -> object:
-        return run(
-            ["sh", "-c", f"echo '{message}'; exit 2"],
-            env={"PATH": "/usr/bin:/bin"},
-            log=Logger(io.StringIO()),
-            show="uv sync --locked --no-dev --no-editable",
-            error_title="Unable to install dependencies using uv (sync)",
-            error_fix="(the generic fix)",
-            known_errors=uv.KNOWN_ERRORS,
-        )
+        fake = root / "uv"
+        fake.write_text(f"#!/bin/sh\necho '{message}'\nexit 2\n")
+        fake.chmod(0o755)
+        command = [str(fake), "sync", "--locked", "--no-default-groups", "--no-editable"]
+        log = Logger(io.StringIO())
+        return uv.run_uv(command, env={"PATH": "/usr/bin:/bin"}, cwd=root, log=log, verb="sync")
 
     return run_uv
 
@@ -231,13 +227,37 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   How to fix:
     Fix the syntax of uv.lock; `python -c "import tomllib; tomllib.load(open('uv.lock', 'rb'))"` shows the same error locally.""",
     ),
+    "uv requires-python unmet": (
+        select(
+            {"pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.15"\n', "uv.lock": ""}
+        ),
+        """[Error: The requested Python version isn't available]
+
+  pyproject.toml asks for Python '>=3.15', and no version this buildpack provides satisfies it.
+  Available versions: 3.10.20, 3.11.16, 3.12.14, 3.13.15, 3.14.7.
+
+  How to fix:
+    Request one of the available versions in pyproject.toml. A minor version such as `3.14` always gets the newest patch release.""",
+    ),
+    "uv cannot download": (
+        uv_fails("error: Failed to fetch: `http://127.0.0.1:9/simple/six/`"),
+        """[Error: Unable to install dependencies using uv (sync)]
+
+  The command 'uv sync --locked --no-default-groups --no-editable' exited with status 2.
+
+  The end of its output:
+    error: Failed to fetch: `http://127.0.0.1:9/simple/six/`
+
+  How to fix:
+    Read uv's output above: it names the package that could not be found, downloaded or built. Check the network and the index settings (UV_INDEX_URL, a `uv` binding), or run `uv sync --locked` locally.""",
+    ),
     "stale uv.lock": (
         uv_fails(
             "error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided."
         ),
         """[Error: uv.lock is out of date]
 
-  The command 'uv sync --locked --no-dev --no-editable' exited with status 2.
+  The command 'uv sync --locked --no-default-groups --no-editable' exited with status 2.
 
   The end of its output:
     error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided.
@@ -251,7 +271,7 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
         ),
         """[Error: uv.lock is newer than this buildpack's uv]
 
-  The command 'uv sync --locked --no-dev --no-editable' exited with status 2.
+  The command 'uv sync --locked --no-default-groups --no-editable' exited with status 2.
 
   The end of its output:
     error: The lockfile at `uv.lock` uses an unsupported schema version (v2, but only v1 is supported).

@@ -170,16 +170,23 @@ class UvManager:
         return uv_env
 
     def _run(self, command: list[str], env: Mapping[str, str], log: Logger, verb: str) -> None:
-        run(
-            command,
-            env=env,
-            cwd=self.app,
-            log=log,
-            show=f"uv {' '.join(command[1:])}",
-            error_title=f"Unable to install dependencies using uv ({verb})",
-            error_fix=_INSTALL_FAILED_FIX,
-            known_errors=KNOWN_ERRORS,
-        )
+        run_uv(command, env=env, cwd=self.app, log=log, verb=verb)
+
+
+def run_uv(
+    command: list[str], *, env: Mapping[str, str], cwd: Path, log: Logger, verb: str
+) -> None:
+    """Run uv; its known failures (stale or too new a lock) get their own titled errors."""
+    run(
+        command,
+        env=env,
+        cwd=cwd,
+        log=log,
+        show=f"uv {' '.join(command[1:])}",
+        error_title=f"Unable to install dependencies using uv ({verb})",
+        error_fix=_INSTALL_FAILED_FIX,
+        known_errors=KNOWN_ERRORS,
+    )
 
 
 def uv_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding]) -> UvManager:

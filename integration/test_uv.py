@@ -214,3 +214,11 @@ def test_credentials_never_reach_log_layers_or_metadata(make_app):
     assert secret not in json.dumps(image.config)
     for record in [*image.layers.values(), image.sbom_layer, image.app_layer]:
         assert secret.encode() not in Path(record.tar).read_bytes()
+
+
+def test_bp_uv_version_takes_another_release_for_the_arch_from_the_index(make_app):
+    app = make_app("uv-package")
+    result = app.build_ok(env={"BP_UV_VERSION": "0.13.8"})
+    assert "BP_UV_VERSION asks for uv '0.13.8'" in result.output
+    assert "Installing uv 0.13.8" in result.output
+    assert "manylinux_2_17_x86_64" in result.output or "manylinux_2_17_aarch64" in result.output

@@ -61,6 +61,8 @@ _SCAN_VENV = """
 import os, sys
 LINK_OK = ("/layers/", "python", "lib")
 BUILD_PATHS = ("/tmp/", "cnb-python-uv", "/home/", "/root/", "/cache/", ".cache")
+# Build-only layers and uv's temp dirs: no launch file may point there.
+BUILD_ONLY = (b"/layers/cnb-python_python/uv", b"/layers/cnb-python_python/pip", b"cnb-python-uv")
 found = []
 for d, dirs, files in os.walk(sys.prefix):
     for n in dirs + files:
@@ -69,6 +71,10 @@ for d, dirs, files in os.walk(sys.prefix):
             found.append(p)
         if os.path.islink(p) and not os.readlink(p).startswith(LINK_OK):
             found.append(p + " -> " + os.readlink(p))
+        if os.path.isfile(p) and not os.path.islink(p):
+            data = open(p, "rb").read()
+            if any(s in data for s in BUILD_ONLY):
+                found.append(p + " mentions a build-only path")
         if n.endswith((".pth", "RECORD", "INSTALLER", "direct_url.json")):
             text = open(p, errors="replace").read()
             if any(s in text for s in BUILD_PATHS):
@@ -79,7 +85,8 @@ print(found)
 
 def test_no_build_path_time_or_uv_stamp_in_the_venv(fastapi_app):
     """uv's lock file and build stamps are gone; every .pth, RECORD, INSTALLER, direct_url.json
-    and symlink mentions only the layers, never a cache, temp dir or home."""
+    and symlink mentions only the layers, never a cache, temp dir or home; and no file of the
+    venv mentions a build-only layer or uv's temp dirs."""
     out = fastapi_app.python(_SCAN_VENV)
     assert out == "[]\n"
 

@@ -15,7 +15,7 @@ from cnb_python.buildenv import DEFAULT_SOURCE_DATE_EPOCH
 from cnb_python.cnb.bindings import Binding
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.dependencies import Dependency
-from cnb_python.download import download, resolve_source
+from cnb_python.download import BUILDPACK_DIR, download, resolve_source
 from cnb_python.log import Logger
 
 LAYER_NAME = "cpython"
@@ -110,13 +110,15 @@ def install_cpython(
     env: Mapping[str, str],
     bindings: Sequence[Binding],
     log: Logger,
+    buildpack_dir: Path = BUILDPACK_DIR,
 ) -> bytecode.Compilation:
     """Download, verify and unpack `dep` into the empty directory `cpython.home`, drop what an
-    app never needs, and start compiling the stdlib. Also used for the buildpack's runtime/."""
+    app never needs, and start compiling the stdlib. Also used for the buildpack's runtime/
+    (`buildpack_dir` is where bundled downloads are looked up)."""
     what = f"CPython {dep.version}"
     with tempfile.TemporaryDirectory(prefix="cnb-python-") as tmp:
         archive = Path(tmp, "cpython.tar.gz")
-        source = resolve_source(dep.url, dep.sha256, env, bindings)
+        source = resolve_source(dep.url, dep.sha256, env, bindings, buildpack_dir=buildpack_dir)
         download(source, dep.sha256, archive, what=what, log=log)
         # python-build-standalone archives hold a single top-level python/ directory.
         extract_tarball(archive, cpython.home, strip_components=1, what=what)

@@ -61,7 +61,9 @@ def main() -> int:
         dest.mkdir(parents=True)
         log.title(f"Placing CPython {dep.version} ({args.arch}) in {dest}")
         cpython = CPython(dest, dep.version)
-        install_cpython(cpython, dep, env=os.environ, bindings=[], log=log).wait(log)
+        install_cpython(
+            cpython, dep, env=os.environ, bindings=[], log=log, buildpack_dir=args.buildpack
+        ).wait(log)
     except UserError as e:
         log.error(e.render())
         return 1

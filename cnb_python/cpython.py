@@ -111,10 +111,14 @@ def install_cpython(
     bindings: Sequence[Binding],
     log: Logger,
     buildpack_dir: Path = BUILDPACK_DIR,
+    compile_stdlib: bool = True,
+    shown_home: str | None = None,
 ) -> bytecode.Compilation:
     """Download, verify and unpack `dep` into the empty directory `cpython.home`, drop what an
     app never needs, and start compiling the stdlib. Also used for the buildpack's runtime/
-    (`buildpack_dir` is where bundled downloads are looked up)."""
+    (`buildpack_dir` is where bundled downloads are looked up; `compile_stdlib` is off when
+    packaging for another arch, whose interpreter cannot run here; `shown_home` is where the
+    home will be at run time, recorded in the pycs instead of a staging path)."""
     what = f"CPython {dep.version}"
     with tempfile.TemporaryDirectory(prefix="cnb-python-") as tmp:
         archive = Path(tmp, "cpython.tar.gz")
@@ -129,7 +133,10 @@ def install_cpython(
     log.step("Compiling the standard library to hash-based bytecode (in the background)")
     bytecode.remove_bytecode([cpython.home / "lib"])
     files = bytecode.python_sources([cpython.stdlib], skip_dirs=frozenset({"site-packages"}))
-    return bytecode.Compilation(cpython.python, files, what)
+    if not compile_stdlib:
+        files = []
+    shown_as = (cpython.home, shown_home) if shown_home else None
+    return bytecode.Compilation(cpython.python, files, what, shown_as)
 
 
 def _trim(cpython: CPython) -> None:

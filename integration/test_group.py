@@ -12,7 +12,8 @@ REPORT = """
 echo "python=$(command -v python)"
 echo "pycache_prefix=${PYTHONPYCACHEPREFIX:-unset}"
 echo "source_date_epoch=${SOURCE_DATE_EPOCH:-unset}"
-python -c "import six, sys; print('version=%d.%d' % sys.version_info[:2]); print('six=' + six.__version__)"
+python -c "import sys; print('version=%d.%d' % sys.version_info[:2])"
+python -c "import six; print('six=' + six.__version__)"
 """
 
 # A Procfile-style buildpack: its own `web` process, the image's default.

@@ -42,8 +42,8 @@ case "$mode" in
     fresh=$(mktemp -d)
     trap 'rm -rf "$fresh"' EXIT
     make_vendor "$fresh/vendor"
-    if ! diff -r vendor "$fresh/vendor" >/dev/null 2>&1; then
-      diff -rq vendor "$fresh/vendor" >&2 || true
+    if ! diff -r -x __pycache__ vendor "$fresh/vendor" >/dev/null 2>&1; then
+      diff -rq -x __pycache__ vendor "$fresh/vendor" >&2 || true
       echo "vendor/ does not match requirements/runtime.txt: run scripts/build.sh --force and commit vendor/" >&2
       exit 1
     fi

@@ -230,18 +230,19 @@ def test_error_text(tmp_path, case):
     assert error.value.render().replace(str(tmp_path), "ROOT") == expected
 
 
-def shim_error(tmp_path: Path, remove: str) -> str:
+def shim_error(tmp_path: Path, remove: str | None, path: str = os.environ["PATH"]) -> str:
     """Run bin/detect of a copy of the buildpack that lacks `remove`; return its stderr."""
     copy = tmp_path / "bp"
     for part in ("bin", "cnb_python", "vendor"):
         shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.rmtree(copy / remove)
+    if remove:
+        shutil.rmtree(copy / remove)
     app, platform = tmp_path / "app", tmp_path / "platform"
     app.mkdir()
     (platform / "env").mkdir(parents=True)
     (app / "app.py").write_text("")
     env = {
-        "PATH": os.environ["PATH"],
+        "PATH": path,
         "CNB_PLATFORM_DIR": str(platform),
         "CNB_BUILD_PLAN_PATH": str(tmp_path / "plan.toml"),
         "CNB_BUILDPACK_DIR": str(copy),
@@ -269,3 +270,15 @@ def test_a_missing_vendored_module_is_a_titled_error_not_an_internal_one(tmp_pat
     stderr = shim_error(tmp_path, "vendor/tomli_w")
     assert stderr.lstrip().startswith("[Error: The cnb-python buildpack is incomplete]"), stderr
     assert "'tomli_w' is missing from BP/vendor" in stderr
+
+
+def test_shim_error_text_without_any_python(tmp_path):
+    assert shim_error(tmp_path, None, path="/nonexistent") == (
+        """[Error: No Python to run the cnb-python buildpack]
+
+  This builder has no python3 3.9+ on PATH and the buildpack bundles none (runtime/).
+
+  How to fix:
+    Use the packaged buildpack (scripts/package.sh bundles a CPython), or a builder image with python3 3.9+.
+"""
+    )

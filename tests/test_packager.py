@@ -12,10 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from cnb_python.dependencies import BuildpackMetadata
+from cnb_python.dependencies import BuildpackMetadata, Dependency
+from cnb_python.errors import UserError
 from cnb_python.log import Logger
 from packager import cli
-from packager.bundle import bundle_tool_wheels, chosen_dependencies, python_tags
+from packager.bundle import (
+    bundle_dependencies,
+    bundle_tool_wheels,
+    chosen_dependencies,
+    python_tags,
+)
 from packager.layer import write_layer
 from packager.oci import LAYERS_LABEL, METADATA_LABEL, Descriptor, write_buildpackage
 from packager.stage import is_semver, set_version, stage_buildpack
@@ -176,3 +182,25 @@ def test_no_tool_requirement_files_bundle_no_wheels(tmp_path):
     assert bundle_tool_wheels(tmp_path, "amd64", ["3.12"], Logger(out, out)) == 0
     assert not (tmp_path / "dependencies").exists()
     assert "no tool wheels bundled" in out.getvalue()
+
+
+def test_bundling_honors_the_mirror_and_checks_sha256(tmp_path):
+    data = b"cpython archive"
+    url = "https://github.com/astral-sh/pbs/releases/download/1/cpython-3.12.4%2B1-x86_64.tar.gz"
+    mirrored = (
+        tmp_path / "mirror/astral-sh/pbs/releases/download/1/cpython-3.12.4%2B1-x86_64.tar.gz"
+    )
+    mirrored.parent.mkdir(parents=True)
+    mirrored.write_bytes(data)
+    dep = Dependency(
+        "cpython", "CPython", "3.12.4", "amd64", url, hashlib.sha256(data).hexdigest(), "", "", ()
+    )
+    env = {"BP_DEPENDENCY_MIRROR": f"file://{tmp_path}/mirror"}
+    out = io.StringIO()
+    bundle_dependencies(tmp_path / "stage", [dep], env, Logger(out, out))
+    bundled = tmp_path / "stage/dependencies" / dep.sha256 / "cpython-3.12.4+1-x86_64.tar.gz"
+    assert bundled.read_bytes() == data
+    assert "Using BP_DEPENDENCY_MIRROR" in out.getvalue()
+    wrong = Dependency(**{**dep.__dict__, "sha256": "0" * 64})
+    with pytest.raises(UserError, match="Checksum mismatch"):
+        bundle_dependencies(tmp_path / "stage2", [wrong], env, Logger(io.StringIO()))

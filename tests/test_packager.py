@@ -187,9 +187,7 @@ def test_no_tool_requirement_files_bundle_no_wheels(tmp_path):
 def test_bundling_honors_the_mirror_and_checks_sha256(tmp_path):
     data = b"cpython archive"
     url = "https://github.com/astral-sh/pbs/releases/download/1/cpython-3.12.4%2B1-x86_64.tar.gz"
-    mirrored = (
-        tmp_path / "mirror/astral-sh/pbs/releases/download/1/cpython-3.12.4%2B1-x86_64.tar.gz"
-    )
+    mirrored = tmp_path / "mirror/astral-sh/pbs/releases/download/1/cpython-3.12.4+1-x86_64.tar.gz"
     mirrored.parent.mkdir(parents=True)
     mirrored.write_bytes(data)
     dep = Dependency(

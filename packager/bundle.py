@@ -50,8 +50,9 @@ def bundle_dependencies(
         dest = bundled_path(stage, dep.url, dep.sha256)
         dest.parent.mkdir(parents=True, exist_ok=True)
         log.section(f"Bundling {dep.name} {dep.version} ({dep.arch})")
-        # buildpack_dir=stage: never take a file from the packaging checkout's own bundle.
-        source = resolve_source(dep.url, dep.sha256, env, [], buildpack_dir=stage / "none")
+        # The stage has no bundle yet, so this resolves to a mirror or the URL, never to files
+        # that happen to lie in the packaging checkout.
+        source = resolve_source(dep.url, dep.sha256, env, [], buildpack_dir=stage)
         download(source, dep.sha256, dest, what=f"{dep.name} {dep.version}", log=log)
 
 
@@ -64,9 +65,12 @@ def python_tags(arch: str, minors: Sequence[str]) -> list[list[str]]:
     return [[*base, "--implementation", "cp", "--python-version", minor] for minor in minors]
 
 
-def bundle_tool_wheels(stage: Path, arch: str, minors: Sequence[str], log: Logger) -> int:
+def bundle_tool_wheels(
+    stage: Path, pip_wheel: Path, arch: str, minors: Sequence[str], log: Logger
+) -> int:
     """Download every wheel the hashed files in requirements/tools/ name, for `arch` and each
-    Python minor; return how many wheels were bundled (0 when there are no such files)."""
+    Python minor, with the buildpack's own pinned pip (run from its wheel, so the host's pip
+    plays no part); return how many wheels were bundled (0 when there are no such files)."""
     requirement_files = sorted((stage / "requirements" / "tools").glob("*.txt"))
     if not requirement_files:
         log.section("No tool requirement files (requirements/tools/*.txt): no tool wheels bundled")
@@ -80,7 +84,7 @@ def bundle_tool_wheels(stage: Path, arch: str, minors: Sequence[str], log: Logge
         log.section(f"Bundling the wheels of {path.relative_to(stage)}")
         for tags in python_tags(arch, minors):
             command = [
-                sys.executable, "-m", "pip", "download", "--isolated", "--quiet",
+                sys.executable, str(pip_wheel / "pip"), "download", "--isolated", "--quiet",
                 "--disable-pip-version-check", "--require-hashes", "--no-deps",
                 "--only-binary", ":all:", *tags, "--dest", str(dest), "-r", str(path),
             ]  # fmt: skip

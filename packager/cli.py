@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cnb_python.cnb.toml import load_toml
 from cnb_python.dependencies import BuildpackMetadata
+from cnb_python.download import bundled_path
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
 from packager.bundle import (
@@ -83,7 +84,9 @@ def main(argv: list[str]) -> int:
                 minors = sorted(
                     {".".join(d.version.split(".")[:2]) for d in deps if d.id == "cpython"}
                 )
-                bundle_tool_wheels(stage, args.arch, minors, log)
+                pip = next(d for d in deps if d.id == "pip")
+                pip_wheel = bundled_path(stage, pip.url, pip.sha256)
+                bundle_tool_wheels(stage, pip_wheel, args.arch, minors, log)
             log.section(f"Placing a bootstrap CPython ({args.arch}) in runtime/")
             place_runtime(
                 stage,

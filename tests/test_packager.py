@@ -179,7 +179,8 @@ def test_tool_wheels_target_the_arch_and_each_python():
 
 def test_no_tool_requirement_files_bundle_no_wheels(tmp_path):
     out = io.StringIO()
-    assert bundle_tool_wheels(tmp_path, "amd64", ["3.12"], Logger(out, out)) == 0
+    pip = tmp_path / "pip.whl"
+    assert bundle_tool_wheels(tmp_path, pip, "amd64", ["3.12"], Logger(out, out)) == 0
     assert not (tmp_path / "dependencies").exists()
     assert "no tool wheels bundled" in out.getvalue()
 

@@ -130,11 +130,11 @@ def install_cpython(
     python = cpython.home / "bin" / "python"
     if not python.exists() and not python.is_symlink():
         python.symlink_to("python3")
-    log.step("Compiling the standard library to hash-based bytecode (in the background)")
     bytecode.remove_bytecode([cpython.home / "lib"])
-    files = bytecode.python_sources([cpython.stdlib], skip_dirs=frozenset({"site-packages"}))
-    if not compile_stdlib:
-        files = []
+    files: list[Path] = []
+    if compile_stdlib:
+        log.step("Compiling the standard library to hash-based bytecode (in the background)")
+        files = bytecode.python_sources([cpython.stdlib], skip_dirs=frozenset({"site-packages"}))
     shown_as = (cpython.home, shown_home) if shown_home else None
     return bytecode.Compilation(cpython.python, files, what, shown_as)
 

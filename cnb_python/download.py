@@ -108,7 +108,6 @@ def download(
     log: Logger,
 ) -> None:
     """Fetch `source` to `dest` and verify its sha256; `what` names it in messages."""
-    start = time.monotonic()
     if source.via == BUNDLED:
         path = Path(unquote(urlsplit(source.url).path))
         log.step(f"Using {BUNDLED} {path}")
@@ -127,6 +126,7 @@ def download(
     if source.via:
         log.step(f"Using {source.via}")
     log.step(f"Downloading {source.url}")
+    start = time.monotonic()
     if urlsplit(source.url).scheme == "file":
         actual = _copy_file(Path(unquote(urlsplit(source.url).path)), dest, what)
     else:

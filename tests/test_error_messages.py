@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from packaging.version import Version
 
+from cnb_python import __main__
 from cnb_python import python_version as pv
 from cnb_python.cnb.context import build_context
-from cnb_python.download import Source, download, resolve_source
+from cnb_python.download import Source, bundled_path, download, resolve_source
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
 from cnb_python.managers import select_manager, uv
 from cnb_python.processes import app_processes
 
 AVAILABLE = [Version(v) for v in ("3.10.20", "3.11.16", "3.12.14", "3.13.15", "3.14.7")]
+REPO = Path(__file__).resolve().parents[1]
 EOL = pv.parse_eol_table([{"version": "3.9", "date": "2025-10-31", "after": "error"}])
 
 
@@ -37,6 +42,19 @@ def select(files: dict[str, str], env: dict[str, str] | None = None) -> Callable
         return pv.select_version(requests[0], [], AVAILABLE, EOL, datetime.date(2026, 11, 25))
 
     return run
+
+
+def corrupted_bundle(root: Path) -> None:
+    url = "https://example.org/cpython-3.12.14.tar.gz"
+    bundled = bundled_path(root, url, "0" * 64)
+    bundled.parent.mkdir(parents=True)
+    bundled.write_bytes(b"abc")
+    source = resolve_source(url, "0" * 64, {}, [], buildpack_dir=root)
+    download(source, "0" * 64, root / "out", what="CPython 3.12.14", log=Logger(io.StringIO()))
+
+
+def missing_vendored_module(root: Path) -> None:
+    raise __main__.incomplete_buildpack("tomli_w")
 
 
 def checksum(root: Path) -> None:
@@ -143,6 +161,24 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Retry the build. If it fails again, the server or mirror serves different bytes than the buildpack was released with: check BP_DEPENDENCY_MIRROR and dependency-mapping bindings, or use a buildpack version whose metadata matches.""",
+    ),
+    "corrupted bundled file": (
+        corrupted_bundle,
+        """[Error: Corrupted bundled file for CPython 3.12.14]
+
+  The buildpack's bundled file ROOT/dependencies/0000000000000000000000000000000000000000000000000000000000000000/cpython-3.12.14.tar.gz has sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad, but the buildpack expects 0000000000000000000000000000000000000000000000000000000000000000.
+
+  How to fix:
+    The buildpack package is damaged. Download or package it again (scripts/package.sh --offline), recreate the builder, and rebuild.""",
+    ),
+    "missing vendored module": (
+        missing_vendored_module,
+        f"""[Error: The cnb-python buildpack is incomplete]
+
+  The Python module 'tomli_w' is missing from {REPO}/vendor.
+
+  How to fix:
+    Use a complete checkout or package (vendor/ is committed; 'scripts/build.sh --force' regenerates it from requirements/runtime.txt).""",
     ),
     "unsafe pip variables": (
         lambda root: select_manager(
@@ -306,3 +342,57 @@ def test_error_text(tmp_path, case):
     with pytest.raises(UserError) as error:
         trigger(tmp_path)
     assert error.value.render().replace(str(tmp_path), "ROOT") == expected
+
+
+def shim_error(tmp_path: Path, remove: str | None, path: str = os.environ["PATH"]) -> str:
+    """Run bin/detect of a copy of the buildpack that lacks `remove`; return its stderr."""
+    copy = tmp_path / "bp"
+    for part in ("bin", "cnb_python", "vendor"):
+        shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    if remove:
+        shutil.rmtree(copy / remove)
+    app, platform = tmp_path / "app", tmp_path / "platform"
+    app.mkdir()
+    (platform / "env").mkdir(parents=True)
+    (app / "app.py").write_text("")
+    env = {
+        "PATH": path,
+        "CNB_PLATFORM_DIR": str(platform),
+        "CNB_BUILD_PLAN_PATH": str(tmp_path / "plan.toml"),
+        "CNB_BUILDPACK_DIR": str(copy),
+    }
+    proc = subprocess.run(
+        [copy / "bin/detect"], cwd=app, env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 1
+    return proc.stderr.replace(str(copy), "BP")
+
+
+def test_shim_error_text_for_a_missing_vendor_dir(tmp_path):
+    assert shim_error(tmp_path, "vendor") == (
+        """[Error: The cnb-python buildpack is incomplete]
+
+  BP/vendor/.requirements.sha256 is missing, so the buildpack cannot run.
+
+  How to fix:
+    Use a complete checkout or package (vendor/ is committed; 'scripts/build.sh' regenerates it), or 'git checkout -- vendor cnb_python' if files were deleted.
+"""
+    )
+
+
+def test_a_missing_vendored_module_is_a_titled_error_not_an_internal_one(tmp_path):
+    stderr = shim_error(tmp_path, "vendor/tomli_w")
+    assert stderr.lstrip().startswith("[Error: The cnb-python buildpack is incomplete]"), stderr
+    assert "'tomli_w' is missing from BP/vendor" in stderr
+
+
+def test_shim_error_text_without_any_python(tmp_path):
+    assert shim_error(tmp_path, None, path="/nonexistent") == (
+        """[Error: No Python to run the cnb-python buildpack]
+
+  This builder has no python3 3.9+ on PATH and the buildpack bundles none (runtime/).
+
+  How to fix:
+    Use the packaged buildpack (scripts/package.sh bundles a CPython), or a builder image with python3 3.9+.
+"""
+    )

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from testsupport.cpython import REPO_ROOT, TestCPython
 
-# TOML support comes from the buildpack's own vendor/ (made by scripts/dev-setup). Appended, so
+# TOML support comes from the buildpack's own vendor/ (committed). Appended, so
 # packages in the dev venv take precedence.
 if str(REPO_ROOT / "vendor") not in sys.path:
     sys.path.append(str(REPO_ROOT / "vendor"))

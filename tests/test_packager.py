@@ -158,10 +158,14 @@ def test_the_cnb_is_a_deterministic_oci_layout(tmp_path):
     }
 
 
-def test_an_offline_bundle_has_the_chosen_cpythons_and_every_arch_independent_tool():
+def test_an_offline_bundle_has_the_chosen_cpythons_and_every_tool_for_the_arch():
     metadata = BuildpackMetadata.load(ROOT)
     chosen = chosen_dependencies(metadata, "arm64", ["3.13"])
-    assert {(d.id, d.arch) for d in chosen} == {("pip", "noarch"), ("cpython", "arm64")}
+    assert {(d.id, d.arch) for d in chosen} == {
+        ("pip", "noarch"),
+        ("uv", "arm64"),
+        ("cpython", "arm64"),
+    }
     assert all(d.version.startswith("3.13.") for d in chosen if d.id == "cpython")
     every = chosen_dependencies(metadata, "amd64", [])
     assert len([d for d in every if d.id == "cpython"]) == len(

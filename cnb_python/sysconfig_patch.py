@@ -6,7 +6,8 @@ building a C extension from an sdist, and later buildpacks using `python3-config
 pkg-config, would use them and fail on a builder that has gcc as `cc`. So, once, at install:
 
 - the recorded prefix becomes the layer's path, in every variable;
-- clang, clang++ and llvm-ar become cc, c++ and ar in the compiler and linker variables;
+- clang, clang++ and llvm-ar (and cross-compilers named for a target triple) become cc, c++
+  and ar in the compiler and linker variables;
 - flags that gcc rejects are dropped.
 
 Files: `_sysconfigdata_*.py`, `config-3.X-*/Makefile`, `lib/pkgconfig/*.pc` and
@@ -35,11 +36,15 @@ UNTOUCHED_VARIABLES = frozenset({"CONFIG_ARGS"})
 # Tokens end at whitespace or a quote (python3.X-config holds its values in shell strings).
 _START = r"(?<![^\s\"'])"
 _END = r"(?=[\s\"']|$)"
-# clang-17 and /tools/llvm/bin/clang count too; clang++ is matched first.
+# clang-17 and /tools/llvm/bin/clang count too; clang++ is matched first. PBS's aarch64 builds
+# are cross-compiled and record /usr/bin/aarch64-linux-gnu-gcc (and have had the build host's
+# x86_64-linux-gnu-g++ as CXX): the builder's cc and c++ are the native equivalents.
 _TOOLS = (
     (re.compile(_START + r"[^\s\"']*?\bclang\+\+(?:-\d+)?" + _END), "c++"),
     (re.compile(_START + r"[^\s\"']*?\bclang(?:-\d+)?" + _END), "cc"),
     (re.compile(_START + r"[^\s\"']*?\bllvm-ar(?:-\d+)?" + _END), "ar"),
+    (re.compile(_START + r"[^\s\"']*?\b\w+-linux-gnu-g\+\+" + _END), "c++"),
+    (re.compile(_START + r"[^\s\"']*?\b\w+-linux-gnu-gcc" + _END), "cc"),
 )
 # Each is rejected by gcc ("unrecognized command-line option", or "-flto=thin": unrecognized
 # argument). Flags gcc accepts stay, even when PBS meant them for clang.

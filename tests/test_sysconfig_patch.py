@@ -247,6 +247,8 @@ def test_python_config_gives_gcc_flags_and_the_layer(tmp_path: Path) -> None:
         ("LDSHARED", "/opt/clang-17/bin/clang-17 -shared", "cc -shared"),
         ("CXX", "clang++-17 -pthread", "c++ -pthread"),
         ("AR", "/tools/llvm/bin/llvm-ar", "ar"),
+        ("CC", "/usr/bin/aarch64-linux-gnu-gcc", "cc"),
+        ("CXX", "/usr/bin/x86_64-linux-gnu-g++", "c++"),
         ("CC", "gcc -pthread", None),
         ("CC", "myclang", None),
     ],

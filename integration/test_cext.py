@@ -64,6 +64,17 @@ def test_sysconfig_in_the_image_names_the_layer_and_cc(cext_app):
     assert cext_app.python(SYSCONFIG) == proc.stdout
 
 
+def test_the_patched_sysconfigdata_has_a_pyc_of_its_patched_source(cext_app):
+    # The layer's pycs are unchecked-hash: one compiled before the patch would be used anyway.
+    out = cext_app.python(
+        "import importlib.util as u, sysconfig; "
+        "m = u.find_spec(sysconfig._get_sysconfigdata_name()); "
+        "src = open(m.origin, 'rb').read(); pyc = open(m.cached, 'rb').read(); "
+        "print(pyc[8:16] == u.source_hash(src), b\"'CC': 'cc -pthread'\" in src)"
+    )
+    assert out == "True True\n"
+
+
 def test_without_the_patch_the_same_build_fails(tmp_path, unpatched_buildpack):
     app = App(tmp_path, unpatched_buildpack, SAMPLES / "pip-cext")
     result = app.build()

@@ -310,7 +310,7 @@ def test_one_line_says_what_was_patched_and_debug_gives_each_variable(tmp_path: 
     assert f"      [debug] {CONFIG}: prefix: '\"/install\"' -> '\"{again}\"'" in debug
 
 
-def test_without_sysconfigdata_nothing_is_rewritten(tmp_path: Path) -> None:
+def test_without_sysconfigdata_the_prefix_is_left_alone(tmp_path: Path) -> None:
     home = _quirky(tmp_path / "cpython")
     (home / SYSCONFIGDATA).unlink()
     _patch(home)

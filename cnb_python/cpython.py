@@ -1,5 +1,6 @@
-"""The CPython layer: a relocatable python-build-standalone CPython, verified, trimmed, and with
-its stdlib compiled to deterministic hash-based bytecode."""
+"""The CPython layer: a relocatable python-build-standalone CPython, verified, trimmed, its build
+settings patched for this layer and the builder's gcc, and its stdlib compiled to deterministic
+hash-based bytecode."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnb_python import bytecode
+from cnb_python import bytecode, sysconfig_patch
 from cnb_python.archive import extract_tarball
 from cnb_python.buildenv import DEFAULT_SOURCE_DATE_EPOCH
 from cnb_python.cnb.bindings import Binding
@@ -20,7 +21,7 @@ from cnb_python.log import Logger
 
 LAYER_NAME = "cpython"
 # Bump when the post-processing below changes, so older cached layers are rebuilt.
-LAYER_FORMAT = 2
+LAYER_FORMAT = 3
 
 # Build tools must not reach the launch image; pip runs from its own build-only layer.
 _BUILD_TOOLS = ("pip", "pip3", "easy_install", "wheel")
@@ -130,6 +131,8 @@ def install_cpython(
     python = cpython.home / "bin" / "python"
     if not python.exists() and not python.is_symlink():
         python.symlink_to("python3")
+    # Before compiling: the patched _sysconfigdata_*.py must get its pyc from the new source.
+    sysconfig_patch.patch_install(cpython.home, cpython.minor, log)
     bytecode.remove_bytecode([cpython.home / "lib"])
     files: list[Path] = []
     if compile_stdlib:

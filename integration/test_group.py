@@ -15,6 +15,8 @@ echo "source_date_epoch=${SOURCE_DATE_EPOCH:-unset}"
 python -c "import sys; print('version=%d.%d' % sys.version_info[:2])"
 python -c "import six; print('six=' + six.__version__)"
 """
+CPYTHON = "/layers/cnb-python_python/cpython"
+
 
 # A Procfile-style buildpack: its own `web` process, the image's default.
 PROCFILE_STYLE = """

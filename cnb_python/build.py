@@ -17,7 +17,7 @@ from cnb_python.dependencies import BuildpackMetadata
 from cnb_python.layer_sboms import LayerSboms
 from cnb_python.log import Logger
 from cnb_python.managers import select_manager
-from cnb_python.processes import app_processes
+from cnb_python.processes import app_processes, pid1_advice
 from cnb_python.python_version import choose_cpython
 from cnb_python.tools import choose_tool, provide_tool
 from cnb_python.venv import LAYER_NAME as VENV_LAYER
@@ -95,6 +95,8 @@ def build(ctx: Context, log: Logger) -> None:
         log.section(f"Assigning launch processes ({source}):")
         for p in processes:
             log.step(f"{p.type}{' (default)' if p.default else ''}: {shlex.join(p.command)}")
+        for advice in filter(None, map(pid1_advice, processes)):
+            log.step(advice)
     else:
         log.section(
             "No launch process set: add a Procfile (e.g. `web: gunicorn app:app`) or an app.py, "

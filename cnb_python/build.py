@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import shlex
 
-from cnb_python import buildenv
+from cnb_python import buildenv, django
 from cnb_python.cnb.bindings import binding_roots, read_bindings
 from cnb_python.cnb.context import Context
 from cnb_python.cnb.launch import write_launch_toml
@@ -62,6 +62,7 @@ def build(ctx: Context, log: Logger) -> None:
     sboms.cpython(cpython_layer.layer, dependency)
 
     # 3. The app's dependencies: the tool in a build-only layer, the packages in a venv.
+    django_app, site_packages = None, []
     if manager is None:
         layers.get(VENV_LAYER).remove()
     else:
@@ -83,13 +84,21 @@ def build(ctx: Context, log: Logger) -> None:
             tool_env=tool_env,
             log=log,
         )
-        sboms.packages(venv_layer, venv.site_packages())
+        site_packages = venv.site_packages()
+        sboms.packages(venv_layer, site_packages)
+        # Django's static files go into the app dir, so into the app layer.
+        django_app = django.find_django(ctx.app_dir, site_packages)
+        if django_app:
+            django.collect_static(django_app, venv.python, tool_env, log)
 
     # The stdlib bytecode, compiling since CPython was unpacked, must be complete now.
     cpython_layer.finish(log)
 
     # 4. Processes.
     processes, source = app_processes(ctx.app_dir)
+    django_web = django_app and django.default_process(django_app, site_packages)
+    if django_web and not (ctx.app_dir / "Procfile").is_file():  # a Procfile always wins
+        processes, source = [django_web], "a Django app with gunicorn"
     log.blank()
     if processes:
         log.section(f"Assigning launch processes ({source}):")

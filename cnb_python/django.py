@@ -28,10 +28,15 @@ _SETTINGS_DEFAULT = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([A-Za-z
 _READ_SETTINGS = """\
 import json
 from django.conf import settings
-from django.contrib.staticfiles.storage import staticfiles_storage as s
-root = settings.STATIC_ROOT
-manifest = getattr(s, "manifest_name", None) if getattr(s, "manifest_storage", None) else None
-print(json.dumps({"static_root": str(root) if root else None, "manifest": manifest}))
+apps = [a for a in settings.INSTALLED_APPS if a.startswith("django.contrib.staticfiles")]
+root = settings.STATIC_ROOT if apps else None
+manifest = None
+if root:
+    from django.contrib.staticfiles.storage import staticfiles_storage as s
+    if getattr(s, "manifest_storage", None):
+        manifest = s.manifest_name
+print(json.dumps({"staticfiles": bool(apps), "static_root": str(root) if root else None,
+                  "manifest": manifest}))
 """
 _SETTINGS_FIX = (
     "Make the settings importable at build time: read secrets and service URLs from the "
@@ -85,6 +90,9 @@ def collect_static(django: DjangoApp, python: Path, env: Mapping[str, str], log:
         error_fix=_SETTINGS_FIX,
     )
     found = json.loads(output.splitlines()[-1])
+    if not found["staticfiles"]:
+        log.step("Skipping collectstatic: django.contrib.staticfiles is not in INSTALLED_APPS")
+        return
     if not found["static_root"]:
         log.step("Skipping collectstatic: STATIC_ROOT is not set in the Django settings")
         return

@@ -1,6 +1,7 @@
 """A stand-in for Django in an app dir, enough for cnb_python.django: settings with STATIC_ROOT
-(from FAKE_STATIC_ROOT), a manifest storage, and a manage.py whose collectstatic writes a
-manifest in unsorted order (or fails with FAKE_FAIL, or the settings with FAKE_BAD_SETTINGS)."""
+(from FAKE_STATIC_ROOT) and INSTALLED_APPS (FAKE_APPS), a manifest storage, and a manage.py
+whose collectstatic writes a manifest in unsorted order (or fails with FAKE_FAIL, or the
+settings with FAKE_BAD_SETTINGS)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ if os.environ.get("FAKE_BAD_SETTINGS"):
     raise ImportError("No module named 'environ'")
 class Settings:
     STATIC_ROOT = os.environ.get("FAKE_STATIC_ROOT") or None
+    INSTALLED_APPS = os.environ.get("FAKE_APPS", "django.contrib.staticfiles").split()
 settings = Settings()
 """,
     "django/contrib/__init__.py": "",

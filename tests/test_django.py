@@ -33,6 +33,18 @@ def test_collectstatic_is_skipped_without_static_root(tmp_path):
     assert "manage.py collectstatic" not in out.getvalue()
 
 
+def test_collectstatic_is_skipped_without_the_staticfiles_app(tmp_path):
+    app = fake_django.make_app(tmp_path)
+    log, out = fake_django.logger()
+    run_env = env(FAKE_STATIC_ROOT="staticfiles", FAKE_APPS="django.contrib.auth")
+    collect_static(app, fake_django.python(), run_env, log)
+    assert (
+        "Skipping collectstatic: django.contrib.staticfiles is not in INSTALLED_APPS"
+        in out.getvalue()
+    )
+    assert not (tmp_path / "staticfiles").exists()
+
+
 @pytest.mark.parametrize("value", ["true", "TRUE", "1"])
 def test_bp_disable_collectstatic(tmp_path, value):
     app = fake_django.make_app(tmp_path)

@@ -31,10 +31,9 @@ from django.conf import settings
 apps = [a for a in settings.INSTALLED_APPS if a.startswith("django.contrib.staticfiles")]
 root = settings.STATIC_ROOT if apps else None
 manifest = None
-if root:
-    from django.contrib.staticfiles.storage import staticfiles_storage as s
-    if getattr(s, "manifest_storage", None):
-        manifest = s.manifest_name
+if root:  # ManifestStaticFilesStorage and its subclasses write a manifest into STATIC_ROOT
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    manifest = getattr(staticfiles_storage, "manifest_name", None)
 print(json.dumps({"staticfiles": bool(apps), "static_root": str(root) if root else None,
                   "manifest": manifest}))
 """

@@ -28,7 +28,6 @@ settings = Settings()
     "django/contrib/staticfiles/storage.py": """\
 class Storage:
     manifest_name = "staticfiles.json"
-    manifest_storage = object()
 staticfiles_storage = Storage()
 """,
     "manage.py": """\

@@ -5,7 +5,8 @@ left the previous image and cache untouched.
 
 Kill points come from the build's own log lines (plus a delay into the phase that follows), and
 from files appearing in the layers dir (SBOMs, launch.toml). Every point must actually kill the
-build: a point the build never reaches fails its test. The number of points is the number of
+build; where the phase lasts long enough to tell, in the phase it names: the killed build's log
+must not have reached the line that starts the next phase. The number of points is the number of
 tests collected here.
 """
 
@@ -27,36 +28,50 @@ V2 = {"requirements.txt": "six==1.17.0\n", "app.py": "import six\n"}
 
 # From empty: every phase of a cold build. The first "Downloading http" and "sha256 verified"
 # lines are CPython's.
+# name: (kill point, a later line the killed build must not have reached). "" where the phase
+# lasts only milliseconds for this small app (its SBOMs, its bytecode, launch.toml), so the kill
+# lands in it or just after it, and no later log line tells which.
 COLD = {
-    "cpython download": KillPoint("Downloading http", delay=0.4),  # served slowly, see below
-    "cpython extraction, start": KillPoint("sha256 verified"),
-    "cpython extraction, middle": KillPoint("sha256 verified", delay=0.5),
-    "cpython SBOM writing": KillPoint(path=f"{BP_LAYERS}/cpython.sbom.cdx.json"),
-    "stdlib bytecode": KillPoint("Compiling the standard library", delay=0.2),
-    "pip download": KillPoint("Installing pip", delay=0.1),
-    "pip layer": KillPoint("Installing pip", delay=1.5),
-    "venv creation": KillPoint("Running 'python -m venv"),
-    "pip install": KillPoint("Running 'pip install", delay=0.3),
-    "dependency bytecode": KillPoint("Compiling the dependencies", delay=0.05),
-    "venv SBOM writing": KillPoint(path=f"{BP_LAYERS}/venv.sbom.cdx.json"),
-    "launch.toml": KillPoint(path=f"{BP_LAYERS}/launch.toml"),
+    # CPython is served slowly for this one (see below), so the kill lands mid-download.
+    "cpython download": (KillPoint("Downloading http", delay=0.4), "sha256 verified"),
+    "cpython extraction, start": (KillPoint("sha256 verified"), "Compiling the standard"),
+    "cpython extraction, middle": (
+        KillPoint("sha256 verified", delay=0.3),
+        "Compiling the standard",
+    ),
+    "cpython SBOM writing": (KillPoint(path=f"{BP_LAYERS}/cpython.sbom.cdx.json"), ""),
+    "stdlib bytecode": (
+        KillPoint("Compiling the standard library", delay=0.2),
+        "Running 'python -m venv",
+    ),
+    "pip download": (KillPoint("Installing pip", delay=0.1), "Installing dependencies"),
+    "pip layer": (KillPoint("Installing pip", delay=1.5), "Running 'pip install"),
+    "venv creation": (KillPoint("Running 'python -m venv"), "Running 'pip install"),
+    "pip install": (KillPoint("Running 'pip install", delay=0.15), "Compiling the dependencies"),
+    "dependency bytecode": (KillPoint("Compiling the dependencies"), ""),
+    "venv SBOM writing": (KillPoint(path=f"{BP_LAYERS}/venv.sbom.cdx.json"), ""),
+    "launch.toml": (KillPoint(path=f"{BP_LAYERS}/launch.toml"), ""),
 }
 # On a successful build of V1: a rebuild for V2 reuses CPython and pip, rebuilds the venv.
 REBUILD = {
-    "start of bin/build": KillPoint(delay=0.05),
-    "cpython reuse": KillPoint("Reusing cached CPython"),
-    "venv reset": KillPoint("Rebuilding the virtual environment"),
-    "venv creation": KillPoint("Running 'python -m venv", delay=0.02),
-    "pip install, start": KillPoint("Running 'pip install"),
-    "pip install, download": KillPoint("Collecting six"),
-    "pip install, install": KillPoint("Installing collected packages"),
-    "pip install, done": KillPoint("Successfully installed"),
-    "dependency bytecode": KillPoint("Compiling the dependencies", delay=0.02),
-    "venv SBOM writing": KillPoint(
-        "Compiling the dependencies", path=f"{BP_LAYERS}/venv.sbom.cdx.json"
+    "start of bin/build": (KillPoint(delay=0.05), "Running 'python -m venv"),
+    "cpython reuse": (KillPoint("Reusing cached CPython"), "Running 'python -m venv"),
+    "venv reset": (KillPoint("Rebuilding the virtual environment"), "Running 'pip install"),
+    "venv creation": (KillPoint("Running 'python -m venv"), "Running 'pip install"),
+    "pip install, start": (KillPoint("Running 'pip install"), "Successfully installed"),
+    "pip install, download": (KillPoint("Collecting six"), "Successfully installed"),
+    "pip install, install": (
+        KillPoint("Installing collected packages"),
+        "Compiling the dependencies",
     ),
-    "launch processes": KillPoint("Assigning launch processes"),
-    "launch.toml": KillPoint(path=f"{BP_LAYERS}/launch.toml"),
+    "pip install, done": (KillPoint("Successfully installed"), "Assigning launch processes"),
+    "dependency bytecode": (KillPoint("Compiling the dependencies"), ""),
+    "venv SBOM writing": (
+        KillPoint("Compiling the dependencies", path=f"{BP_LAYERS}/venv.sbom.cdx.json"),
+        "",
+    ),
+    "launch processes": (KillPoint("Assigning launch processes"), ""),
+    "launch.toml": (KillPoint(path=f"{BP_LAYERS}/launch.toml"), ""),
 }
 
 
@@ -91,11 +106,14 @@ def clean_v2(tmp_path_factory, buildpack):
     return app
 
 
-def kill_then_build(platform: Platform, app: Path, point: KillPoint) -> None:
+def kill_then_build(platform: Platform, app: Path, point: tuple[KillPoint, str]) -> None:
+    kill, not_reached = point
     before = state(platform)
-    killed = platform.build(app, kill=point)
+    killed = platform.build(app, kill=kill)
     assert not killed.success and killed.build_code == -9, killed.output[-3000:]
     assert "localcnb: killed bin/build (SIGKILL)" in killed.output
+    if not_reached:  # the kill landed in the phase it names
+        assert not_reached not in killed.output, killed.output[-3000:]
     assert state(platform) == before  # nothing of the killed build is exported or cached
     again = platform.build(app)
     assert again.success, again.output[-3000:]

@@ -13,12 +13,14 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import fake_django
 import pytest
 from packaging.version import Version
 
 from cnb_python import __main__
 from cnb_python import python_version as pv
 from cnb_python.cnb.context import build_context
+from cnb_python.django import collect_static
 from cnb_python.download import Source, bundled_path, download, resolve_source
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
@@ -34,6 +36,16 @@ def app_with(root: Path, files: dict[str, str]) -> Path:
     for name, content in files.items():
         (root / name).write_text(content)
     return root
+
+
+def collectstatic(**env: str) -> Callable[[Path], object]:
+    def run(root: Path) -> object:
+        app = fake_django.make_app(root)
+        log, _ = fake_django.logger()
+        full_env = {"PATH": "/usr/bin:/bin", **env}
+        return collect_static(app, fake_django.python(), full_env, log)
+
+    return run
 
 
 def select(files: dict[str, str], env: dict[str, str] | None = None) -> Callable[[Path], object]:
@@ -323,6 +335,43 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Write one process per line, for example `web: gunicorn app:app`.""",
+    ),
+    "unreadable Django settings": (
+        collectstatic(FAKE_BAD_SETTINGS="1"),
+        """[Error: Unable to read the Django settings]
+
+  The command 'python -c <read STATIC_ROOT from the Django settings>' exited with status 1.
+
+  The end of its output:
+    Traceback (most recent call last):
+      File "<string>", line 2, in <module>
+      File "ROOT/django/conf.py", line 3, in <module>
+        raise ImportError("No module named 'environ'")
+    ImportError: No module named 'environ'
+
+  How to fix:
+    Make the settings importable at build time: read secrets and service URLs from the environment with build-safe defaults, or pass them with `pack build --env`. Set BP_DISABLE_COLLECTSTATIC=true to skip collectstatic.""",
+    ),
+    "collectstatic fails": (
+        collectstatic(FAKE_STATIC_ROOT="staticfiles", FAKE_FAIL="1"),
+        """[Error: Django's collectstatic failed]
+
+  The command 'python manage.py collectstatic --noinput' exited with status 1.
+
+  The end of its output:
+    django.core.exceptions.ImproperlyConfigured: bad STORAGES
+
+  How to fix:
+    Fix the error in Django's output above; `python manage.py collectstatic --noinput` reproduces it locally. Set BP_DISABLE_COLLECTSTATIC=true to skip collectstatic.""",
+    ),
+    "STATIC_ROOT outside the app": (
+        collectstatic(FAKE_STATIC_ROOT="/var/www/static"),
+        """[Error: STATIC_ROOT is outside the app]
+
+  STATIC_ROOT is /var/www/static: files collected there would not be in the image, which holds only the app directory and the buildpack's layers.
+
+  How to fix:
+    Point STATIC_ROOT into the app, e.g. `STATIC_ROOT = BASE_DIR / 'staticfiles'`.""",
     ),
     "not under a lifecycle": (
         lambda root: build_context([], {}),

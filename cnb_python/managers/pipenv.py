@@ -26,6 +26,7 @@ from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, 
 from cnb_python.log import Logger
 from cnb_python.managers.pip import pip_install, unsafe_pip_variables_error
 from cnb_python.managers.pipfile_lock import (
+    check_sections,
     export_requirements,
     lock_sections,
     pipenv_binding_env,
@@ -244,10 +245,10 @@ def pipenv_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding
         )
     read_toml(app / "Pipfile")  # reports malformed TOML with its position
     locked = (app / "Pipfile.lock").is_file()
-    if locked:
-        read_lock(app / "Pipfile.lock")
     extra = env.get(CATEGORIES_VARIABLE, "").replace(",", " ").split()
     categories = tuple(dict.fromkeys(["packages", *extra]))
+    if locked:
+        check_sections(read_lock(app / "Pipfile.lock"), lock_sections(categories))
     vendor = app / "vendor"
     pip_conf = next(
         (

@@ -47,12 +47,8 @@ def lock_sections(categories: Sequence[str]) -> tuple[str, ...]:
     return tuple(_LOCK_SECTIONS.get(c, c) for c in categories)
 
 
-def export_requirements(
-    lock: Mapping[str, Any], sections: Sequence[str], env: Mapping[str, str], offline: bool
-) -> tuple[str, set[str]]:
-    """A requirements file for `pip install --require-hashes --no-deps`: the lock's sources as
-    indexes (with ${VAR} credentials expanded from `env`) and every package of `sections`; and
-    the values it expanded, which the log must never show."""
+def check_sections(lock: Mapping[str, Any], sections: Sequence[str]) -> None:
+    """A titled error when the lock lacks a section the build installs."""
     missing = [s for s in sections if s not in lock]
     if missing:
         present = ", ".join(k for k in lock if k != "_meta") or "none"
@@ -63,6 +59,15 @@ def export_requirements(
             "Name categories of the Pipfile (packages, dev-packages or a custom one) in "
             "BP_PIPENV_INSTALL_CATEGORIES, or run `pipenv lock` after adding the category.",
         )
+
+
+def export_requirements(
+    lock: Mapping[str, Any], sections: Sequence[str], env: Mapping[str, str], offline: bool
+) -> tuple[str, set[str]]:
+    """A requirements file for `pip install --require-hashes --no-deps`: the lock's sources as
+    indexes (with ${VAR} credentials expanded from `env`) and every package of `sections`; and
+    the values it expanded, which the log must never show."""
+    check_sections(lock, sections)
     secrets: set[str] = set()
     lines = [] if offline else _index_lines(lock["_meta"].get("sources", []), env, secrets)
     packages: dict[str, Mapping[str, Any]] = {}

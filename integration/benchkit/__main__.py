@@ -34,6 +34,7 @@ DETECT_RUNS = 15
 IMPORTS = {
     "pip-flask": "import flask, gunicorn.app.wsgiapp",
     "pip-django": "import django, django.core.handlers.wsgi",
+    "pipenv-flask": "import flask, gunicorn.app.wsgiapp",
     "no-package-manager": "import http.server, platform",
 }
 

@@ -1,6 +1,9 @@
 """The baseline: the same requirements installed by hand, ``python -m venv v && v/bin/pip install
 -r requirements.txt``, with the same CPython, no pip cache and nothing from this shell's env.
 
+For a Pipenv app the install is ``pipenv sync`` into that venv instead, with the buildpack's
+pinned Pipenv set installed beforehand in a venv of its own, untimed.
+
 Both steps are timed. In between, untimed, the venv's pip (ensurepip's) is replaced by the pip
 version the buildpack uses, so that the two pip installs compared run the same pip."""
 
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CA_BUNDLE = os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+PIPENV_SET = Path(__file__).resolve().parents[2] / "requirements" / "tools" / "pipenv.txt"
 
 
 @dataclass(frozen=True)
@@ -45,11 +49,42 @@ def raw_install(python: Path, app: Path, venv: Path, pip_version: str) -> RawIns
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--isolated", "--disable-pip-version-check"]
     install = [*pip, "install", "--no-cache-dir", "--cert", CA_BUNDLE, "-q"]
     subprocess.run([*install, f"pip=={pip_version}"], env=env, check=True)
-    start = time.monotonic()
-    subprocess.run([*install, "-r", "requirements.txt"], env=env, cwd=app, check=True)
+    if (app / "Pipfile.lock").is_file():
+        sync = _pipenv(python, venv, env)
+        start = time.monotonic()
+        subprocess.run(
+            [*sync, "sync"], env=_pipenv_env(env, app, venv), cwd=venv.parent, check=True
+        )
+    else:
+        start = time.monotonic()
+        subprocess.run([*install, "-r", "requirements.txt"], env=env, cwd=app, check=True)
     pip_seconds = time.monotonic() - start
     version = subprocess.run(
         [*pip, "--version"], env=env, check=True, capture_output=True, text=True
     ).stdout.split()[1]
     (site,) = (venv / "lib").glob("python*/site-packages")
     return RawInstall(venv, venv_seconds, pip_seconds, version, site)
+
+
+def _pipenv(python: Path, venv: Path, env: dict[str, str]) -> list[str]:
+    """The buildpack's pinned Pipenv set in a venv of its own, next to `venv`."""
+    tool = venv.parent / f"{venv.name}-pipenv"
+    subprocess.run([str(python), "-m", "venv", str(tool)], env=env, check=True)
+    pip = [str(tool / "bin" / "python"), "-m", "pip", "--isolated", "install", "-q"]
+    pinned = ["--require-hashes", "--no-deps", "-r", str(PIPENV_SET)]
+    subprocess.run([*pip, "--no-cache-dir", "--cert", CA_BUNDLE, *pinned], env=env, check=True)
+    return [str(tool / "bin" / "pipenv")]
+
+
+def _pipenv_env(env: dict[str, str], app: Path, venv: Path) -> dict[str, str]:
+    """`pipenv sync` into `venv`, with the CA bundle for its pip and its cache off in scratch."""
+    return {
+        **env,
+        "PIPENV_PIPFILE": str(app / "Pipfile"),
+        "VIRTUAL_ENV": str(venv),
+        "PIPENV_CACHE_DIR": str(venv.parent / "pipenv-cache"),
+        "PIP_NO_CACHE_DIR": "1",
+        "PIP_CERT": CA_BUNDLE,
+        "PIPENV_NOSPIN": "1",
+        "PIPENV_YES": "1",
+    }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -112,3 +114,16 @@ def test_stale_lock_fails_and_a_source_credential_never_leaks(make_app):
     assert secret not in json.dumps(image.config)
     for record in [*image.layers.values(), image.sbom_layer, image.app_layer]:
         assert secret.encode() not in Path(record.tar).read_bytes()
+
+
+def test_vendor_dir_installs_offline_with_another_pipenv(make_app):
+    app = make_app("pipenv-six", files={"app.py": ""})
+    download = [sys.executable, "-m", "pip", "download", "--isolated", "--no-deps", "-q"]
+    subprocess.run([*download, "-d", str(app.dir / "vendor"), "six==1.16.0"], check=True)
+    result = app.build_ok(env={"BP_PIPENV_VERSION": "2025.0.3"})
+    assert "Installing pipenv 2025.0.3" in result.output
+    assert "BP_PIPENV_VERSION=2025.0.3: pipenv and its dependencies are not hash-pinned" in (
+        result.output
+    )
+    assert "--no-index --find-links=/workspace/vendor" in result.output
+    assert app.python("import six; print(six.__version__)") == "1.16.0\n"

@@ -155,6 +155,7 @@ class PipenvManager:
             )
             for secret in secrets:
                 log.add_secret(secret)
+            offline = f"--no-index --find-links={self.vendor} " if self.vendor else ""
             requirements = tmp / "requirements.txt"
             requirements.write_text(exported)
             pip_install(
@@ -166,8 +167,8 @@ class PipenvManager:
                 pip_conf=self.pip_conf,
                 env=env,
                 log=log,
-                show="pip install --require-hashes --no-deps --requirement <Pipfile.lock "
-                f"{' '.join(lock_sections(self.categories))}>",
+                show=f"pip install {offline}--require-hashes --no-deps --requirement "
+                f"<Pipfile.lock {' '.join(lock_sections(self.categories))}>",
                 known_errors=PIP_KNOWN_ERRORS,
             )
         _remove_if_empty(venv / "src")  # Pipenv's directory for editable checkouts

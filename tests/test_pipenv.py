@@ -7,7 +7,12 @@ from cnb_python.cnb.bindings import Binding
 from cnb_python.log import Logger
 from cnb_python.managers import select_manager
 from cnb_python.managers.pipenv import PipenvManager, pipenv_manager
-from cnb_python.managers.pipfile_lock import export_requirements, lock_sections, read_lock
+from cnb_python.managers.pipfile_lock import (
+    export_requirements,
+    lock_sections,
+    read_lock,
+    source_variable_values,
+)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "pipenv-flask"
 
@@ -122,3 +127,10 @@ def test_reuse_key_covers_the_lock_the_categories_and_pipenv_and_pip_variables(t
     assert "secret" not in json.dumps(
         pipenv_manager(app, {}, []).key_inputs({"PIP_INDEX_URL": "https://u:secret@x"})
     )
+
+
+def test_values_of_source_url_variables_are_found_for_redaction():
+    pipfile = {"source": [{"url": "https://${USER_NAME}:$TOKEN@example.org/simple"}]}
+    binding, env = {"TOKEN": "from-binding"}, {"TOKEN": "from-env", "USER_NAME": "me", "X": "y"}
+    assert source_variable_values(pipfile, binding, env) == {"from-binding", "me"}
+    assert source_variable_values({}, env) == set()

@@ -31,6 +31,7 @@ from cnb_python.managers.pipfile_lock import (
     lock_sections,
     pipenv_binding_env,
     read_lock,
+    source_variable_values,
 )
 from cnb_python.run import run
 from cnb_python.tools import Tool
@@ -132,6 +133,9 @@ class PipenvManager:
     def install(
         self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
     ) -> None:
+        # Pipenv expands ${VAR} in [[source]] URLs too, and may print them while locking.
+        for value in source_variable_values(read_toml(self.app / "Pipfile"), self.source_env, env):
+            log.add_secret(value)
         with tempfile.TemporaryDirectory(prefix="cnb-python-pipenv-") as tmp_dir:
             tmp = Path(tmp_dir)
             if self.locked:

@@ -131,6 +131,19 @@ def _requirement_line(name: str, entry: Any) -> str:
     return " ".join([line, *(f"--hash={h}" for h in sorted(hashes))])
 
 
+def source_variable_values(pipfile: Mapping[str, Any], *sources: Mapping[str, str]) -> set[str]:
+    """The values of the variables the Pipfile's [[source]] URLs use, from the first of
+    `sources` that has each: secrets for the log."""
+    values = set()
+    for source in pipfile.get("source", []) if isinstance(pipfile.get("source"), list) else []:
+        for match in _VARIABLE.finditer(str(source.get("url", ""))):
+            name = match.group(1) or match.group(2)
+            found = next((s[name] for s in sources if name in s), None)
+            if found:
+                values.add(found)
+    return values
+
+
 def pipenv_binding_env(entries: Mapping[str, Path]) -> dict[str, str]:
     """Entries of `pipenv` bindings as variables for [[source]] URLs (secrets: never logged)."""
     return {name: path.read_text().strip() for name, path in entries.items() if _is_name(name)}

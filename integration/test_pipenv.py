@@ -127,3 +127,18 @@ def test_vendor_dir_installs_offline_with_another_pipenv(make_app):
     )
     assert "--no-index --find-links=/workspace/vendor" in result.output
     assert app.python("import six; print(six.__version__)") == "1.16.0\n"
+
+
+def test_a_hash_the_index_does_not_serve_fails_and_nothing_is_reused(make_app):
+    app = make_app("pipenv-six", files={"app.py": ""})
+    good = (app.dir / "Pipfile.lock").read_text()
+    lock = json.loads(good)
+    lock["default"]["six"]["hashes"] = ["sha256:" + "0" * 64]
+    app.write({"Pipfile.lock": json.dumps(lock)})
+    failed = app.build()
+    assert not failed.success
+    assert "[Error: A package does not match the hashes in Pipfile.lock]" in failed.output
+    app.write({"Pipfile.lock": good})
+    retry = app.build_ok()
+    assert "Installing dependencies with Pipenv" in retry.output
+    assert "Reusing cached virtual environment" not in retry.output

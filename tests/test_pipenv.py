@@ -40,13 +40,16 @@ def test_pipfile_only_is_locked_at_build_time(tmp_path):
     )
 
 
-def test_export_has_every_hash_and_keeps_a_windows_only_package_for_pip_to_skip(tmp_path):
+def test_export_has_every_hash_and_keeps_windows_only_packages_for_pip_to_skip(tmp_path):
     lock = read_lock(SAMPLE / "Pipfile.lock")
+    # Locked on Linux without a pin, a Windows-only package has no version and no hashes.
+    lock["default"]["pywin32"] = {"markers": "sys_platform == 'win32'", "version": "*"}
     text, secrets = export_requirements(lock, lock_sections(["packages"]), {}, offline=False)
     lines = text.splitlines()
     assert lines[0] == "--index-url https://pypi.org/simple"
-    # Locked on Linux: no version, no hashes; pip skips it by its marker.
-    assert "colorama; sys_platform == 'win32'" in lines
+    assert "pywin32; sys_platform == 'win32'" in lines
+    colorama = next(line for line in lines if line.startswith("colorama"))
+    assert colorama.startswith("colorama==0.4.6; sys_platform == 'win32' --hash=sha256:")
     flask = next(line for line in lines if line.startswith("flask=="))
     assert flask.count("--hash=sha256:") == len(lock["default"]["flask"]["hashes"]) >= 1
     assert not any(line.startswith("pytest") for line in lines)

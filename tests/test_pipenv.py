@@ -84,6 +84,17 @@ def test_source_credentials_come_from_env_or_a_pipenv_binding(tmp_path):
         "six==1.16.0 --hash=sha256:ab",
     ]
     assert secrets == {"me", "t0ken"}
+    pypi = {"_meta": {"sources": [{"url": "https://pypi.org/simple"}, *lock["_meta"]["sources"]]}}
+    mirrored, _ = export_requirements(
+        {**pypi, "default": {}},
+        ("default",),
+        {"PIPENV_PYPI_MIRROR": "https://mirror.corp/simple", "USER_NAME": "me", "TOKEN": "t"},
+        offline=False,
+    )
+    assert mirrored.splitlines()[:2] == [
+        "--index-url https://mirror.corp/simple",
+        "--extra-index-url https://me:t@example.org/simple",
+    ]
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "TOKEN").write_text("from-binding\n")
     binding = Binding("b", "pipenv", "", tmp_path / "b", {"TOKEN": tmp_path / "b" / "TOKEN"})

@@ -21,6 +21,7 @@ from cnb_python.errors import UserError
 # Pipfile section names and the lock sections they become.
 _LOCK_SECTIONS = {"packages": "default", "dev-packages": "develop"}
 _UNSUPPORTED_KEYS = ("git", "hg", "svn", "bzr", "path", "file", "editable")
+_PYPI_HOSTS = ("pypi.org", "pypi.python.org")
 _VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 
 
@@ -83,6 +84,10 @@ def _index_lines(sources: Any, env: Mapping[str, str], secrets: set[str]) -> lis
     lines = []
     for number, source in enumerate(sources if isinstance(sources, list) else []):
         url = expand_variables(str(source.get("url", "")), env, secrets)
+        mirror = env.get("PIPENV_PYPI_MIRROR", "").strip()
+        if mirror and urlsplit(url).hostname in _PYPI_HOSTS:
+            # As Pipenv does: the mirror stands in for PyPI, other sources stay.
+            url = expand_variables(mirror, env, secrets)
         lines.append(f"{'--index-url' if number == 0 else '--extra-index-url'} {url}")
         if source.get("verify_ssl") is False:
             lines.append(f"--trusted-host {urlsplit(url).hostname}")

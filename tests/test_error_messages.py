@@ -412,6 +412,25 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   How to fix:
     Publish six to a package index (or vendor/ as a wheel) and depend on a version.""",
     ),
+    "Pipfile.lock path outside the app": (
+        lambda root: select_manager(
+            app_with(
+                root,
+                {
+                    "Pipfile": PIPFILE,
+                    "Pipfile.lock": '{"_meta": {}, "default": {"lib": {"path": "../lib"}}}',
+                },
+            ),
+            {},
+            [],
+        ),
+        """[Error: Pipfile.lock installs a path outside the app]
+
+  Pipfile.lock installs lib from '../lib', which is not a directory inside the app, so the build cannot see it.
+
+  How to fix:
+    Move lib into the app directory, or publish it and depend on a version.""",
+    ),
     "Pipenv category not in the lock": (
         lambda root: select_manager(
             app_with(root, {"Pipfile": PIPFILE, "Pipfile.lock": LOCK}),

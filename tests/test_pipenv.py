@@ -3,12 +3,16 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from cnb_python.cnb.bindings import Binding
+from cnb_python.errors import UserError
 from cnb_python.log import Logger
 from cnb_python.managers import select_manager
 from cnb_python.managers.pipenv import PipenvManager, pipenv_manager
 from cnb_python.managers.pipfile_lock import (
     export_requirements,
+    local_paths,
     lock_sections,
     read_lock,
     source_variable_values,
@@ -148,3 +152,22 @@ def test_values_of_source_url_variables_are_found_for_redaction():
     binding, env = {"TOKEN": "from-binding"}, {"TOKEN": "from-env", "USER_NAME": "me", "X": "y"}
     assert source_variable_values(pipfile, binding, env) == {"from-binding", "me"}
     assert source_variable_values({}, env) == set()
+
+
+def test_path_entries_are_installed_after_the_hashed_ones_and_must_be_in_the_app(tmp_path):
+    (tmp_path / "libs" / "util").mkdir(parents=True)
+    lock = {
+        "_meta": {},
+        "default": {
+            "app": {"path": ".", "editable": True},
+            "util": {"path": "./libs/util"},
+            "six": {"version": "==1.16.0", "hashes": ["sha256:ab"]},
+        },
+    }
+    text, _ = export_requirements(lock, ("default",), {}, offline=True)
+    assert text == "six==1.16.0 --hash=sha256:ab\n"
+    assert local_paths(lock, ("default",), tmp_path) == (".", "libs/util")
+    lock["default"]["util"]["path"] = "../elsewhere"
+    with pytest.raises(UserError) as e:
+        local_paths(lock, ("default",), tmp_path)
+    assert e.value.title == "Pipfile.lock installs a path outside the app"

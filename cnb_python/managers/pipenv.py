@@ -24,10 +24,11 @@ from cnb_python.cnb.bindings import Binding, bindings_of_type
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
 from cnb_python.log import Logger
-from cnb_python.managers.pip import pip_install, unsafe_pip_variables_error
+from cnb_python.managers.pip import pip_install, project_scripts, unsafe_pip_variables_error
 from cnb_python.managers.pipfile_lock import (
     check_sections,
     export_requirements,
+    local_paths,
     lock_sections,
     pipenv_binding_env,
     read_lock,
@@ -102,6 +103,7 @@ class PipenvManager:
     vendor: Path | None  # wheels for an offline install
     pip_conf: Path | None  # from a binding of type `pip`; used at build time only
     source_env: Mapping[str, str]  # entries of `pipenv` bindings, for ${VAR} in [[source]]
+    local: tuple[str, ...] = ()  # the app's own projects the lock installs from a path
 
     name = "pipenv"
     tool = "pipenv"
@@ -118,6 +120,8 @@ class PipenvManager:
         }
         if self.locked:
             inputs["file:Pipfile.lock"] = file_sha256(self.app / "Pipfile.lock")
+        for path in self.local:
+            inputs[f"path:{path}"] = tree_sha256(self.app / path)
         if self.vendor:
             inputs["vendor"] = tree_sha256(self.vendor)
         if self.pip_conf:
@@ -128,7 +132,7 @@ class PipenvManager:
         return inputs
 
     def project_scripts(self) -> tuple[str, ...]:
-        return ()
+        return project_scripts(self.app) if "." in self.local else ()
 
     def install(
         self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
@@ -175,6 +179,18 @@ class PipenvManager:
                 f"<Pipfile.lock {' '.join(lock_sections(self.categories))}>",
                 known_errors=PIP_KNOWN_ERRORS,
             )
+            if self.local:
+                # Non-editable, so nothing in the image links into the build's app dir.
+                pip_install(
+                    venv,
+                    tools["pip"],
+                    ["--no-deps", *(f"./{p}" if p != "." else "." for p in self.local)],
+                    app=self.app,
+                    vendor=self.vendor,
+                    pip_conf=self.pip_conf,
+                    env=env,
+                    log=log,
+                )
         _remove_if_empty(venv / "src")  # Pipenv's directory for editable checkouts
 
     def _env(
@@ -252,8 +268,11 @@ def pipenv_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding
     locked = (app / "Pipfile.lock").is_file()
     extra = env.get(CATEGORIES_VARIABLE, "").replace(",", " ").split()
     categories = tuple(dict.fromkeys(["packages", *extra]))
+    local: tuple[str, ...] = ()
     if locked:
-        check_sections(read_lock(app / "Pipfile.lock"), lock_sections(categories))
+        lock = read_lock(app / "Pipfile.lock")
+        check_sections(lock, lock_sections(categories))
+        local = local_paths(lock, lock_sections(categories), app)
     vendor = app / "vendor"
     pip_conf = next(
         (
@@ -273,4 +292,5 @@ def pipenv_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding
         vendor=vendor if vendor.is_dir() else None,
         pip_conf=pip_conf,
         source_env=source_env,
+        local=local,
     )

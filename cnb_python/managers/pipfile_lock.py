@@ -20,7 +20,7 @@ from cnb_python.errors import UserError
 
 # Pipfile section names and the lock sections they become.
 _LOCK_SECTIONS = {"packages": "default", "dev-packages": "develop"}
-_UNSUPPORTED_KEYS = ("git", "hg", "svn", "bzr", "path", "file", "editable")
+_UNSUPPORTED_KEYS = ("git", "hg", "svn", "bzr", "file")
 _PYPI_HOSTS = ("pypi.org", "pypi.python.org")
 _VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 
@@ -71,13 +71,46 @@ def export_requirements(
     check_sections(lock, sections)
     secrets: set[str] = set()
     lines = [] if offline else _index_lines(lock["_meta"].get("sources", []), env, secrets)
-    packages: dict[str, Mapping[str, Any]] = {}
+    for name, entry in _packages(lock, sections):
+        if not _is_local(entry):
+            lines.append(_requirement_line(name, entry))
+    return "\n".join(lines) + "\n", secrets
+
+
+def local_paths(lock: Mapping[str, Any], sections: Sequence[str], app: Path) -> tuple[str, ...]:
+    """The app's own projects the lock installs from a path (`{path = ".", editable = true}`),
+    relative to the app: pip installs them without hashes, non-editable, after the rest."""
+    found = []
+    for name, entry in _packages(lock, sections):
+        if not _is_local(entry):
+            continue
+        path = str(entry["path"])
+        resolved = (app / path).resolve()
+        if not resolved.is_relative_to(app.resolve()) or not resolved.is_dir():
+            raise UserError(
+                "Pipfile.lock installs a path outside the app",
+                f"Pipfile.lock installs {name} from {path!r}, which is not a directory inside "
+                "the app, so the build cannot see it.",
+                f"Move {name} into the app directory, or publish it and depend on a version.",
+            )
+        found.append(resolved.relative_to(app.resolve()).as_posix() or ".")
+    return tuple(found)
+
+
+def _packages(lock: Mapping[str, Any], sections: Sequence[str]) -> list[tuple[str, Any]]:
+    packages: dict[str, Any] = {}
     for section in sections:
         for name, entry in lock[section].items():
             packages.setdefault(name, entry)  # the first section wins, as in `pipenv install`
-    for name, entry in sorted(packages.items()):
-        lines.append(_requirement_line(name, entry))
-    return "\n".join(lines) + "\n", secrets
+    return sorted(packages.items())
+
+
+def _is_local(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and bool(entry.get("path"))
+        and not any(entry.get(k) for k in _UNSUPPORTED_KEYS)
+    )
 
 
 def _index_lines(sources: Any, env: Mapping[str, str], secrets: set[str]) -> list[str]:

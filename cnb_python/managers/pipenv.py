@@ -4,7 +4,8 @@ A lock whose `_meta.hash` does not match the Pipfile fails the build (`pipenv ve
 `--deploy` check). The lock's packages of the selected categories (`default`, plus
 BP_PIPENV_INSTALL_CATEGORIES) are exported with their hashes and installed with
 `pip install --require-hashes --no-deps`; pip evaluates markers for the image, so a
-Windows-only package is skipped. An app with only a Pipfile is locked at build time in a temp
+Windows-only package is skipped. The app's own projects (path entries) follow, non-editable,
+without hashes. An app with only a Pipfile is locked at build time in a temp
 copy, with a warning: that build is not reproducible.
 
 Pipenv runs with a temp HOME, cache and Pipfile copy: it never creates a virtualenv of its own,

@@ -24,8 +24,10 @@ from cnb_python.django import collect_static
 from cnb_python.download import Source, bundled_path, download, resolve_source
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
-from cnb_python.managers import select_manager, uv
+from cnb_python.managers import pipenv, select_manager, uv
 from cnb_python.processes import app_processes
+from cnb_python.run import run
+from cnb_python.tools import Tool
 
 AVAILABLE = [Version(v) for v in ("3.10.20", "3.11.16", "3.12.14", "3.13.15", "3.14.7")]
 REPO = Path(__file__).resolve().parents[1]
@@ -87,6 +89,40 @@ def uv_fails(message: str) -> Callable[[Path], object]:
         return uv.run_uv(command, env={"PATH": "/usr/bin:/bin"}, cwd=root, log=log, verb="sync")
 
     return run_uv
+
+
+PIPFILE = '[packages]\nsix = "*"\n'
+LOCK = (
+    '{"_meta": {"sources": [{"url": "https://${INDEX_HOST}/simple"}]}, '
+    '"default": {"six": {"version": "==1.16.0", "hashes": ["sha256:1"]}}}'
+)
+
+
+def fake_tool(root: Path, name: str, says: str, status: int) -> Tool:
+    script = root / "bin" / name
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(f"#!/bin/sh\necho '{says}'\nexit {status}\n")
+    script.chmod(0o755)
+    return Tool(name, "0", root, executable=script)
+
+
+def pipenv_install(
+    files: dict[str, str], pipenv_says: str, pip_says: str = "", env: dict[str, str] | None = None
+) -> Callable[[Path], object]:
+    """The Pipenv manager's install with stand-ins for pipenv and pip that print what the real
+    ones print; they fail when they print anything."""
+
+    def install(root: Path) -> object:
+        app = app_with(root, files)
+        manager = pipenv.pipenv_manager(app, {}, [])
+        tools = {
+            "pipenv": fake_tool(root / "pipenv", "pipenv", pipenv_says, int(bool(pipenv_says))),
+            "pip": fake_tool(root / "pip", "pip", pip_says, int(bool(pip_says))),
+        }
+        variables = {"PATH": "/usr/bin:/bin", **(env or {})}
+        return manager.install(root / "venv", tools, variables, Logger(io.StringIO()))
+
+    return install
 
 
 GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
@@ -326,6 +362,166 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Set BP_UV_VERSION to the uv version that wrote the lock (`uv --version`), or lock with the buildpack's uv.""",
+    ),
+    "stale Pipfile.lock": (
+        pipenv_install(
+            {"Pipfile": PIPFILE, "Pipfile.lock": LOCK},
+            "Pipfile.lock is out-of-date. Run $ pipenv lock to update.",
+        ),
+        """[Error: Pipfile.lock is out of date]
+
+  The command 'pipenv verify' exited with status 1.
+
+  The end of its output:
+    Pipfile.lock is out-of-date. Run $ pipenv lock to update.
+
+  How to fix:
+    Run `pipenv lock` and commit the updated Pipfile.lock. The build installs exactly what the lock says, and its `_meta.hash` must match the Pipfile (as `pipenv install --deploy` checks).""",
+    ),
+    "Pipfile.lock not JSON": (
+        lambda root: select_manager(
+            app_with(root, {"Pipfile": PIPFILE, "Pipfile.lock": '{"_meta": {\n  "hash": }'}),
+            {},
+            [],
+        ),
+        """[Error: Invalid Pipfile.lock]
+
+  Pipfile.lock is not valid JSON: Expecting value: line 2 column 11 (char 22)
+
+  How to fix:
+    Regenerate it with `pipenv lock`.""",
+    ),
+    "Pipfile not TOML": (
+        lambda root: select_manager(app_with(root, {"Pipfile": "[packages]\nsix = \n"}), {}, []),
+        """[Error: Invalid Pipfile]
+
+  Pipfile is not valid TOML: Invalid value (at line 2, column 7)
+
+  How to fix:
+    Fix the syntax of Pipfile; `python -c "import tomllib; tomllib.load(open('Pipfile', 'rb'))"` shows the same error locally.""",
+    ),
+    "Pipfile.lock without Pipfile": (
+        lambda root: select_manager(app_with(root, {"Pipfile.lock": LOCK}), {}, []),
+        """[Error: Pipfile not found]
+
+  The app has Pipfile.lock but no Pipfile, which `pipenv verify` checks the lock against.
+
+  How to fix:
+    Commit the Pipfile that Pipfile.lock was made from.""",
+    ),
+    "locked hash not what the index serves": (
+        pipenv_install(
+            {"Pipfile": PIPFILE, "Pipfile.lock": LOCK},
+            "",
+            "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.",
+            env={"INDEX_HOST": "pypi.org"},
+        ),
+        """[Error: A package does not match the hashes in Pipfile.lock]
+
+  The command 'pip install --require-hashes --no-deps --requirement <Pipfile.lock default>' exited with status 1.
+
+  The end of its output:
+    ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.
+
+  How to fix:
+    The index served a file whose sha256 Pipfile.lock does not list (pip's output above names it). If the package was re-released, run `pipenv lock` and commit Pipfile.lock; otherwise check the index or mirror the build uses.""",
+    ),
+    "locked package without hashes": (
+        pipenv_install(
+            {"Pipfile": PIPFILE, "Pipfile.lock": LOCK},
+            "",
+            "ERROR: Hashes are required in --require-hashes mode, but they are missing",
+            env={"INDEX_HOST": "pypi.org"},
+        ),
+        """[Error: Pipfile.lock has a package without hashes]
+
+  The command 'pip install --require-hashes --no-deps --requirement <Pipfile.lock default>' exited with status 1.
+
+  The end of its output:
+    ERROR: Hashes are required in --require-hashes mode, but they are missing
+
+  How to fix:
+    A package the image needs was locked on another platform, so Pipfile.lock has no hashes for it (pip's output above names it). Run `pipenv lock` on Linux and commit Pipfile.lock.""",
+    ),
+    "Pipfile source variable not set": (
+        pipenv_install({"Pipfile": PIPFILE, "Pipfile.lock": LOCK}, ""),
+        """[Error: Pipfile source variable not set]
+
+  A [[source]] URL in Pipfile.lock uses ${INDEX_HOST}, which is not set in the build environment or a `pipenv` binding.
+
+  How to fix:
+    Set INDEX_HOST at build time (pack build --env INDEX_HOST=...), or add it as an entry of a binding of type `pipenv`.""",
+    ),
+    "Pipfile that cannot be locked": (
+        pipenv_install(
+            {"Pipfile": PIPFILE}, "CRITICAL: Could not find a version that matches six==99"
+        ),
+        """[Error: Unable to lock the Pipfile]
+
+  The command 'pipenv lock' exited with status 1.
+
+  The end of its output:
+    CRITICAL: Could not find a version that matches six==99
+
+  How to fix:
+    Read Pipenv's output above: it names the requirement that could not be resolved. Run `pipenv lock` locally, fix the Pipfile, and commit Pipfile.lock so the build installs from it.""",
+    ),
+    "Pipfile.lock git entry": (
+        pipenv_install(
+            {
+                "Pipfile": PIPFILE,
+                "Pipfile.lock": '{"_meta": {}, "default": {"six": {"git": "https://x/six.git"}}}',
+            },
+            "",
+        ),
+        """[Error: Pipfile.lock entry can't be installed with hashes]
+
+  Pipfile.lock installs six from a git reference, which has no hashes to check, so the build cannot install it reproducibly.
+
+  How to fix:
+    Publish six to a package index (or vendor/ as a wheel) and depend on a version.""",
+    ),
+    "Pipfile.lock path outside the app": (
+        lambda root: select_manager(
+            app_with(
+                root,
+                {
+                    "Pipfile": PIPFILE,
+                    "Pipfile.lock": '{"_meta": {}, "default": {"lib": {"path": "../lib"}}}',
+                },
+            ),
+            {},
+            [],
+        ),
+        """[Error: Pipfile.lock installs a path outside the app]
+
+  Pipfile.lock installs lib from '../lib', which is not a directory inside the app, so the build cannot see it.
+
+  How to fix:
+    Move lib into the app directory, or publish it and depend on a version.""",
+    ),
+    "Pipenv category not in the lock": (
+        lambda root: select_manager(
+            app_with(root, {"Pipfile": PIPFILE, "Pipfile.lock": LOCK}),
+            {"BP_PIPENV_INSTALL_CATEGORIES": "docs"},
+            [],
+        ),
+        """[Error: Pipenv category not found in Pipfile.lock]
+
+  BP_PIPENV_INSTALL_CATEGORIES asks for docs, which Pipfile.lock does not have (it has: default).
+
+  How to fix:
+    Name categories of the Pipfile (packages, dev-packages or a custom one) in BP_PIPENV_INSTALL_CATEGORIES, or run `pipenv lock` after adding the category.""",
+    ),
+    "Pipfile python_version unavailable": (
+        select({"Pipfile": '[requires]\npython_version = "3.8"\n'}),
+        """[Error: The requested Python version isn't available]
+
+  Pipfile asks for Python '3.8', and no version this buildpack provides satisfies it.
+  Available versions: 3.10.20, 3.11.16, 3.12.14, 3.13.15, 3.14.7.
+
+  How to fix:
+    Request one of the available versions in Pipfile. A minor version such as `3.14` always gets the newest patch release.""",
     ),
     "malformed Procfile": (
         lambda root: app_processes(app_with(root, {"Procfile": "web gunicorn app:app\n"})),

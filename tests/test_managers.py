@@ -118,7 +118,7 @@ def test_ignored_files_are_named_in_a_warning(tmp_path):
     [
         ({"poetry.lock": "", "requirements.txt": ""}, "Poetry projects aren't supported yet"),
         ({"pyproject.toml": "[tool.poetry]\nname = 'x'\n"}, "Poetry projects aren't supported yet"),
-        ({"Pipfile": "", "requirements.txt": ""}, "Pipenv projects aren't supported yet"),
+        ({"Pipfile.lock": "{}", "requirements.txt": ""}, "Pipfile not found"),
         ({"environment.yml": "", "app.py": ""}, "conda projects aren't supported yet"),
         ({"pyproject.toml": "[project]\nname = 'x'\n[tool.uv]\n"}, "uv.lock not found"),
         ({"uv.lock": "version = 1\n"}, "pyproject.toml not found"),

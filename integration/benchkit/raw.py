@@ -3,6 +3,8 @@ no cache and nothing from this shell's env. Both steps (venv, install) are timed
 
 - pip: ``python -m venv v && v/bin/pip install -r requirements.txt``. In between, untimed, the
   venv's pip (ensurepip's) is replaced by the pip version the buildpack uses.
+- Pipenv: the same venv, then ``pipenv sync`` into it, with the buildpack's pinned Pipenv set
+  installed beforehand in a venv of its own, untimed.
 - uv: ``uv venv v && uv sync --locked --no-dev`` into it (UV_PROJECT_ENVIRONMENT), with the uv
   release the buildpack pins, from PyPI into a scratch dir, untimed."""
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CA_BUNDLE = os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+PIPENV_SET = Path(__file__).resolve().parents[2] / "requirements" / "tools" / "pipenv.txt"
 
 
 @dataclass(frozen=True)
@@ -80,11 +83,42 @@ def raw_pip_install(python: Path, app: Path, venv: Path, pip_version: str) -> Ra
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--isolated", "--disable-pip-version-check"]
     install = [*pip, "install", "--no-cache-dir", "--cert", CA_BUNDLE, "-q"]
     subprocess.run([*install, f"pip=={pip_version}"], env=env, check=True)
-    start = time.monotonic()
-    subprocess.run([*install, "-r", "requirements.txt"], env=env, cwd=app, check=True)
+    if (app / "Pipfile.lock").is_file():
+        sync = _pipenv(python, venv, env)
+        start = time.monotonic()
+        subprocess.run(
+            [*sync, "sync"], env=_pipenv_env(env, app, venv), cwd=venv.parent, check=True
+        )
+    else:
+        start = time.monotonic()
+        subprocess.run([*install, "-r", "requirements.txt"], env=env, cwd=app, check=True)
     pip_seconds = time.monotonic() - start
     version = subprocess.run(
         [*pip, "--version"], env=env, check=True, capture_output=True, text=True
     ).stdout.split()[1]
     (site,) = (venv / "lib").glob("python*/site-packages")
     return RawInstall(venv, venv_seconds, pip_seconds, version, site)
+
+
+def _pipenv(python: Path, venv: Path, env: dict[str, str]) -> list[str]:
+    """The buildpack's pinned Pipenv set in a venv of its own, next to `venv`."""
+    tool = venv.parent / f"{venv.name}-pipenv"
+    subprocess.run([str(python), "-m", "venv", str(tool)], env=env, check=True)
+    pip = [str(tool / "bin" / "python"), "-m", "pip", "--isolated", "install", "-q"]
+    pinned = ["--require-hashes", "--no-deps", "-r", str(PIPENV_SET)]
+    subprocess.run([*pip, "--no-cache-dir", "--cert", CA_BUNDLE, *pinned], env=env, check=True)
+    return [str(tool / "bin" / "pipenv")]
+
+
+def _pipenv_env(env: dict[str, str], app: Path, venv: Path) -> dict[str, str]:
+    """`pipenv sync` into `venv`, with the CA bundle for its pip and its cache off in scratch."""
+    return {
+        **env,
+        "PIPENV_PIPFILE": str(app / "Pipfile"),
+        "VIRTUAL_ENV": str(venv),
+        "PIPENV_CACHE_DIR": str(venv.parent / "pipenv-cache"),
+        "PIP_NO_CACHE_DIR": "1",
+        "PIP_CERT": CA_BUNDLE,
+        "PIPENV_NOSPIN": "1",
+        "PIPENV_YES": "1",
+    }

@@ -26,7 +26,6 @@ from cnb_python.errors import UserError
 from cnb_python.log import Logger
 from cnb_python.managers import pipenv, select_manager, uv
 from cnb_python.processes import app_processes
-from cnb_python.run import run
 from cnb_python.tools import Tool
 
 AVAILABLE = [Version(v) for v in ("3.10.20", "3.11.16", "3.12.14", "3.13.15", "3.14.7")]

@@ -93,9 +93,11 @@ def pip_install(
     env: Mapping[str, str],
     log: Logger,
     show: str | None = None,
+    known_errors: Mapping[str, tuple[str, str]] | None = None,
 ) -> None:
     """`pip install ARGUMENTS` into `venv`, run in the app dir, which is left as it was (pip
-    builds local projects in place). The one pip install of every manager that uses pip."""
+    builds local projects in place). The one pip install of every manager that uses pip;
+    `known_errors` as in run()."""
     command = [
         *pip.command(venv / "bin" / "python"),
         "install",
@@ -125,6 +127,7 @@ def pip_install(
                 "spelling and version, and that the versions you pin can be installed "
                 "together on this Python."
             ),
+            known_errors=known_errors,
         )
     finally:
         _remove_new(app, before)

@@ -9,6 +9,7 @@ import pytest
 from cnb_python.errors import UserError
 from cnb_python.managers import select_manager
 from cnb_python.managers.poetry import PoetryManager, poetry_env
+from cnb_python.tools import _unpinned
 
 POETRY2 = """\
 [project]
@@ -130,3 +131,11 @@ def test_poetry_writes_only_into_the_build_temp_dir(tmp_path):
     assert env["POETRY_DATA_DIR"] == str(tmp_path / "data")
     assert env["POETRY_HTTP_BASIC_X_USERNAME"] == "u"
     assert env["POETRY_KEYRING_ENABLED"] == "false"
+
+
+def test_an_older_poetry_gets_a_plugin_that_fits_it():
+    """BP_POETRY_VERSION=1.8.5: the pinned poetry-plugin-export 1.9 needs Poetry 2, so only
+    the tool keeps a version and pip resolves the plugin."""
+    buildpack = Path(__file__).parents[1]
+    assert _unpinned("poetry", "1.8.5", buildpack) == ["poetry==1.8.5", "poetry-plugin-export"]
+    assert _unpinned("poetry", ">=2.3", buildpack) == ["poetry>=2.3", "poetry-plugin-export"]

@@ -35,6 +35,7 @@ IMPORTS = {
     "pip-flask": "import flask, gunicorn.app.wsgiapp",
     "pip-django": "import django, django.core.handlers.wsgi",
     "no-package-manager": "import http.server, platform",
+    "poetry-flask": "import flask, gunicorn.app.wsgiapp",
 }
 
 

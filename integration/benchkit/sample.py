@@ -47,7 +47,7 @@ def measure_sample(
     detect_runs: int,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    has_deps = (app / "requirements.txt").is_file()
+    has_deps = (app / "requirements.txt").is_file() or (app / "poetry.lock").is_file()
     samples = Runs()
     steps: dict[str, float] = {}
     raw: RawInstall | None = None

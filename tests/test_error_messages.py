@@ -381,7 +381,7 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
     ),
     "locked hash mismatch": (
         fails(
-            "pip install --require-hashes --no-deps --requirement <poetry export>",
+            "pip install --no-input --disable-pip-version-check --no-compile --progress-bar=off --no-cache-dir --require-hashes --no-deps --requirement /tmp/cnb-python-poetry-1/requirements.txt",
             "Unable to install dependencies using pip",
             poetry.PIP_KNOWN_ERRORS,
             "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you "
@@ -394,7 +394,7 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
         ),
         """[Error: A locked package does not match its hash]
 
-  The command 'pip install --require-hashes --no-deps --requirement <poetry export>' exited with status 1.
+  The command 'pip install --no-input --disable-pip-version-check --no-compile --progress-bar=off --no-cache-dir --require-hashes --no-deps --requirement /tmp/cnb-python-poetry-1/requirements.txt' exited with status 1.
 
   The end of its output:
     ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the package versions, please update the hashes. Otherwise, examine the package contents carefully; someone may have tampered with them.

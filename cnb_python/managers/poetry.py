@@ -121,7 +121,6 @@ class PoetryManager:
                 ["--require-hashes", "--no-deps", "--requirement", str(exported)],
                 env,
                 log,
-                show="pip install --require-hashes --no-deps --requirement <poetry export>",
             )
         if self.package:
             self._pip(venv, tools["pip"], ["--no-deps", "."], env, log)
@@ -133,7 +132,6 @@ class PoetryManager:
         arguments: list[str],
         env: Mapping[str, str],
         log: Logger,
-        show: str | None = None,
     ) -> None:
         pip_install(
             venv,
@@ -144,7 +142,6 @@ class PoetryManager:
             pip_conf=self.pip_conf,
             env=env,
             log=log,
-            show=show,
             known_errors=PIP_KNOWN_ERRORS,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tarfile
 import urllib.request
 
 import pytest
@@ -16,6 +17,31 @@ EXPORT = "poetry export --format=requirements.txt --with-credentials --no-intera
 def get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read().decode()
+
+
+# Paths a launch-layer file must not point at: build-only layers, temp dirs, home dirs.
+BUILD_ONLY_PATHS = (
+    b"/tmp/",
+    b"/layers/cnb-python_python/pip",
+    b"/layers/cnb-python_python/poetry",
+    b"/root/",
+    b"/home/",
+)
+
+
+def build_paths_in_venv(app: App) -> list[str]:
+    """Files of the venv layer, but for package code (.py, .pyc, .so: a package's own strings
+    may name /tmp), that hold a build-only path: scripts, metadata, .pth, pyvenv.cfg."""
+    image = app.platform.image
+    assert image is not None
+    found = []
+    with tarfile.open(image.layers[f"{BP_ID}:venv"].tar) as tar:
+        for member in tar:
+            if not member.isfile() or member.name.endswith((".py", ".pyc", ".so")):
+                continue
+            data = tar.extractfile(member).read()  # type: ignore[union-attr]
+            found += [f"{member.name}: {p.decode()}" for p in BUILD_ONLY_PATHS if p in data]
+    return found
 
 
 def installed(app: App) -> list[str]:
@@ -76,6 +102,7 @@ def test_poetry_is_not_in_the_launch_image_and_imports_write_no_pyc(flask_app):
         "for p in glob.glob(d + '/poetry*')])"
     )
     assert out == "None []\n"
+    assert build_paths_in_venv(flask_app) == []
     hits, misses = flask_app.bytecode_misses("flask, gunicorn.app.wsgiapp, jinja2, werkzeug")
     assert misses == []
     assert hits > 100
@@ -90,6 +117,7 @@ def test_package_mode_installs_the_project_and_its_script_is_the_web_process(mak
     assert "Running 'pip install --no-input" in result.output and " --no-deps .'" in result.output
     assert "web (default): hello-poetry" in result.output
     assert installed(app) == ["hello-poetry", "idna", "six"]  # pywin32 is Windows-only
+    assert build_paths_in_venv(app) == []
     port = free_port()
     with app.platform.start("web", env={"PORT": str(port)}) as running:
         running.wait_for_port(port)

@@ -74,7 +74,9 @@ dependency step the buildpack's own "Completed in" for "Installing dependencies"
                 the raw "pip install".
 raw             python -m venv v (with ensurepip) + v/bin/pip install --isolated --no-cache-dir
                 -r requirements.txt (pip's own timestamp pycs), same CPython; pip is switched to
-                the buildpack's pip version in between, untimed.
+                the buildpack's pip version in between, untimed. For a Poetry app: also a venv
+                with the pinned Poetry set (timed with the venv), and `poetry export` + `pip
+                install --require-hashes --no-deps -r` of the export as the "pip install".
 warm rebuild    Platform.build() again on the same platform, inputs unchanged.
 import          python -c "<the app's imports>" as the run user inside one container process.
 launch / floor  regular-file bytes: buildpack launch layers / CPython tarball + raw site-packages,

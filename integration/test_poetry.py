@@ -110,7 +110,8 @@ def test_poetry_is_not_in_the_launch_image_and_imports_write_no_pyc(flask_app):
 
 def test_package_mode_installs_the_project_and_its_script_is_the_web_process(make_app):
     """Poetry 1.x layout, no Procfile, an optional group selected, a Windows-only dependency;
-    then a pyproject.toml change without `poetry lock` fails with the titled error."""
+    then a pyproject.toml change without `poetry lock`, and a wrong hash in the lock, fail with
+    their titled errors."""
     app = make_app("poetry-package")
     result = app.build_ok(env={"BP_POETRY_INSTALL_ONLY": "main,web"})
     assert "Poetry (poetry.lock, groups main, web)" in result.output
@@ -130,3 +131,17 @@ def test_package_mode_installs_the_project_and_its_script_is_the_web_process(mak
     stale = app.build(env={"BP_POETRY_INSTALL_ONLY": "main,web"})
     assert not stale.success
     assert "[Error: poetry.lock is out of date]" in stale.output
+
+    # A lock whose hashes for six are not the files PyPI serves: pip refuses to install it.
+    lock = (app.dir / "poetry.lock").read_text()
+    wheel, sdist = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274", "ff70335d"
+    assert wheel in lock and sdist in lock
+    app.write(
+        {
+            "pyproject.toml": pyproject,
+            "poetry.lock": lock.replace(wheel, "0" * 64).replace(sdist, "00000000"),
+        }
+    )
+    tampered = app.build()
+    assert not tampered.success
+    assert "[Error: A locked package does not match its hash]" in tampered.output

@@ -110,8 +110,8 @@ def test_poetry_is_not_in_the_launch_image_and_imports_write_no_pyc(flask_app):
 
 def test_package_mode_installs_the_project_and_its_script_is_the_web_process(make_app):
     """Poetry 1.x layout, no Procfile, an optional group selected, a Windows-only dependency;
-    then a pyproject.toml change without `poetry lock`, and a wrong hash in the lock, fail with
-    their titled errors."""
+    then a pyproject.toml change without `poetry lock`, a wrong hash in the lock and a lock
+    format newer than the pinned Poetry fail with their titled errors."""
     app = make_app("poetry-package")
     result = app.build_ok(env={"BP_POETRY_INSTALL_ONLY": "main,web"})
     assert "Poetry (poetry.lock, groups main, web)" in result.output
@@ -145,3 +145,8 @@ def test_package_mode_installs_the_project_and_its_script_is_the_web_process(mak
     tampered = app.build()
     assert not tampered.success
     assert "[Error: A locked package does not match its hash]" in tampered.output
+
+    app.write({"poetry.lock": lock.replace('lock-version = "2.1"', 'lock-version = "3.0"')})
+    newer = app.build()
+    assert not newer.success
+    assert "[Error: poetry.lock is newer than this buildpack's Poetry]" in newer.output

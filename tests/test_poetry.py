@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
+from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
+from cnb_python.log import Logger
 from cnb_python.managers import select_manager
 from cnb_python.managers.poetry import PoetryManager, poetry_env
-from cnb_python.tools import _unpinned
+from cnb_python.tools import Tool, _unpinned
 
 POETRY2 = """\
 [project]
@@ -139,3 +142,51 @@ def test_an_older_poetry_gets_a_plugin_that_fits_it():
     buildpack = Path(__file__).parents[1]
     assert _unpinned("poetry", "1.8.5", buildpack) == ["poetry==1.8.5", "poetry-plugin-export"]
     assert _unpinned("poetry", ">=2.3", buildpack) == ["poetry>=2.3", "poetry-plugin-export"]
+
+
+FAKE_POETRY = """#!/bin/sh
+cat "$POETRY_CONFIG_DIR/auth.toml" > "$RECORD/auth.toml"
+echo "$@" > "$RECORD/poetry"
+for arg; do
+  case $arg in --output=*) echo "six==1.17.0 --hash=sha256:abc" > "${arg#--output=}";; esac
+done
+"""
+FAKE_PIP = """#!/bin/sh
+echo "$@" | sed "s|/tmp/cnb-python-poetry-[^/]*/|TMP/|" >> "$RECORD/pip"
+"""
+
+
+def test_install_exports_with_the_poetry_binding_then_installs_hash_checked(tmp_path):
+    """The orchestration, with stand-ins for Poetry and pip that record what they are given."""
+    app, record, tools_dir = tmp_path / "app", tmp_path / "record", tmp_path / "tools"
+    for directory in (app, record, tools_dir):
+        directory.mkdir()
+    (tools_dir / "auth.toml").write_text('[http-basic.corp]\nusername = "u"\n')
+    binding = Binding("b", "poetry", "", tools_dir, {"auth.toml": tools_dir / "auth.toml"})
+    for name, script in (("poetry", FAKE_POETRY), ("pip", FAKE_PIP)):
+        (tools_dir / name).write_text(script)
+        (tools_dir / name).chmod(0o755)
+    (app / "poetry.lock").write_text("")
+    (app / "pyproject.toml").write_text(POETRY2)
+    manager = select_manager(app, {}, [binding]).manager
+    assert isinstance(manager, PoetryManager)
+    assert "poetry:auth.toml" in manager.key_inputs({})
+    tools = {
+        name: Tool(name, "1", tools_dir, executable=tools_dir / name) for name in ("poetry", "pip")
+    }
+    env = {"PATH": "/usr/bin:/bin", "RECORD": str(record)}
+    manager.install(tmp_path / "venv", tools, env, Logger(io.StringIO()))
+
+    assert (record / "auth.toml").read_text() == '[http-basic.corp]\nusername = "u"\n'
+    assert (
+        (record / "poetry")
+        .read_text()
+        .startswith(
+            "export --format=requirements.txt --with-credentials --no-interaction --output=/tmp/"
+        )
+    )
+    common = "install --no-input --disable-pip-version-check --no-compile --progress-bar=off"
+    assert (record / "pip").read_text().splitlines() == [
+        f"{common} --no-cache-dir --require-hashes --no-deps --requirement TMP/requirements.txt",
+        f"{common} --no-cache-dir --no-deps .",
+    ]

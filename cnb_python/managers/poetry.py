@@ -11,6 +11,7 @@ The build never locks, and Poetry writes nothing under $HOME or the app dir.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ GROUPS_VARIABLE = "BP_POETRY_INSTALL_ONLY"
 EXTRAS_VARIABLE = "BP_POETRY_INSTALL_EXTRAS"
 # Where Poetry would otherwise write under $HOME; the build points them at a temp dir.
 CONTROLLED = ("POETRY_CACHE_DIR", "POETRY_CONFIG_DIR", "POETRY_DATA_DIR", "POETRY_HOME")
+# Entries of a `poetry` binding: Poetry's own config files, e.g. [http-basic.<source>] in auth.toml.
+BINDING_FILES = ("auth.toml", "config.toml")
 # Lock sources a hash-checked install cannot take: pip has no hash for a directory or a checkout.
 _UNHASHED_SOURCES = {"directory": "a path dependency", "git": "a git dependency"}
 
@@ -69,6 +72,7 @@ class PoetryManager:
     extras: tuple[str, ...]  # BP_POETRY_INSTALL_EXTRAS
     vendor: Path | None  # wheels for an offline install
     pip_conf: Path | None  # from a binding of type `pip`; used at build time only
+    poetry_config: tuple[Path, ...] = ()  # from a binding of type `poetry`; build time only
 
     name = "poetry"
     tool = "poetry"
@@ -92,6 +96,8 @@ class PoetryManager:
             inputs["vendor"] = tree_sha256(self.vendor)
         if self.pip_conf:
             inputs["pip.conf"] = file_sha256(self.pip_conf)
+        for path in self.poetry_config:
+            inputs[f"poetry:{path.name}"] = file_sha256(path)
         inputs["env"] = values_sha256(env_with_prefixes(env, ("POETRY_", "BP_POETRY_", "PIP_")))
         return inputs
 
@@ -103,6 +109,9 @@ class PoetryManager:
     ) -> None:
         with tempfile.TemporaryDirectory(prefix="cnb-python-poetry-") as tmp:
             exported = Path(tmp, "requirements.txt")
+            Path(tmp, "config").mkdir()
+            for path in self.poetry_config:
+                shutil.copyfile(path, Path(tmp, "config", path.name))
             poetry = tools["poetry"].command(venv / "bin" / "python")
             command = [*poetry, "export", *self.export_options(), f"--output={exported}"]
             run(
@@ -193,6 +202,12 @@ def poetry_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding
     vendor = app / (env.get("BP_PIP_DEST_PATH") or "vendor")
     pip_bindings = bindings_of_type(bindings, "pip")
     pip_conf = next((b.entries["pip.conf"] for b in pip_bindings if "pip.conf" in b.entries), None)
+    poetry_binding = next(iter(bindings_of_type(bindings, "poetry")), None)
+    poetry_config = tuple(
+        poetry_binding.entries[name]
+        for name in BINDING_FILES
+        if poetry_binding and name in poetry_binding.entries
+    )
     package = _is_package(pyproject)
     return PoetryManager(
         app=app,
@@ -202,6 +217,7 @@ def poetry_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding
         extras=extras,
         vendor=vendor if vendor.is_dir() else None,
         pip_conf=pip_conf,
+        poetry_config=poetry_config,
     )
 
 

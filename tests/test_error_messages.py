@@ -321,6 +321,19 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   How to fix:
     Set BP_POETRY_INSTALL_ONLY to groups pyproject.toml defines (comma-separated), or unset it.""",
     ),
+    "Poetry package without build system": (
+        lambda root: select_manager(app_with(root, {**POETRY_PROJECT, "poetry.lock": ""}), {}, []),
+        """[Error: Poetry package mode needs [build-system]]
+
+  pyproject.toml is in Poetry's package mode (the default), so the build installs the project itself with pip, which builds it with the [build-system] backend; pyproject.toml has none.
+
+  How to fix:
+    Add the table `poetry new` writes:
+      [build-system]
+      requires = ["poetry-core>=2.0.0,<3.0.0"]
+      build-backend = "poetry.core.masonry.api"
+    or, for an app that is not a package, set `package-mode = false` in [tool.poetry].""",
+    ),
     "Poetry git dependency": (
         lambda root: select_manager(
             app_with(

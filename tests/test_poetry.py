@@ -42,6 +42,9 @@ fast = ["ujson"]
 serve = "app:main"
 admin = { reference = "app.cli:run", type = "console" }
 notes = { reference = "notes.sh", type = "file" }
+[build-system]
+requires = ["poetry-core>=1.0.0"]
+build-backend = "poetry.core.masonry.api"
 """
 
 

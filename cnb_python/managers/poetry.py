@@ -209,6 +209,18 @@ def poetry_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding
         if poetry_binding and name in poetry_binding.entries
     )
     package = _is_package(pyproject)
+    if package and "build-system" not in pyproject:
+        raise UserError(
+            "Poetry package mode needs [build-system]",
+            "pyproject.toml is in Poetry's package mode (the default), so the build installs the "
+            "project itself with pip, which builds it with the [build-system] backend; "
+            "pyproject.toml has none.",
+            "Add the table `poetry new` writes:\n"
+            "  [build-system]\n"
+            '  requires = ["poetry-core>=2.0.0,<3.0.0"]\n'
+            '  build-backend = "poetry.core.masonry.api"\n'
+            "or, for an app that is not a package, set `package-mode = false` in [tool.poetry].",
+        )
     return PoetryManager(
         app=app,
         package=package,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import io
 import os
+import shlex
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -24,8 +25,9 @@ from cnb_python.django import collect_static
 from cnb_python.download import Source, bundled_path, download, resolve_source
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
-from cnb_python.managers import pipenv, select_manager, uv
+from cnb_python.managers import pipenv, poetry, select_manager, uv
 from cnb_python.processes import app_processes
+from cnb_python.run import run as run_command
 from cnb_python.tools import Tool
 
 AVAILABLE = [Version(v) for v in ("3.10.20", "3.11.16", "3.12.14", "3.13.15", "3.14.7")]
@@ -122,6 +124,28 @@ def pipenv_install(
         return manager.install(root / "venv", tools, variables, Logger(io.StringIO()))
 
     return install
+
+
+def fails(show: str, title: str, known: dict[str, tuple[str, str]], *output: str):
+    """A tool's failure as the runner reports it, with the tool's own messages in its output."""
+
+    def run_tool(root: Path) -> object:
+        printed = "; ".join(f"echo {shlex.quote(line)}" for line in output)
+        return run_command(
+            ["sh", "-c", f"{printed}; exit 1"],
+            env={"PATH": "/usr/bin:/bin"},
+            log=Logger(io.StringIO()),
+            show=show,
+            error_title=title,
+            error_fix="(the generic fix)",
+            known_errors=known,
+        )
+
+    return run_tool
+
+
+POETRY_EXPORT = "poetry export --format=requirements.txt --with-credentials --no-interaction"
+POETRY_PROJECT = {"pyproject.toml": "[tool.poetry]\nname = 'x'\n"}
 
 
 GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
@@ -251,16 +275,16 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
     ),
     "unsupported manager": (
         lambda root: select_manager(
-            app_with(root, {"poetry.lock": "", "requirements.txt": ""}), {}, []
+            app_with(root, {"environment.yml": "", "requirements.txt": ""}), {}, []
         ),
-        """[Error: Poetry projects aren't supported yet]
+        """[Error: conda projects aren't supported yet]
 
-  The app has poetry.lock, which this version of the buildpack cannot install from.
+  The app has environment.yml, which this version of the buildpack cannot install from.
 
   How to fix:
     Install with pip for now: export the dependencies to requirements.txt,
-      `poetry export -o requirements.txt` (the poetry-plugin-export plugin)
-    then remove the Poetry files, or leave them out of the build with `exclude` in the `[io.buildpacks]` table of project.toml.""",
+      list the PyPI packages the app needs in requirements.txt
+    then remove the conda files, or leave them out of the build with `exclude` in the `[io.buildpacks]` table of project.toml.""",
     ),
     "unknown forced manager": (
         lambda root: select_manager(
@@ -361,6 +385,142 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Set BP_UV_VERSION to the uv version that wrote the lock (`uv --version`), or lock with the buildpack's uv.""",
+    ),
+    "poetry project without poetry.lock": (
+        lambda root: select_manager(app_with(root, POETRY_PROJECT), {}, []),
+        """[Error: poetry.lock not found]
+
+  The app is a Poetry project (pyproject.toml has [tool.poetry], or BP_PYTHON_PACKAGE_MANAGER is poetry), but it has no poetry.lock. The build installs exactly what a lock says and never locks by itself.
+
+  How to fix:
+    Run `poetry lock` and commit poetry.lock.""",
+    ),
+    "poetry.lock not TOML": (
+        lambda root: select_manager(
+            app_with(root, {**POETRY_PROJECT, "poetry.lock": "[[package]]\nname = \n"}), {}, []
+        ),
+        """[Error: Invalid poetry.lock]
+
+  poetry.lock is not valid TOML: Invalid value (at line 2, column 8)
+
+  How to fix:
+    Fix the syntax of poetry.lock; `python -c "import tomllib; tomllib.load(open('poetry.lock', 'rb'))"` shows the same error locally.""",
+    ),
+    "unknown Poetry group": (
+        lambda root: select_manager(
+            app_with(
+                root,
+                {
+                    "pyproject.toml": "[tool.poetry.group.web.dependencies]\n",
+                    "poetry.lock": "",
+                },
+            ),
+            {"BP_POETRY_INSTALL_ONLY": "main,wbe"},
+            [],
+        ),
+        """[Error: Unknown Poetry group in BP_POETRY_INSTALL_ONLY]
+
+  BP_POETRY_INSTALL_ONLY names wbe, which pyproject.toml does not define. Its groups: main, web.
+
+  How to fix:
+    Set BP_POETRY_INSTALL_ONLY to groups pyproject.toml defines (comma-separated), or unset it.""",
+    ),
+    "Poetry package without build system": (
+        lambda root: select_manager(app_with(root, {**POETRY_PROJECT, "poetry.lock": ""}), {}, []),
+        """[Error: Poetry package mode needs [build-system]]
+
+  pyproject.toml is in Poetry's package mode (the default), so the build installs the project itself with pip, which builds it with the [build-system] backend; pyproject.toml has none.
+
+  How to fix:
+    Add the table `poetry new` writes:
+      [build-system]
+      requires = ["poetry-core>=2.0.0,<3.0.0"]
+      build-backend = "poetry.core.masonry.api"
+    or, for an app that is not a package, set `package-mode = false` in [tool.poetry].""",
+    ),
+    "Poetry git dependency": (
+        lambda root: select_manager(
+            app_with(
+                root,
+                {
+                    **POETRY_PROJECT,
+                    "poetry.lock": '[[package]]\nname = "lib"\n'
+                    '[package.source]\ntype = "git"\nurl = "https://example.com/lib.git"\n',
+                },
+            ),
+            {},
+            [],
+        ),
+        """[Error: Poetry path and git dependencies aren't supported]
+
+  poetry.lock installs lib from a git dependency (https://example.com/lib.git). The build installs every locked package with its hash checked, and a directory or a git checkout has no hash.
+
+  How to fix:
+    Depend on a released version from an index, or vendor the package as a wheel (a `file` dependency on a .whl in the app has a hash in the lock).""",
+    ),
+    "stale poetry.lock": (
+        fails(
+            POETRY_EXPORT,
+            "Unable to export poetry.lock",
+            poetry.KNOWN_ERRORS,
+            "pyproject.toml changed significantly since poetry.lock was last generated. "
+            "Run `poetry lock` to fix the lock file.",
+        ),
+        """[Error: poetry.lock is out of date]
+
+  The command 'poetry export --format=requirements.txt --with-credentials --no-interaction' exited with status 1.
+
+  The end of its output:
+    pyproject.toml changed significantly since poetry.lock was last generated. Run `poetry lock` to fix the lock file.
+
+  How to fix:
+    Run `poetry lock` and commit the updated poetry.lock. The build installs exactly what the lock says and never locks by itself.""",
+    ),
+    "poetry.lock newer than Poetry": (
+        fails(
+            POETRY_EXPORT,
+            "Unable to export poetry.lock",
+            poetry.KNOWN_ERRORS,
+            "The lock file is not compatible with the current version of Poetry.",
+            "Upgrade Poetry to be able to read the lock file or, alternatively, regenerate the "
+            "lock file with the `poetry lock` command.",
+        ),
+        """[Error: poetry.lock is newer than this buildpack's Poetry]
+
+  The command 'poetry export --format=requirements.txt --with-credentials --no-interaction' exited with status 1.
+
+  The end of its output:
+    The lock file is not compatible with the current version of Poetry.
+    Upgrade Poetry to be able to read the lock file or, alternatively, regenerate the lock file with the `poetry lock` command.
+
+  How to fix:
+    Set BP_POETRY_VERSION to the Poetry version that wrote the lock (`poetry --version`), or lock with the buildpack's Poetry.""",
+    ),
+    "locked hash mismatch": (
+        fails(
+            "pip install --no-input --disable-pip-version-check --no-compile --progress-bar=off --no-cache-dir --require-hashes --no-deps --requirement /tmp/cnb-python-poetry-1/requirements.txt",
+            "Unable to install dependencies using pip",
+            poetry.PIP_KNOWN_ERRORS,
+            "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you "
+            "have updated the package versions, please update the hashes. Otherwise, examine "
+            "the package contents carefully; someone may have tampered with them.",
+            "    six==1.17.0 from https://files.example/six-1.17.0-py2.py3-none-any.whl:",
+            "        Expected sha256 " + "0" * 64,
+            "             Got        "
+            + "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274",
+        ),
+        """[Error: A locked package does not match its hash]
+
+  The command 'pip install --no-input --disable-pip-version-check --no-compile --progress-bar=off --no-cache-dir --require-hashes --no-deps --requirement /tmp/cnb-python-poetry-1/requirements.txt' exited with status 1.
+
+  The end of its output:
+    ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the package versions, please update the hashes. Otherwise, examine the package contents carefully; someone may have tampered with them.
+        six==1.17.0 from https://files.example/six-1.17.0-py2.py3-none-any.whl:
+            Expected sha256 0000000000000000000000000000000000000000000000000000000000000000
+                 Got        4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274
+
+  How to fix:
+    The file the index serves is not the one poetry.lock was made from. If the package was re-uploaded or the index is a mirror that rebuilt it, run `poetry lock` against the index the build uses and commit poetry.lock; otherwise check the index settings ([[tool.poetry.source]], PIP_INDEX_URL).""",
     ),
     "stale Pipfile.lock": (
         pipenv_install(

@@ -116,8 +116,8 @@ def test_ignored_files_are_named_in_a_warning(tmp_path):
 @pytest.mark.parametrize(
     ("files", "title"),
     [
-        ({"poetry.lock": "", "requirements.txt": ""}, "Poetry projects aren't supported yet"),
-        ({"pyproject.toml": "[tool.poetry]\nname = 'x'\n"}, "Poetry projects aren't supported yet"),
+        ({"poetry.lock": "", "requirements.txt": ""}, "pyproject.toml not found"),
+        ({"pyproject.toml": "[tool.poetry]\nname = 'x'\n"}, "poetry.lock not found"),
         ({"Pipfile.lock": "{}", "requirements.txt": ""}, "Pipfile not found"),
         ({"environment.yml": "", "app.py": ""}, "conda projects aren't supported yet"),
         ({"pyproject.toml": "[project]\nname = 'x'\n[tool.uv]\n"}, "uv.lock not found"),

@@ -22,6 +22,7 @@ from cnb_python.errors import UserError
 from cnb_python.managers.base import Manager
 from cnb_python.managers.pip import pip_manager
 from cnb_python.managers.pipenv import pipenv_manager
+from cnb_python.managers.poetry import poetry_manager
 from cnb_python.managers.uv import uv_manager
 
 MANAGERS = ("pip", "uv", "poetry", "pipenv", "conda")
@@ -30,7 +31,6 @@ FORCE_VARIABLE = "BP_PYTHON_PACKAGE_MANAGER"
 _DISPLAY = {"pip": "pip", "uv": "uv", "poetry": "Poetry", "pipenv": "Pipenv", "conda": "conda"}
 # Managers whose support has not landed: a titled error that says how to use pip instead.
 _EXPORT_HINTS = {
-    "poetry": "`poetry export -o requirements.txt` (the poetry-plugin-export plugin)",
     "conda": "list the PyPI packages the app needs in requirements.txt",
 }
 
@@ -147,6 +147,7 @@ _FACTORIES: dict[str, Callable[[Path, Mapping[str, str], Sequence[Binding], str]
     ),
     "uv": lambda app, env, bindings, via: uv_manager(app, env, bindings),
     "pipenv": lambda app, env, bindings, via: pipenv_manager(app, env, bindings),
+    "poetry": lambda app, env, bindings, via: poetry_manager(app, env, bindings),
 }
 
 

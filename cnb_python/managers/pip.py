@@ -96,7 +96,8 @@ def pip_install(
     known_errors: Mapping[str, tuple[str, str]] | None = None,
 ) -> None:
     """`pip install ARGUMENTS` into `venv`, run in the app dir, which is left as it was (pip
-    builds local projects in place). The one pip install of every manager that uses pip."""
+    builds local projects in place). The one pip install of every manager that uses pip;
+    `known_errors` as in run()."""
     command = [
         *pip.command(venv / "bin" / "python"),
         "install",

@@ -37,6 +37,7 @@ IMPORTS = {
     "uv-fastapi": "import fastapi, uvicorn, main",
     "pipenv-flask": "import flask, gunicorn.app.wsgiapp",
     "no-package-manager": "import http.server, platform",
+    "poetry-flask": "import flask, gunicorn.app.wsgiapp",
 }
 
 

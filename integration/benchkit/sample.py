@@ -125,6 +125,8 @@ def _baseline_tool(app: Path) -> str | None:
     """The manager the raw baseline uses, as the buildpack chooses it; None: nothing to install."""
     if (app / "uv.lock").is_file():
         return "uv"
+    if (app / "poetry.lock").is_file():
+        return "poetry"
     if (app / "Pipfile.lock").is_file():
         return "pipenv"
     return "pip" if (app / "requirements.txt").is_file() else None

@@ -145,6 +145,8 @@ def _pipenv_env(env: dict[str, str], app: Path, venv: Path) -> dict[str, str]:
         "PIPENV_NOSPIN": "1",
         "PIPENV_YES": "1",
     }
+
+
 def _poetry(python: Path, home: Path, env: dict[str, str]) -> Path:
     """A venv with the buildpack's pinned Poetry set."""
     subprocess.run([str(python), "-m", "venv", str(home)], env=env, check=True)

@@ -132,7 +132,7 @@ def install_cpython(
     if not python.exists() and not python.is_symlink():
         python.symlink_to("python3")
     # Before compiling: the patched _sysconfigdata_*.py must get its pyc from the new source.
-    sysconfig_patch.patch_install(cpython.home, cpython.minor, log)
+    sysconfig_patch.patch_install(cpython.home, cpython.minor, log, prefix=shown_home)
     bytecode.remove_bytecode([cpython.home / "lib"])
     files: list[Path] = []
     if compile_stdlib:

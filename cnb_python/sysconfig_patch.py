@@ -117,11 +117,12 @@ class Patcher:
             self.changes.append(Change(file, variable, old, new))
 
 
-def patch_install(home: Path, minor: str, log: Logger) -> None:
-    """Patch the CPython installed at `home` (python3.X, X from `minor`) for this location."""
+def patch_install(home: Path, minor: str, log: Logger, prefix: str | None = None) -> None:
+    """Patch the CPython installed at `home` (python3.X, X from `minor`) for `prefix`, where it
+    runs (`home` itself unless it is staged elsewhere, as the buildpack's runtime/ is)."""
     stdlib = home / "lib" / f"python{minor}"
     sysconfigdata = sorted(p for p in stdlib.glob("_sysconfigdata_*.py") if _regular(p))
-    patcher = Patcher(_recorded_prefix(sysconfigdata), str(home))
+    patcher = Patcher(_recorded_prefix(sysconfigdata), prefix or str(home))
     line_files = [
         *sorted(stdlib.glob("config-*/Makefile")),
         *sorted((home / "lib" / "pkgconfig").glob("*.pc")),

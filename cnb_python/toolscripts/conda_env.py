@@ -112,7 +112,7 @@ async def solve(channels: list[str], specs: list[str], platform: str, cache: Pat
         ) from e
     except SolverError as e:
         message = str(e)
-        if "No candidates were found" in message:
+        if "because of: No candidates were found" in message:
             raise Failure(
                 "Conda package not found",
                 f"No channel has a package the environment asks for:\n{message}",

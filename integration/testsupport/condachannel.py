@@ -108,6 +108,16 @@ WHEELS = (
         (),
         "MIT",
     ),
+    # An older blinker than flask allows: `flask` with `blinker<1.9` is a conflict.
+    Wheel(
+        "blinker",
+        "1.8.2",
+        f"{_FILES}/bb/2a/10164ed1f31196a2f7f3799368a821765c62851ead0e630ab52b8e14b4d0/"
+        "blinker-1.8.2-py3-none-any.whl",
+        "1779309f71bf239144b9399d06ae925637cf6634cf6bd131104184531bf67c01",
+        (),
+        "MIT",
+    ),
     Wheel(
         "markupsafe",
         "3.0.2",
@@ -138,7 +148,8 @@ class Channel:
         return sorted(p for p in self.path.glob("*/*") if p.name.endswith((".conda", ".tar.bz2")))
 
     def package(self, name: str) -> Path:
-        return next(p for p in self.packages() if p.name.startswith(f"{name}-"))
+        """The newest (by file name) package called `name`."""
+        return [p for p in self.packages() if p.name.startswith(f"{name}-")][-1]
 
 
 def build_channel(dest: Path, cpython: TestCPython) -> Channel:
@@ -150,7 +161,7 @@ def build_channel(dest: Path, cpython: TestCPython) -> Channel:
         work = Path(tmp)
         _python_package(work / "python", cpython, dest / "linux-64")
         for wheel in WHEELS:
-            _wheel_package(work / wheel.name, wheel, dest)
+            _wheel_package(work / f"{wheel.name}-{wheel.version}", wheel, dest)
         _libgreet_package(work / "libgreet", dest / "linux-64")
     asyncio.run(index_fs(dest, write_zst=False, write_shards=False))
     return Channel(dest)

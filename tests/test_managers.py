@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -5,6 +6,7 @@ import pytest
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
 from cnb_python.managers import ignored_warning, select_manager
+from cnb_python.managers.conda import normalize_conda_meta
 from cnb_python.managers.requirements import collect
 
 
@@ -119,7 +121,6 @@ def test_ignored_files_are_named_in_a_warning(tmp_path):
         ({"poetry.lock": "", "requirements.txt": ""}, "Poetry projects aren't supported yet"),
         ({"pyproject.toml": "[tool.poetry]\nname = 'x'\n"}, "Poetry projects aren't supported yet"),
         ({"Pipfile": "", "requirements.txt": ""}, "Pipenv projects aren't supported yet"),
-        ({"environment.yml": "", "app.py": ""}, "conda projects aren't supported yet"),
         ({"pyproject.toml": "[project]\nname = 'x'\n[tool.uv]\n"}, "uv.lock not found"),
         ({"uv.lock": "version = 1\n"}, "pyproject.toml not found"),
     ],
@@ -253,3 +254,55 @@ def test_pip_binding_pip_conf_is_an_input(tmp_path):
     manager = select_manager(tmp_path, {}, [binding]).manager
     assert manager is not None and manager.pip_conf == tmp_path / "b/pip.conf"
     assert "pip.conf" in manager.key_inputs({})
+
+
+def test_conda_files_select_conda_with_py_rattler(tmp_path):
+    write(tmp_path, {"environment.yml": "", "requirements.txt": "", "app.py": ""})
+    choice = select_manager(tmp_path, {}, [])
+    manager = choice.manager
+    assert manager is not None and manager.name == "conda" and manager.tool == "py-rattler"
+    assert choice.reason == "environment.yml found"
+    assert [s.what for s in choice.ignored] == ["requirements.txt"]
+    assert manager.describe() == "conda (environment.yml, installed with py-rattler)"
+    key = manager.key_inputs({"BP_CONDA_DEFAULT_CHANNELS": "https://u:secret@x/c", "HOME": "/"})
+    assert set(key) == {"file:environment.yml", "env"}
+    assert "secret" not in repr(key)
+
+
+def test_conda_package_list_and_a_vendor_channel(tmp_path):
+    write(tmp_path, {"package-list.txt": "@EXPLICIT\n"})
+    (tmp_path / "vendor" / "noarch").mkdir(parents=True)
+    (tmp_path / "vendor" / "noarch" / "repodata.json").write_text("{}")
+    manager = select_manager(tmp_path, {"BP_PYTHON_PACKAGE_MANAGER": "conda"}, []).manager
+    assert manager is not None
+    assert manager.describe() == "conda (package-list.txt, installed with py-rattler)"
+    assert set(manager.key_inputs({})) == {"file:package-list.txt", "vendor", "env"}
+
+
+def test_conda_meta_keeps_no_trace_of_the_build_machine(tmp_path):
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    (meta / "history").write_text("==> 2026-11-29 05:36:00 <==\n")
+    record = {
+        "name": "six",
+        "fn": "six-1.0-py_0.conda",
+        "url": "file:///tmp/x/six-1.0-py_0.conda",
+        "channel": None,
+        "indexed_timestamp": 1795930562258,
+        "extracted_package_dir": "/tmp/pkgs/six-1.0-py_0",
+        "link": {"source": "/tmp/pkgs/six-1.0-py_0", "type": 1},
+        "timestamp": 1,
+    }
+    (meta / "six-1.0-py_0.json").write_text(json.dumps(record))
+    normalize_conda_meta(
+        meta, {"six-1.0-py_0.conda": "https://c.example/ch/noarch/six-1.0-py_0.conda"}
+    )
+    assert sorted(p.name for p in meta.iterdir()) == ["six-1.0-py_0.json"]
+    assert json.loads((meta / "six-1.0-py_0.json").read_text()) == {
+        "name": "six",
+        "fn": "six-1.0-py_0.conda",
+        "url": "https://c.example/ch/noarch/six-1.0-py_0.conda",
+        "channel": "https://c.example/ch/",
+        "link": {"type": 1},
+        "timestamp": 1,
+    }

@@ -20,6 +20,7 @@ from cnb_python.appfiles import read_toml
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
 from cnb_python.managers.base import Manager
+from cnb_python.managers.conda import conda_manager
 from cnb_python.managers.pip import pip_manager
 from cnb_python.managers.uv import uv_manager
 
@@ -31,7 +32,6 @@ _DISPLAY = {"pip": "pip", "uv": "uv", "poetry": "Poetry", "pipenv": "Pipenv", "c
 _EXPORT_HINTS = {
     "poetry": "`poetry export -o requirements.txt` (the poetry-plugin-export plugin)",
     "pipenv": "`pipenv requirements > requirements.txt`",
-    "conda": "list the PyPI packages the app needs in requirements.txt",
 }
 
 
@@ -146,6 +146,7 @@ _FACTORIES: dict[str, Callable[[Path, Mapping[str, str], Sequence[Binding], str]
         app, env, bindings, project_only=via in _PROJECT_FILES
     ),
     "uv": lambda app, env, bindings, via: uv_manager(app, env, bindings),
+    "conda": conda_manager,
 }
 
 

@@ -43,7 +43,9 @@ class Failure(Exception):
         self.payload = {"title": title, "detail": detail, "fix": fix}
 
 
-def read_environment(path: Path, default_channels: list[str]) -> tuple[list[str], list[str], list[str]]:
+def read_environment(
+    path: Path, default_channels: list[str]
+) -> tuple[list[str], list[str], list[str]]:
     """(channels, conda specs, pip requirements) of an environment.yml."""
     text = path.read_text()
     try:
@@ -55,8 +57,8 @@ def read_environment(path: Path, default_channels: list[str]) -> tuple[list[str]
         raise Failure(
             "Invalid environment.yml",
             f"environment.yml is not valid YAML{where}: {problem}.",
-            "Fix the YAML syntax; `python -c 'import yaml; yaml.safe_load(open(\"environment.yml\"))'`"
-            " shows the same error locally.",
+            "Fix the YAML at that line: indent list items under `dependencies:` with `- `, and "
+            "quote values that contain `: `.",
         ) from e
     if not isinstance(data, dict) or not isinstance(data.get("dependencies"), list):
         raise Failure(
@@ -127,6 +129,19 @@ async def solve(channels: list[str], specs: list[str], platform: str, cache: Pat
         ) from e
 
 
+def read_condarc_channels(path: Path) -> list[str]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise Failure(
+            "Invalid .condarc in the conda binding",
+            f"The binding's .condarc is not valid YAML: {e}",
+            "Fix the .condarc entry of the binding of type `conda`.",
+        ) from e
+    channels = data.get("channels") if isinstance(data, dict) else None
+    return [str(c) for c in channels] if isinstance(channels, list) else []
+
+
 def _channel(name: str) -> Any:
     return rattler.Channel(name, rattler.ChannelConfig(root_dir="/"))
 
@@ -137,16 +152,23 @@ def read_explicit(path: Path) -> list[tuple[str, str, str]]:
     if "@EXPLICIT" not in lines:
         raise Failure(
             "Invalid package-list.txt",
-            "package-list.txt has no `@EXPLICIT` line, so it is not a `conda list --explicit` file.",
+            "package-list.txt has no `@EXPLICIT` line, so it is not a `conda list --explicit` "
+            "file.",
             "Make it with `conda list --explicit --sha256 > package-list.txt`.",
         )
     packages = []
-    for number, line in enumerate(lines[lines.index("@EXPLICIT") + 1 :], lines.index("@EXPLICIT") + 2):
+    for number, line in enumerate(
+        lines[lines.index("@EXPLICIT") + 1 :], lines.index("@EXPLICIT") + 2
+    ):
         if not line or line.startswith("#"):
             continue
         url, _, checksum = line.partition("#")
         algorithm, _, digest = checksum.partition(":") if ":" in checksum else ("md5", "", checksum)
-        if not url.endswith((".conda", ".tar.bz2")) or algorithm not in ("sha256", "md5") or not digest:
+        if (
+            not url.endswith((".conda", ".tar.bz2"))
+            or algorithm not in ("sha256", "md5")
+            or not digest
+        ):
             raise Failure(
                 "Invalid package-list.txt",
                 f"Line {number} is not a package URL with a checksum: {line!r}.",
@@ -200,6 +222,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cache-dir", type=Path, required=True)
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--default-channels", default="conda-forge")
+    parser.add_argument("--only-channel", help="a local channel that replaces all others")
+    parser.add_argument("--condarc", type=Path, help="its `channels` replace the defaults")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--environment", type=Path)
     source.add_argument("--explicit", type=Path)
@@ -207,7 +231,11 @@ def main(argv: list[str]) -> int:
     try:
         if args.environment:
             defaults = args.default_channels.replace(",", " ").split()
+            if args.condarc:
+                defaults = read_condarc_channels(args.condarc) or defaults
             channels, specs, pip = read_environment(args.environment, defaults)
+            if args.only_channel:
+                channels = [args.only_channel]
             print(f"Solving {', '.join(specs)} from {', '.join(channels)}", flush=True)
             records = asyncio.run(solve(channels, specs, args.platform, args.cache_dir))
             origins: dict[str, str] = {}

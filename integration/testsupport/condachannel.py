@@ -31,6 +31,7 @@ from pathlib import Path
 
 from conda_package_handling import api as cph
 from rattler.index import index_fs
+
 from testsupport.cpython import ARCHIVE_MTIME, REPO_ROOT, TestCPython
 
 WHEEL_CACHE = REPO_ROOT / ".cache" / "conda-wheels"
@@ -59,8 +60,14 @@ WHEELS = (
         f"{_FILES}/ec/f9/7f9263c5695f4bd0023734af91bedb2ff8209e8de6ead162f35d8dc762fd/"
         "flask-3.1.2-py3-none-any.whl",
         "ca1d8112ec8a6158cc29ea4858963350011b5c846a414cdb7a954aa9e967d03c",
-        ("blinker >=1.9.0", "click >=8.1.3", "itsdangerous >=2.2.0", "jinja2 >=3.1.2",
-         "markupsafe >=2.1.1", "werkzeug >=3.1.0"),
+        (
+            "blinker >=1.9.0",
+            "click >=8.1.3",
+            "itsdangerous >=2.2.0",
+            "jinja2 >=3.1.2",
+            "markupsafe >=2.1.1",
+            "werkzeug >=3.1.0",
+        ),
         "BSD-3-Clause",
     ),
     Wheel(
@@ -280,7 +287,7 @@ def _package(prefix: Path, index: dict[str, object], out: Path) -> None:
     payload = sorted(
         p.relative_to(prefix).as_posix()
         for p in prefix.rglob("*")
-        if (p.is_file() or p.is_symlink()) and not p.relative_to(prefix).parts[0] == "info"
+        if (p.is_file() or p.is_symlink()) and p.relative_to(prefix).parts[0] != "info"
     )
     paths = []
     for name in payload:

@@ -1,0 +1,188 @@
+"""conda apps end to end: py-rattler solves and links against a local channel of real packages
+that this session builds (no conda channel host is reachable); the `pip:` subsection comes
+from PyPI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, App, free_port
+from testsupport.condachannel import Channel, build_channel
+from testsupport.server import DownloadServer
+
+BP_ID = "cnb-python/python"
+ENV = "/layers/cnb-python_python/venv"
+
+
+@pytest.fixture(scope="session")
+def conda_channel(tmp_path_factory, test_cpythons) -> Channel:
+    cpython = next(c for c in test_cpythons if c.minor == "3.12")
+    return build_channel(tmp_path_factory.mktemp("conda-channel"), cpython)
+
+
+@pytest.fixture(scope="session")
+def channel_url(conda_channel: Channel) -> Iterator[str]:
+    """The channel over local HTTP."""
+    with DownloadServer(conda_channel.path) as server:
+        yield server.base_url
+
+
+def flask_app(root: Path, buildpack: Path, channel: str) -> App:
+    app = App(root, buildpack, FIXTURES / "conda-flask")
+    spec = app.dir / "environment.yml"
+    spec.write_text(spec.read_text().replace("CHANNEL", channel))
+    return app
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, buildpack, channel_url):
+    """The environment.yml Flask app, built once for the read-only checks below."""
+    app = flask_app(tmp_path_factory.mktemp("conda-flask"), buildpack, channel_url)
+    app.first = app.build_ok()
+    return app
+
+
+def test_environment_yml_flask_app_answers_http(built):
+    output = built.first.output
+    assert "Package manager: conda (environment.yml, installed with py-rattler)" in output
+    assert "Running 'py-rattler install (environment.yml)'" in output
+    assert "pip install (the pip: subsection of environment.yml)" in output
+    # The app's Python is conda's: the CPython layer only runs the build tools.
+    assert set(built.first.image.layers) == {f"{BP_ID}:venv"}
+    port = free_port()
+    with built.platform.start("web", env={"PORT": str(port)}) as running:
+        running.wait_for_port(port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            body = response.read().decode()
+    assert body == "Hello from libgreet to Flask on Python 3.12.1\n"
+
+
+_SCAN_ENV = """
+import json, os, sys
+found = {"prefix": sys.prefix, "conda_prefix": os.environ.get("CONDA_PREFIX"),
+         "history": os.path.exists(sys.prefix + "/conda-meta/history"), "traces": []}
+for name in sorted(os.listdir(sys.prefix + "/conda-meta")):
+    text = open(sys.prefix + "/conda-meta/" + name).read()
+    if "/tmp" in text or "cnb-python-conda" in text or "indexed_timestamp" in text:
+        found["traces"].append(name)
+print(json.dumps(found))
+"""
+
+
+def test_env_has_no_history_and_no_trace_of_the_build(built):
+    found = json.loads(built.python(_SCAN_ENV))
+    assert found == {"prefix": ENV, "conda_prefix": ENV, "history": False, "traces": []}
+
+
+def test_dependencies_and_stdlib_load_from_valid_bytecode(built):
+    hits, misses = built.bytecode_misses("flask, gunicorn, jinja2, json, email.parser")
+    assert misses == []
+    assert hits > 100
+
+
+def test_sbom_lists_conda_packages_and_the_pip_subsection(built):
+    import sbom_validation
+
+    files = built.platform.image.sbom_files
+    prefix = "cnb-python_python/venv/sbom."
+    docs = {n[len(prefix) :]: json.loads(d) for n, d in files.items() if n.startswith(prefix)}
+    assert sbom_validation.all_errors(docs) == {"cdx.json": [], "spdx.json": [], "syft.json": []}
+    purls = sorted(c["purl"].split("?")[0] for c in docs["cdx.json"]["components"])
+    assert purls == [
+        "pkg:conda/blinker@1.9.0",
+        "pkg:conda/click@8.1.8",
+        "pkg:conda/flask@3.1.2",
+        "pkg:conda/itsdangerous@2.2.0",
+        "pkg:conda/jinja2@3.1.6",
+        "pkg:conda/libgreet@1.0.0",
+        "pkg:conda/markupsafe@3.0.2",
+        "pkg:conda/python@3.12.1",
+        "pkg:conda/werkzeug@3.1.3",
+        "pkg:pypi/gunicorn@23.0.0",
+        "pkg:pypi/packaging@25.0",
+    ]
+
+
+def test_clean_builds_are_identical_and_a_rebuild_runs_no_installer(
+    built, tmp_path, buildpack, channel_url
+):
+    other = flask_app(tmp_path, buildpack, channel_url).build_ok()
+    first = built.first.image
+    assert {k: v.sha256 for k, v in other.image.layers.items()} == {
+        k: v.sha256 for k, v in first.layers.items()
+    }
+    assert other.image.config_digest == first.config_digest
+    again = built.build_ok()
+    assert "Reusing cached virtual environment" in again.output
+    assert "py-rattler install" not in again.output and "pip install" not in again.output
+    assert again.image.layers[f"{BP_ID}:venv"].sha256 == first.layers[f"{BP_ID}:venv"].sha256
+
+
+def test_package_list_app_installs_the_explicit_urls(make_app, conda_channel):
+    lines = ["# conda list --explicit --sha256", "@EXPLICIT"]
+    for name in ("python", "click", "libgreet"):
+        package = conda_channel.package(name)
+        digest = hashlib.sha256(package.read_bytes()).hexdigest()
+        lines.append(f"{package.as_uri()}#sha256:{digest}")
+    app = make_app(files={"package-list.txt": "\n".join(lines) + "\n"})
+    result = app.build_ok()
+    assert "Package manager: conda (package-list.txt, installed with py-rattler)" in result.output
+    out = app.python(
+        "import click, json, sys; meta = sys.prefix + '/conda-meta/'; "
+        "print(click.__version__, json.load(open(meta + 'click-8.1.8-pyh_0.json'))['url'])"
+    )
+    assert out == f"8.1.8 {conda_channel.package('click').as_uri()}\n"
+
+
+def test_bad_input_is_a_titled_error(tmp_path, buildpack, channel_url, conda_channel):
+    """One app (the tool layers stay cached), five bad inputs, then a good build that reuses
+    nothing of the failures."""
+    app = flask_app(tmp_path, buildpack, channel_url)
+    good = (app.dir / "environment.yml").read_text()
+    click = conda_channel.package("click")
+    cases = [
+        (
+            {"environment.yml": "channels: [x]\ndependencies:\n  - python\n   - flask: [\n"},
+            "Invalid environment.yml",
+            "(at line 4, column 11)",
+        ),
+        (
+            {"environment.yml": good.replace("libgreet", "nosuchpkg")},
+            "Conda package not found",
+            "nosuchpkg",
+        ),
+        (
+            {"environment.yml": good.replace("libgreet", "blinker<1.9")},
+            "Conflicting conda specs",
+            "blinker >=1.9.0",
+        ),
+        (
+            {"environment.yml": good.replace(channel_url, "http://127.0.0.1:9/nothing")},
+            "Unable to reach a conda channel",
+            "127.0.0.1:9",
+        ),
+        (
+            {"package-list.txt": f"@EXPLICIT\n{click.as_uri()}#sha256:{'0' * 64}\n"},
+            "Conda package checksum mismatch",
+            "but package-list.txt expects " + "0" * 64,
+        ),
+    ]
+    for files, title, says in cases:
+        if "package-list.txt" in files:
+            (app.dir / "environment.yml").unlink()
+        app.write(files)
+        result = app.build()
+        assert not result.success and result.phase == "build", title
+        error = result.output[result.output.index("[Error: ") :]
+        assert error.startswith(f"[Error: {title}]"), error
+        assert says in error and "How to fix:" in error and "Traceback" not in result.output
+    (app.dir / "package-list.txt").unlink()
+    app.write({"environment.yml": good})
+    result = app.build_ok()
+    assert "Reusing cached virtual environment" not in result.output
+    assert "Reusing cached py-rattler 0.28.0" in result.output

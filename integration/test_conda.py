@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,6 +94,7 @@ def test_sbom_lists_conda_packages_and_the_pip_subsection(built):
     docs = {n[len(prefix) :]: json.loads(d) for n, d in files.items() if n.startswith(prefix)}
     assert sbom_validation.all_errors(docs) == {"cdx.json": [], "spdx.json": [], "syft.json": []}
     purls = sorted(c["purl"].split("?")[0] for c in docs["cdx.json"]["components"])
+    purls = [p.split("@")[0] if p.startswith("pkg:pypi/packaging@") else p for p in purls]
     assert purls == [
         "pkg:conda/blinker@1.9.0",
         "pkg:conda/click@8.1.8",
@@ -104,7 +106,7 @@ def test_sbom_lists_conda_packages_and_the_pip_subsection(built):
         "pkg:conda/python@3.12.1",
         "pkg:conda/werkzeug@3.1.3",
         "pkg:pypi/gunicorn@23.0.0",
-        "pkg:pypi/packaging@25.0",
+        "pkg:pypi/packaging",  # gunicorn's dependency, not pinned
     ]
 
 
@@ -123,12 +125,15 @@ def test_clean_builds_are_identical_and_a_rebuild_runs_no_installer(
     assert again.image.layers[f"{BP_ID}:venv"].sha256 == first.layers[f"{BP_ID}:venv"].sha256
 
 
-def test_package_list_app_installs_the_explicit_urls(make_app, conda_channel):
+def url_of(channel: Channel, name: str, base_url: str) -> str:
+    return f"{base_url}/{channel.package(name).relative_to(channel.path).as_posix()}"
+
+
+def test_package_list_app_installs_the_explicit_urls(make_app, conda_channel, channel_url):
     lines = ["# conda list --explicit --sha256", "@EXPLICIT"]
     for name in ("python", "click", "libgreet"):
-        package = conda_channel.package(name)
-        digest = hashlib.sha256(package.read_bytes()).hexdigest()
-        lines.append(f"{package.as_uri()}#sha256:{digest}")
+        digest = hashlib.sha256(conda_channel.package(name).read_bytes()).hexdigest()
+        lines.append(f"{url_of(conda_channel, name, channel_url)}#sha256:{digest}")
     app = make_app(files={"package-list.txt": "\n".join(lines) + "\n"})
     result = app.build_ok()
     assert "Package manager: conda (package-list.txt, installed with py-rattler)" in result.output
@@ -136,7 +141,19 @@ def test_package_list_app_installs_the_explicit_urls(make_app, conda_channel):
         "import click, json, sys; meta = sys.prefix + '/conda-meta/'; "
         "print(click.__version__, json.load(open(meta + 'click-8.1.8-pyh_0.json'))['url'])"
     )
-    assert out == f"8.1.8 {conda_channel.package('click').as_uri()}\n"
+    assert out == f"8.1.8 {url_of(conda_channel, 'click', channel_url)}\n"
+
+
+def test_vendor_channel_builds_offline_from_a_file_url(make_app, conda_channel):
+    """vendor/ is a channel: the app's channels are replaced by file:///workspace/vendor."""
+    app = make_app("conda-flask")
+    shutil.copytree(conda_channel.path, app.dir / "vendor")
+    spec = app.dir / "environment.yml"
+    spec.write_text(spec.read_text().replace("CHANNEL", "http://127.0.0.1:9/unreachable"))
+    spec.write_text(spec.read_text().replace("  - pip:\n      - gunicorn==23.0.0\n", ""))
+    result = app.build_ok()
+    assert "from file:///workspace/vendor" in result.output
+    assert app.python("import ctypes, flask; print(flask.__name__)") == "flask\n"
 
 
 def test_bad_input_is_a_titled_error(tmp_path, buildpack, channel_url, conda_channel):
@@ -144,7 +161,7 @@ def test_bad_input_is_a_titled_error(tmp_path, buildpack, channel_url, conda_cha
     nothing of the failures."""
     app = flask_app(tmp_path, buildpack, channel_url)
     good = (app.dir / "environment.yml").read_text()
-    click = conda_channel.package("click")
+    click = url_of(conda_channel, "click", channel_url)
     cases = [
         (
             {"environment.yml": "channels: [x]\ndependencies:\n  - python\n   - flask: [\n"},
@@ -167,7 +184,7 @@ def test_bad_input_is_a_titled_error(tmp_path, buildpack, channel_url, conda_cha
             "127.0.0.1:9",
         ),
         (
-            {"package-list.txt": f"@EXPLICIT\n{click.as_uri()}#sha256:{'0' * 64}\n"},
+            {"package-list.txt": f"@EXPLICIT\n{click}#sha256:{'0' * 64}\n"},
             "Conda package checksum mismatch",
             "but package-list.txt expects " + "0" * 64,
         ),

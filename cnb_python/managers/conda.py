@@ -163,6 +163,7 @@ def normalize_conda_meta(conda_meta: Path, origins: Mapping[str, str]) -> None:
             # the channel is the URL without "<subdir>/<file name>"
             record["channel"] = origin.rsplit("/", 2)[0] + "/"
         path.write_text(json.dumps(record, indent=2) + "\n")
+        path.chmod(0o644)  # rattler writes them owner-only; the app's user reads them
 
 
 def conda_manager(

@@ -157,10 +157,11 @@ def test_vendor_channel_builds_offline_from_a_file_url(make_app, conda_channel):
 
 
 def test_bad_input_is_a_titled_error(tmp_path, buildpack, channel_url, conda_channel):
-    """One app (the tool layers stay cached), five bad inputs, then a good build that reuses
-    nothing of the failures."""
+    """One app built once (a failed build saves no cache, so the tool layers stay cached from
+    it), five bad inputs, then the good input again: its env is reused, untouched by them."""
     app = flask_app(tmp_path, buildpack, channel_url)
     good = (app.dir / "environment.yml").read_text()
+    app.build_ok()
     click = url_of(conda_channel, "click", channel_url)
     cases = [
         (
@@ -198,8 +199,7 @@ def test_bad_input_is_a_titled_error(tmp_path, buildpack, channel_url, conda_cha
         error = result.output[result.output.index("[Error: ") :]
         assert error.startswith(f"[Error: {title}]"), error
         assert says in error and "How to fix:" in error and "Traceback" not in result.output
+        assert "Reusing cached py-rattler 0.28.0" in result.output
     (app.dir / "package-list.txt").unlink()
     app.write({"environment.yml": good})
-    result = app.build_ok()
-    assert "Reusing cached virtual environment" not in result.output
-    assert "Reusing cached py-rattler 0.28.0" in result.output
+    assert "Reusing cached virtual environment" in app.build_ok().output

@@ -151,8 +151,9 @@ def test_vendor_channel_builds_offline_from_a_file_url(make_app, conda_channel):
     spec = app.dir / "environment.yml"
     spec.write_text(spec.read_text().replace("CHANNEL", "http://127.0.0.1:9/unreachable"))
     spec.write_text(spec.read_text().replace("  - pip:\n      - gunicorn==23.0.0\n", ""))
-    result = app.build_ok()
+    result = app.build_ok(env={"BP_CPYTHON_VERSION": "3.11"})
     assert "from file:///workspace/vendor" in result.output
+    assert "Ignoring Python version requests" in result.output
     assert app.python("import ctypes, flask; print(flask.__name__)") == "flask\n"
 
 

@@ -169,7 +169,7 @@ def normalize_conda_meta(conda_meta: Path, origins: Mapping[str, str]) -> None:
 def conda_manager(
     app: Path, env: Mapping[str, str], bindings: Sequence[Binding], via: str
 ) -> CondaManager:
-    spec = app / via if via in ("environment.yml", "package-list.txt") else _spec_file(app)
+    spec = app / via  # a Signal of conda: environment.yml or package-list.txt
     vendor = app / "vendor"
     is_channel = (vendor / "noarch" / "repodata.json").is_file()
     files = tuple(
@@ -180,17 +180,6 @@ def conda_manager(
         spec_file=spec,
         vendor=vendor if is_channel else None,
         binding_files=files,
-    )
-
-
-def _spec_file(app: Path) -> Path:
-    for name in ("environment.yml", "package-list.txt"):
-        if (app / name).is_file():
-            return app / name
-    raise UserError(
-        "No conda files found",
-        "The app has neither environment.yml nor package-list.txt.",
-        "Add one of them, or unset BP_PYTHON_PACKAGE_MANAGER.",
     )
 
 

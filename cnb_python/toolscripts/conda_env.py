@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -108,7 +109,7 @@ async def solve(channels: list[str], specs: list[str], platform: str, cache: Pat
     except (FetchRepoDataError, GatewayError) as e:
         raise Failure(
             "Unable to reach a conda channel",
-            f"The channel index could not be read: {e}",
+            f"The channel index could not be read: {_any_subdir(str(e))}",
             "Check the channel names and URLs in environment.yml (or BP_CONDA_DEFAULT_CHANNELS),"
             " the network, and the credentials of a `conda` binding.",
         ) from e
@@ -140,6 +141,12 @@ def read_condarc_channels(path: Path) -> list[str]:
         ) from e
     channels = data.get("channels") if isinstance(data, dict) else None
     return [str(c) for c in channels] if isinstance(channels, list) else []
+
+
+def _any_subdir(message: str) -> str:
+    """rattler reads the subdirs in parallel and reports whichever failed first: name none."""
+    message = re.sub(r"/(noarch|[a-z]+-[a-z0-9_]+)/repodata[\w.]*", "/<subdir>/repodata", message)
+    return re.sub(r"subdir '[^']+'", "subdir <subdir>", message)
 
 
 def _channel(name: str) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from testsupport.server import DownloadServer
 
 BP_ID = "cnb-python/python"
 ENV = "/layers/cnb-python_python/venv"
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -204,3 +206,40 @@ def test_bad_input_is_a_titled_error(tmp_path, buildpack, channel_url, conda_cha
     (app.dir / "package-list.txt").unlink()
     app.write({"environment.yml": good})
     assert "Reusing cached virtual environment" in app.build_ok().output
+
+
+def test_condarc_binding_gives_channels_and_its_secret_stays_out_of_the_image(
+    tmp_path, buildpack, channel_url
+):
+    secret = "s3cr3t-conda-t0ken"
+    app = flask_app(tmp_path, buildpack, channel_url)
+    spec = app.dir / "environment.yml"
+    spec.write_text(spec.read_text().replace(f"channels:\n  - {channel_url}\n", ""))
+    authed = channel_url.replace("http://", f"http://builder:{secret}@")
+    result = app.build_ok(
+        bindings={"conda": {"type": "conda", ".condarc": f"channels:\n  - {authed}\n"}}
+    )
+    assert "Solving python=3.12, flask=3.1, libgreet from http://builder:****@" in result.output
+    image = result.image
+    assert secret not in result.output
+    assert secret not in json.dumps(image.config)
+    for record in [*image.layers.values(), image.sbom_layer, image.app_layer]:
+        assert secret.encode() not in Path(record.tar).read_bytes()
+
+
+def test_verify_reproducible_on_a_vendored_conda_app(conda_channel, buildpack, tmp_path):
+    """scripts/verify-reproducible (other temp roots, clocks, hash seeds and umasks) on the
+    Flask app with the channel in vendor/: the conda sample that CI can build offline."""
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "conda-flask", app)
+    shutil.copytree(conda_channel.path, app / "vendor")
+    spec = app / "environment.yml"
+    spec.write_text(spec.read_text().replace("CHANNEL", "http://127.0.0.1:9/unused"))
+    proc = subprocess.run(
+        [REPO / "scripts" / "verify-reproducible", app, "--buildpack", buildpack],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert "RESULT: REPRODUCIBLE" in proc.stdout

@@ -6,7 +6,7 @@ import pytest
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
 from cnb_python.managers import ignored_warning, select_manager
-from cnb_python.managers.conda import normalize_conda_meta
+from cnb_python.managers.conda import normalize_conda_meta, without_credentials
 from cnb_python.managers.requirements import collect
 
 
@@ -306,3 +306,15 @@ def test_conda_meta_keeps_no_trace_of_the_build_machine(tmp_path):
         "link": {"type": 1},
         "timestamp": 1,
     }
+
+
+@pytest.mark.parametrize(
+    ("url", "clean"),
+    [
+        ("https://u:secret@c.example/ch/", "https://c.example/ch/"),
+        ("https://c.example/t/tk-123/ch/noarch/a.conda", "https://c.example/ch/noarch/a.conda"),
+        ("file:///workspace/vendor/", "file:///workspace/vendor/"),
+    ],
+)
+def test_channel_credentials_are_not_recorded(url, clean):
+    assert without_credentials(url) == clean

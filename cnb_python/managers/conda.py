@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ SCRIPT = Path(__file__).parents[1] / "toolscripts" / "conda_env.py"
 _PLATFORMS = {"x86_64": "linux-64", "aarch64": "linux-aarch64"}  # builds run on the target
 # What rattler records about the machine and time of the install, not about the packages.
 _MACHINE_FIELDS = ("extracted_package_dir", "indexed_timestamp")
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
+_TOKEN_PATH = re.compile(r"/t/[^/]+/")
 _FAILED_FIX = (
     "Read the output above. This is likely a buildpack problem if it shows a Python traceback; "
     "please report it with the build log."
@@ -162,8 +165,17 @@ def normalize_conda_meta(conda_meta: Path, origins: Mapping[str, str]) -> None:
             record["url"] = origin
             # the channel is the URL without "<subdir>/<file name>"
             record["channel"] = origin.rsplit("/", 2)[0] + "/"
+        for field in ("url", "channel"):
+            if isinstance(record.get(field), str):
+                record[field] = without_credentials(record[field])
         path.write_text(json.dumps(record, indent=2) + "\n")
         path.chmod(0o644)  # rattler writes them owner-only; the app's user reads them
+
+
+def without_credentials(url: str) -> str:
+    """A channel URL without user:password@ or a conda token path (/t/<token>/): credentials
+    come from a binding at build time and must not be written into the layer."""
+    return _TOKEN_PATH.sub("/", _USERINFO.sub(r"\1", url))
 
 
 def conda_manager(

@@ -217,7 +217,7 @@ def test_condarc_binding_gives_channels_and_its_secret_stays_out_of_the_image(
     spec.write_text(spec.read_text().replace(f"channels:\n  - {channel_url}\n", ""))
     authed = channel_url.replace("http://", f"http://builder:{secret}@")
     result = app.build_ok(
-        bindings={"conda": {"type": "conda", ".condarc": f"channels:\n  - {authed}\n"}}
+        bindings={"conda": {"type": "conda", "condarc": f"channels:\n  - {authed}\n"}}
     )
     assert "Solving python=3.12, flask=3.1, libgreet from http://builder:****@" in result.output
     image = result.image

@@ -88,7 +88,7 @@ class CondaManager:
             ]
             if self.vendor:
                 command.append(f"--only-channel={self.vendor.as_uri()}")
-            condarc = self._binding_file(".condarc", "condarc")
+            condarc = self._binding_file("condarc")
             if condarc:
                 command.append(f"--condarc={condarc}")
             if self.spec_file.name == "package-list.txt":

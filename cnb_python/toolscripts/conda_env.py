@@ -17,11 +17,13 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import re
 import shutil
 import sys
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -94,7 +96,7 @@ def read_environment(
 async def solve(channels: list[str], specs: list[str], platform: str, cache: Path) -> list[Any]:
     try:
         return await rattler.solve(
-            sources=[_channel(c) for c in channels],
+            sources=[_channel(c, cache) for c in channels],
             specs=specs,
             gateway=rattler.Gateway(cache_dir=cache / "repodata"),
             platforms=[platform, "noarch"],
@@ -149,8 +151,33 @@ def _any_subdir(message: str) -> str:
     return re.sub(r"subdir '[^']+'", "subdir <subdir>", message)
 
 
-def _channel(name: str) -> Any:
-    return rattler.Channel(name, rattler.ChannelConfig(root_dir="/"))
+def _channel(name: str, directory: Path) -> Any:
+    return rattler.Channel(_with_auth_file(name, directory), rattler.ChannelConfig(root_dir="/"))
+
+
+def _with_auth_file(url: str, directory: Path) -> str:
+    """Move user:password@ of a channel URL into rattler's auth file and return the bare URL.
+    (The install crashed with SIGSEGV in the test build container with credentials in the URL;
+    it did not outside it. Credentials in the auth file work in both.) The file, a copy of
+    RATTLER_AUTH_FILE (a binding's auth.json) plus these, lives in the build's temp dir."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.username:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    given = os.environ.get("RATTLER_AUTH_FILE")
+    entries = json.loads(Path(given).read_text()) if given and Path(given).is_file() else {}
+    auth_file = directory / "rattler-auth.json"
+    os.environ["RATTLER_AUTH_FILE"] = str(auth_file)
+    entries[host] = {
+        "BasicHTTP": {
+            "username": urllib.parse.unquote(parts.username),
+            "password": urllib.parse.unquote(parts.password or ""),
+        }
+    }
+    auth_file.write_text(json.dumps(entries))
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def read_explicit(path: Path) -> list[tuple[str, str, str]]:

@@ -213,7 +213,8 @@ def read_explicit(path: Path) -> list[tuple[str, str, str]]:
     return packages
 
 
-def fetch_explicit(packages: list[tuple[str, str, str]], directory: Path) -> list[Any]:
+def fetch_explicit(packages: list[tuple[str, str, str]], directory: Path) -> list[tuple[Any, str]]:
+    """Download and check each package; (its RepoDataRecord, its URL)."""
     records = []
     for url, algorithm, digest in packages:
         target = directory / url.rsplit("/", 1)[1]
@@ -263,33 +264,37 @@ def main(argv: list[str]) -> int:
     source.add_argument("--explicit", type=Path)
     args = parser.parse_args(argv)
     try:
-        if args.environment:
-            defaults = args.default_channels.replace(",", " ").split()
-            if args.condarc:
-                defaults = read_condarc_channels(args.condarc) or defaults
-            channels, specs, pip = read_environment(args.environment, defaults)
-            if args.only_channel:
-                channels = [args.only_channel]
-            print(f"Solving {', '.join(specs)} from {', '.join(channels)}", flush=True)
-            records = asyncio.run(solve(channels, specs, args.platform, args.cache_dir))
-            origins: dict[str, str] = {}
-        else:
-            pip = []
-            with tempfile.TemporaryDirectory(dir=args.cache_dir) as tmp:
-                fetched = fetch_explicit(read_explicit(args.explicit), Path(tmp))
-                records = [record for record, _ in fetched]
-                origins = {record.file_name: url for record, url in fetched}
-                print(f"Installing {len(records)} packages from package-list.txt", flush=True)
-                asyncio.run(install(records, args.prefix, args.cache_dir))
-        if args.environment:
-            for record in sorted(records, key=lambda r: r.name.normalized):
-                print(f"  {record.name.normalized} {record.version} {record.build}", flush=True)
-            asyncio.run(install(records, args.prefix, args.cache_dir))
+        outcome = from_environment(args) if args.environment else from_explicit(args)
     except Failure as failure:
         args.result.write_text(json.dumps({"error": failure.payload}))
         return USER_ERROR
-    args.result.write_text(json.dumps({"pip": pip, "origins": origins}))
+    args.result.write_text(json.dumps(outcome))
     return 0
+
+
+def from_environment(args: argparse.Namespace) -> dict[str, Any]:
+    defaults = args.default_channels.replace(",", " ").split()
+    if args.condarc:
+        defaults = read_condarc_channels(args.condarc) or defaults
+    channels, specs, pip = read_environment(args.environment, defaults)
+    if args.only_channel:
+        channels = [args.only_channel]
+    print(f"Solving {', '.join(specs)} from {', '.join(channels)}", flush=True)
+    records = asyncio.run(solve(channels, specs, args.platform, args.cache_dir))
+    for record in sorted(records, key=lambda r: r.name.normalized):
+        print(f"  {record.name.normalized} {record.version} {record.build}", flush=True)
+    asyncio.run(install(records, args.prefix, args.cache_dir))
+    return {"pip": pip, "origins": {}}
+
+
+def from_explicit(args: argparse.Namespace) -> dict[str, Any]:
+    """Install the archives of package-list.txt; `origins` maps each file name to its URL,
+    which rattler cannot know (it installs from the downloaded archive)."""
+    with tempfile.TemporaryDirectory(dir=args.cache_dir) as tmp:
+        fetched = fetch_explicit(read_explicit(args.explicit), Path(tmp))
+        print(f"Installing {len(fetched)} packages from package-list.txt", flush=True)
+        asyncio.run(install([record for record, _ in fetched], args.prefix, args.cache_dir))
+    return {"pip": [], "origins": {record.file_name: url for record, url in fetched}}
 
 
 if __name__ == "__main__":

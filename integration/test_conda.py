@@ -156,6 +156,7 @@ def test_vendor_channel_builds_offline_from_a_file_url(make_app, conda_channel):
     result = app.build_ok(env={"BP_CPYTHON_VERSION": "3.11"})
     assert "from file:///workspace/vendor" in result.output
     assert "Ignoring Python version requests" in result.output
+    assert "Selected CPython 3.12.1 (using buildpack default)" in result.output
     assert app.python("import ctypes, flask; print(flask.__name__)") == "flask\n"
 
 

@@ -6,7 +6,11 @@ import pytest
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
 from cnb_python.managers import ignored_warning, select_manager
-from cnb_python.managers.conda import normalize_conda_meta, without_credentials
+from cnb_python.managers.conda import (
+    ignored_python_requests,
+    normalize_conda_meta,
+    without_credentials,
+)
 from cnb_python.managers.requirements import collect
 
 
@@ -318,3 +322,11 @@ def test_conda_meta_keeps_no_trace_of_the_build_machine(tmp_path):
 )
 def test_channel_credentials_are_not_recorded(url, clean):
     assert without_credentials(url) == clean
+
+
+def test_conda_apps_name_the_python_version_requests_they_ignore(tmp_path):
+    assert ignored_python_requests(tmp_path, {}, "3.14") is None
+    write(tmp_path, {".python-version": "3.11\n"})
+    title, body = ignored_python_requests(tmp_path, {"BP_CPYTHON_VERSION": "3.10"}, "3.14")
+    assert title == "Ignoring Python version requests"
+    assert body.startswith("BP_CPYTHON_VERSION, .python-version do not apply to conda apps")

@@ -4,6 +4,7 @@ from PyPI."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -29,10 +30,15 @@ def conda_channel(tmp_path_factory, test_cpythons) -> Channel:
 
 
 @pytest.fixture(scope="session")
-def channel_url(conda_channel: Channel) -> Iterator[str]:
+def channel_server(conda_channel: Channel) -> Iterator[DownloadServer]:
     """The channel over local HTTP."""
     with DownloadServer(conda_channel.path) as server:
-        yield server.base_url
+        yield server
+
+
+@pytest.fixture(scope="session")
+def channel_url(channel_server: DownloadServer) -> str:
+    return channel_server.base_url
 
 
 def flask_app(root: Path, buildpack: Path, channel: str) -> App:
@@ -210,7 +216,7 @@ def test_bad_input_is_a_titled_error(tmp_path, buildpack, channel_url, conda_cha
 
 
 def test_condarc_binding_gives_channels_and_its_secret_stays_out_of_the_image(
-    tmp_path, buildpack, channel_url
+    tmp_path, buildpack, channel_url, channel_server
 ):
     secret = "s3cr3t-conda-t0ken"
     app = flask_app(tmp_path, buildpack, channel_url)
@@ -221,6 +227,14 @@ def test_condarc_binding_gives_channels_and_its_secret_stays_out_of_the_image(
         bindings={"conda": {"type": "conda", "condarc": f"channels:\n  - {authed}\n"}}
     )
     assert "Solving python=3.12, flask=3.1, libgreet from http://builder:****@" in result.output
+    # rattler sent the credentials (the test server accepts any).
+    basic = "Basic " + base64.b64encode(f"builder:{secret}".encode()).decode()
+    authorized = {
+        r.path
+        for r in channel_server.requests
+        if {k.lower(): v for k, v in r.headers.items()}.get("authorization") == basic
+    }
+    assert {"/noarch/repodata.json", "/noarch/flask-3.1.2-pyh_0.tar.bz2"} <= authorized
     image = result.image
     assert secret not in result.output
     assert secret not in json.dumps(image.config)

@@ -98,7 +98,7 @@ async def solve(channels: list[str], specs: list[str], platform: str, cache: Pat
         return await rattler.solve(
             sources=[_channel(c, cache) for c in channels],
             specs=specs,
-            gateway=rattler.Gateway(cache_dir=cache / "repodata"),
+            gateway=rattler.Gateway(cache_dir=cache / "repodata", client=_client()),
             platforms=[platform, "noarch"],
             virtual_packages=rattler.VirtualPackage.detect(),
         )
@@ -163,9 +163,7 @@ def _with_auth_file(url: str, directory: Path) -> str:
     parts = urllib.parse.urlsplit(url)
     if not parts.username:
         return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    host = parts.hostname or ""  # rattler looks credentials up by host name, without port
     given = os.environ.get("RATTLER_AUTH_FILE")
     entries = json.loads(Path(given).read_text()) if given and Path(given).is_file() else {}
     auth_file = directory / "rattler-auth.json"
@@ -247,7 +245,14 @@ async def install(records: list[Any], prefix: Path, cache: Path) -> None:
         cache_dir=cache / "pkgs",
         show_progress=False,
         execute_link_scripts=False,
+        client=_client(),
     )
+
+
+def _client() -> Any:
+    """rattler's client with its authentication middleware (reads RATTLER_AUTH_FILE): the
+    plain default sends no credentials."""
+    return rattler.Client.default_client()
 
 
 def main(argv: list[str]) -> int:

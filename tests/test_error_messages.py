@@ -386,7 +386,8 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
         conda_fails(conda_unreachable),
         """[Error: Unable to reach a conda channel]
 
-  The channel index could not be read: error sending request for url (http://127.0.0.1:9/ch/<subdir>/repodata)
+  The channel index could not be read: Request failed after 3 retries
+  Caused by: error sending request for url (http://127.0.0.1:9/ch/<subdir>/repodata)
   Caused by: client error (Connect)
   Caused by: tcp connect error
   Caused by: Connection refused (os error 111)
@@ -471,6 +472,15 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Check the URL in package-list.txt, the network, and the channel credentials.""",
+    ),
+    "conda without python": (
+        conda_fails(lambda root: conda_env.require_python(["flask"], "environment.yml")),
+        """[Error: No python in the conda environment]
+
+  environment.yml does not install the `python` package, so the app would have no Python.
+
+  How to fix:
+    Add python to the dependencies, e.g. `- python=3.12`.""",
     ),
     "conda invalid condarc": (
         conda_fails(conda_condarc),

@@ -238,6 +238,18 @@ def fetch_explicit(packages: list[tuple[str, str, str]], directory: Path) -> lis
     return records
 
 
+def require_python(names: list[str], source: str) -> None:
+    """The environment's python is the app's: an environment without one cannot run the app."""
+    if "python" not in names:
+        raise Failure(
+            "No python in the conda environment",
+            f"{source} does not install the `python` package, so the app would have no Python.",
+            "Add python to the dependencies, e.g. `- python=3.12`."
+            if source == "environment.yml"
+            else "Export the list from an environment that has python in it.",
+        )
+
+
 async def install(records: list[Any], prefix: Path, cache: Path) -> None:
     await rattler.install(
         records,
@@ -286,6 +298,7 @@ def from_environment(args: argparse.Namespace) -> dict[str, Any]:
         channels = [args.only_channel]
     print(f"Solving {', '.join(specs)} from {', '.join(channels)}", flush=True)
     records = asyncio.run(solve(channels, specs, args.platform, args.cache_dir))
+    require_python([record.name.normalized for record in records], "environment.yml")
     for record in sorted(records, key=lambda r: r.name.normalized):
         print(f"  {record.name.normalized} {record.version} {record.build}", flush=True)
     asyncio.run(install(records, args.prefix, args.cache_dir))
@@ -297,6 +310,7 @@ def from_explicit(args: argparse.Namespace) -> dict[str, Any]:
     which rattler cannot know (it installs from the downloaded archive)."""
     with tempfile.TemporaryDirectory(dir=args.cache_dir) as tmp:
         fetched = fetch_explicit(read_explicit(args.explicit), Path(tmp))
+        require_python([record.name.normalized for record, _ in fetched], "package-list.txt")
         print(f"Installing {len(fetched)} packages from package-list.txt", flush=True)
         asyncio.run(install([record for record, _ in fetched], args.prefix, args.cache_dir))
     return {"pip": [], "origins": {record.file_name: url for record, url in fetched}}

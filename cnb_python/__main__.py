@@ -12,6 +12,16 @@ from cnb_python.errors import UserError
 from cnb_python.log import Logger
 
 EXIT_ERROR = 1
+BUILDPACK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def incomplete_buildpack(module: str) -> UserError:
+    return UserError(
+        "The cnb-python buildpack is incomplete",
+        f"The Python module '{module}' is missing from {BUILDPACK_DIR}/vendor.",
+        "Use a complete checkout or package (vendor/ is committed; 'scripts/build.sh --force' "
+        "regenerates it from requirements/runtime.txt).",
+    )
 
 
 def _detect(args: Sequence[str], log: Logger) -> int:
@@ -52,6 +62,12 @@ def main(argv: Sequence[str]) -> int:
         if log.debug_enabled:
             log.debug(traceback.format_exc())
         log.error(e.render())
+        return EXIT_ERROR
+    except ModuleNotFoundError as e:
+        # Only the buildpack's own imports run in this process: a missing one is a broken copy.
+        if log.debug_enabled:
+            log.debug(traceback.format_exc())
+        log.error(incomplete_buildpack(e.name or str(e)).render())
         return EXIT_ERROR
     except Exception as e:
         if log.debug_enabled:

@@ -6,7 +6,7 @@ import datetime
 import shlex
 from dataclasses import replace
 
-from cnb_python import buildenv
+from cnb_python import buildenv, django
 from cnb_python.cnb.bindings import binding_roots, read_bindings
 from cnb_python.cnb.context import Context
 from cnb_python.cnb.launch import write_launch_toml
@@ -19,7 +19,7 @@ from cnb_python.layer_sboms import LayerSboms
 from cnb_python.log import Logger
 from cnb_python.managers import ignored_warning, select_manager
 from cnb_python.managers.conda import ignored_python_requests
-from cnb_python.processes import app_processes
+from cnb_python.processes import app_processes, pid1_advice
 from cnb_python.python_version import choose_cpython
 from cnb_python.tools import provide_tools
 from cnb_python.venv import LAYER_NAME as VENV_LAYER
@@ -76,6 +76,7 @@ def build(ctx: Context, log: Logger) -> None:
     sboms.cpython(cpython_layer.layer, dependency)
 
     # 3. The app's dependencies: the tool in a build-only layer, the packages in a venv.
+    django_app, site_packages = None, []
     if manager is None:
         layers.get(VENV_LAYER).remove()
     else:
@@ -106,22 +107,32 @@ def build(ctx: Context, log: Logger) -> None:
             tool_env=tool_env,
             log=log,
         )
+        site_packages = venv.site_packages()
         conda_meta = venv.conda_meta()
         if conda_meta:
-            sboms.conda_environment(venv_layer, conda_meta, venv.site_packages())
+            sboms.conda_environment(venv_layer, conda_meta, site_packages)
         else:
-            sboms.packages(venv_layer, venv.site_packages())
+            sboms.packages(venv_layer, site_packages)
+        # Django's static files go into the app dir, so into the app layer.
+        django_app = django.find_django(ctx.app_dir, site_packages)
+        if django_app:
+            django.collect_static(django_app, venv.python, tool_env, log)
 
     # The stdlib bytecode, compiling since CPython was unpacked, must be complete now.
     cpython_layer.finish(log)
 
     # 4. Processes.
     processes, source = app_processes(ctx.app_dir, manager.project_scripts() if manager else ())
+    django_web = django_app and django.default_process(django_app, site_packages)
+    if django_web and not (ctx.app_dir / "Procfile").is_file():  # a Procfile always wins
+        processes, source = [django_web], "a Django app with gunicorn"
     log.blank()
     if processes:
         log.section(f"Assigning launch processes ({source}):")
         for p in processes:
             log.step(f"{p.type}{' (default)' if p.default else ''}: {shlex.join(p.command)}")
+        for advice in filter(None, map(pid1_advice, processes)):
+            log.step(advice)
     else:
         log.section(
             "No launch process set: add a Procfile (e.g. `web: gunicorn app:app`) or an app.py, "

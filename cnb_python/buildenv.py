@@ -28,6 +28,11 @@ IGNORED_FOR_TOOLS = (
 # 1980-01-01T00:00:01Z, the mtime the exporter gives every file.
 DEFAULT_SOURCE_DATE_EPOCH = 315532801
 
+# C and C++ code that pip compiles from sdists gets no debug info unless the user sets these:
+# CPython's CFLAGS has -g, and the debug info would record pip's random temp build directory
+# (/tmp/pip-install-<random>/<name>_<uuid>), so every build's .so would differ.
+NO_DEBUG_INFO_FLAGS = {"CFLAGS": "-g0", "CXXFLAGS": "-g0"}
+
 
 def source_date_epoch(env: Mapping[str, str]) -> int:
     """A user's SOURCE_DATE_EPOCH (whole seconds) is respected; otherwise the exporter's."""
@@ -47,6 +52,8 @@ def tool_env(env: Mapping[str, str], python_bin: Path, log: Logger) -> dict[str,
         k: v for k, v in env.items() if k not in IGNORED_FOR_TOOLS and k != "PYTHONPYCACHEPREFIX"
     }
     path = result.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+    for name, flags in NO_DEBUG_INFO_FLAGS.items():
+        result.setdefault(name, flags)
     result.update(
         PATH=f"{python_bin}:{path}",
         # Tools must not write timestamp-based pycs into layers: the buildpack compiles

@@ -29,15 +29,24 @@ PARTITIONS = 4
 _COMPILE_SCRIPT = """
 import py_compile, sys
 mode = py_compile.PycInvalidationMode[sys.argv[1]]
+real, shown = sys.argv[3:5] if len(sys.argv) > 4 else ("", "")
 failed = 0
 for path in open(sys.argv[2], encoding="utf-8").read().split("\\0"):
     if path:
+        dfile = shown + path[len(real):] if real and path.startswith(real) else None
         try:
-            py_compile.compile(path, doraise=True, invalidation_mode=mode)
+            py_compile.compile(path, dfile=dfile, doraise=True, invalidation_mode=mode)
         except Exception:  # a file that is not valid Python for this interpreter
             failed += 1
 print(failed)
 """
+
+
+def _shown_as_args(shown_as: tuple[Path, str] | None) -> list[str]:
+    if shown_as is None:
+        return []
+    real, shown = shown_as
+    return [str(real), shown.rstrip("/")]
 
 
 def python_sources(roots: Iterable[Path], skip_dirs: frozenset[str] = frozenset()) -> list[Path]:
@@ -63,9 +72,18 @@ def remove_bytecode(roots: Iterable[Path]) -> None:
 
 
 class Compilation:
-    """Compiler processes running in the background; `wait` collects them."""
+    """Compiler processes running in the background; `wait` collects them.
 
-    def __init__(self, python: Path, files: Sequence[Path], what: str) -> None:
+    `shown_as` (real dir, path it will have) records source paths as they will be seen at run
+    time, for files compiled somewhere else than where they will live."""
+
+    def __init__(
+        self,
+        python: Path,
+        files: Sequence[Path],
+        what: str,
+        shown_as: tuple[Path, str] | None = None,
+    ) -> None:
         self._python, self._total, self._what = python, len(files), what
         self._tmp = tempfile.TemporaryDirectory(prefix="cnb-python-compile-")
         env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
@@ -82,7 +100,7 @@ class Compilation:
             command = [str(python), "-B", "-s", "-c", _COMPILE_SCRIPT, INVALIDATION_MODE]
             self._workers.append(
                 subprocess.Popen(
-                    [*command, str(listing)],
+                    [*command, str(listing), *_shown_as_args(shown_as)],
                     env=env,
                     cwd="/",
                     stdout=subprocess.PIPE,

@@ -1,5 +1,6 @@
-"""The CPython layer: a relocatable python-build-standalone CPython, verified, trimmed, and with
-its stdlib compiled to deterministic hash-based bytecode."""
+"""The CPython layer: a relocatable python-build-standalone CPython, verified, trimmed, its build
+settings patched for this layer and the builder's gcc, and its stdlib compiled to deterministic
+hash-based bytecode."""
 
 from __future__ import annotations
 
@@ -9,18 +10,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnb_python import bytecode
+from cnb_python import bytecode, sysconfig_patch
 from cnb_python.archive import extract_tarball
 from cnb_python.buildenv import DEFAULT_SOURCE_DATE_EPOCH
 from cnb_python.cnb.bindings import Binding
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.dependencies import Dependency
-from cnb_python.download import download, resolve_source
+from cnb_python.download import BUILDPACK_DIR, download, resolve_source
 from cnb_python.log import Logger
 
 LAYER_NAME = "cpython"
 # Bump when the post-processing below changes, so older cached layers are rebuilt.
-LAYER_FORMAT = 2
+LAYER_FORMAT = 3
 
 # Build tools must not reach the launch image; pip runs from its own build-only layer.
 _BUILD_TOOLS = ("pip", "pip3", "easy_install", "wheel")
@@ -110,13 +111,19 @@ def install_cpython(
     env: Mapping[str, str],
     bindings: Sequence[Binding],
     log: Logger,
+    buildpack_dir: Path = BUILDPACK_DIR,
+    compile_stdlib: bool = True,
+    shown_home: str | None = None,
 ) -> bytecode.Compilation:
     """Download, verify and unpack `dep` into the empty directory `cpython.home`, drop what an
-    app never needs, and start compiling the stdlib. Also used for the buildpack's runtime/."""
+    app never needs, and start compiling the stdlib. Also used for the buildpack's runtime/
+    (`buildpack_dir` is where bundled downloads are looked up; `compile_stdlib` is off when
+    packaging for another arch, whose interpreter cannot run here; `shown_home` is where the
+    home will be at run time, recorded in the pycs instead of a staging path)."""
     what = f"CPython {dep.version}"
     with tempfile.TemporaryDirectory(prefix="cnb-python-") as tmp:
         archive = Path(tmp, "cpython.tar.gz")
-        source = resolve_source(dep.url, dep.sha256, env, bindings)
+        source = resolve_source(dep.url, dep.sha256, env, bindings, buildpack_dir=buildpack_dir)
         download(source, dep.sha256, archive, what=what, log=log)
         # python-build-standalone archives hold a single top-level python/ directory.
         extract_tarball(archive, cpython.home, strip_components=1, what=what)
@@ -124,10 +131,15 @@ def install_cpython(
     python = cpython.home / "bin" / "python"
     if not python.exists() and not python.is_symlink():
         python.symlink_to("python3")
-    log.step("Compiling the standard library to hash-based bytecode (in the background)")
+    # Before compiling: the patched _sysconfigdata_*.py must get its pyc from the new source.
+    sysconfig_patch.patch_install(cpython.home, cpython.minor, log)
     bytecode.remove_bytecode([cpython.home / "lib"])
-    files = bytecode.python_sources([cpython.stdlib], skip_dirs=frozenset({"site-packages"}))
-    return bytecode.Compilation(cpython.python, files, what)
+    files: list[Path] = []
+    if compile_stdlib:
+        log.step("Compiling the standard library to hash-based bytecode (in the background)")
+        files = bytecode.python_sources([cpython.stdlib], skip_dirs=frozenset({"site-packages"}))
+    shown_as = (cpython.home, shown_home) if shown_home else None
+    return bytecode.Compilation(cpython.python, files, what, shown_as)
 
 
 def _trim(cpython: CPython) -> None:

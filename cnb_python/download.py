@@ -1,4 +1,4 @@
-"""The one downloader: mirrors, dependency-mapping bindings, retries, progress, sha256.
+"""The one downloader: bundled files, mirrors, dependency-mapping bindings, retries, sha256.
 
 Bytes are streamed to a temp file while hashed, and nothing is handed on until the sha256
 matches the buildpack's metadata.
@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from cnb_python.cnb.bindings import Binding, bindings_of_type
@@ -24,6 +24,10 @@ READ_TIMEOUT = 60
 ATTEMPTS = 5
 BACKOFF_SECONDS = 1.0  # doubled after each failed attempt
 PROGRESS_INTERVAL = 5.0
+# The buildpack's own directory, where an offline package bundles its downloads.
+BUILDPACK_DIR = Path(__file__).resolve().parents[1]
+BUNDLED_DEPENDENCIES = "dependencies"
+BUNDLED = "the buildpack's bundled copy"
 
 
 class _Retryable(Exception):
@@ -38,10 +42,26 @@ class Source:
     via: str  # "" for the original URL, else what redirected it
 
 
+def bundled_path(buildpack_dir: Path, url: str, sha256: str) -> Path:
+    """Where an offline package (scripts/package.sh --offline) bundles the file at `url`:
+    `dependencies/<sha256>/<original file name>` in the buildpack."""
+    name = unquote(PurePosixPath(urlsplit(url).path).name)
+    return buildpack_dir / BUNDLED_DEPENDENCIES / sha256 / name
+
+
 def resolve_source(
-    url: str, sha256: str, env: Mapping[str, str], bindings: Sequence[Binding]
+    url: str,
+    sha256: str,
+    env: Mapping[str, str],
+    bindings: Sequence[Binding],
+    *,
+    buildpack_dir: Path = BUILDPACK_DIR,
 ) -> Source:
-    """A dependency-mapping binding (sha256 -> uri) wins over mirrors; mirrors over the URL."""
+    """A file bundled in the buildpack wins (same sha256, no network); then a
+    dependency-mapping binding (sha256 -> uri); then mirrors; then the URL itself."""
+    bundled = bundled_path(buildpack_dir, url, sha256)
+    if bundled.is_file():
+        return Source(bundled.as_uri(), BUNDLED)
     for binding in bindings_of_type(bindings, "dependency-mapping"):
         for key in (sha256, f"sha256:{sha256}", f"sha256_{sha256}"):
             if key in binding.entries:
@@ -88,6 +108,21 @@ def download(
     log: Logger,
 ) -> None:
     """Fetch `source` to `dest` and verify its sha256; `what` names it in messages."""
+    if source.via == BUNDLED:
+        path = Path(unquote(urlsplit(source.url).path))
+        log.step(f"Using {BUNDLED} {path}")
+        actual = _copy_file(path, dest, what)
+        if actual != sha256:
+            dest.unlink(missing_ok=True)
+            raise UserError(
+                f"Corrupted bundled file for {what}",
+                f"The buildpack's bundled file {path} has sha256 {actual}, but the buildpack "
+                f"expects {sha256}.",
+                "The buildpack package is damaged. Download or package it again "
+                "(scripts/package.sh --offline), recreate the builder, and rebuild.",
+            )
+        log.detail(f"Copied {format_size(dest.stat().st_size)}, sha256 verified")
+        return
     if source.via:
         log.step(f"Using {source.via}")
     log.step(f"Downloading {source.url}")

@@ -7,6 +7,8 @@ Rules (also in the README):
 - Otherwise `web: python <script>` for the first of app.py, main.py, server.py.
 - Otherwise no process is set, and the log says how to add one.
 Commands that need a shell (variables, pipes, `&&`...) run under `sh -c`; others run directly.
+A shell command that is one simple command runs as `exec <command>`, so the app replaces the
+shell and, as the container's PID 1, receives SIGTERM itself (a shell as PID 1 ignores it).
 """
 
 from __future__ import annotations
@@ -23,13 +25,150 @@ _PROCFILE_LINE = re.compile(r"^([A-Za-z0-9._-]+):\s*(.+)$")
 _SHELL_SYNTAX = re.compile(r"[$`|&;<>(){}*?~]|\\")
 
 
+# Leading `NAME=value` words of a simple command; `exec` goes after them.
+_ASSIGNMENTS = re.compile(
+    r"""^\s*(?:[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[^\s'"\\])*\s+)*"""
+)
+# Shell builtins that have no program to exec into.
+_BUILTINS = frozenset(
+    [
+        ".",
+        ":",
+        "alias",
+        "cd",
+        "eval",
+        "exec",
+        "exit",
+        "export",
+        "readonly",
+        "return",
+        "set",
+        "shift",
+        "source",
+        "trap",
+        "ulimit",
+        "umask",
+        "unset",
+        "wait",
+    ]
+)
+_RESERVED = frozenset(
+    [
+        "!",
+        "{",
+        "}",
+        "(",
+        ")",
+        "if",
+        "then",
+        "else",
+        "elif",
+        "fi",
+        "for",
+        "while",
+        "until",
+        "do",
+        "done",
+        "case",
+        "esac",
+    ]
+)
+_CONTROL = frozenset(";&|()\n")
+
+
 def _command(text: str) -> tuple[str, ...]:
     if _SHELL_SYNTAX.search(text):
-        return ("sh", "-c", text)
+        return ("sh", "-c", exec_simple_command(text))
     try:
         return tuple(shlex.split(text))
     except ValueError:
         return ("sh", "-c", text)
+
+
+def exec_simple_command(text: str) -> str:
+    """`exec <text>` (after leading assignments) when `text` is one simple command; otherwise
+    `text` unchanged, since `exec` in front of a list or pipeline would change its meaning."""
+    if not _is_simple_command(text):
+        return text
+    prefix = _ASSIGNMENTS.match(text)
+    assert prefix is not None  # the pattern matches the empty string
+    rest = text[prefix.end() :]
+    try:
+        words = shlex.split(rest)
+    except ValueError:
+        return text
+    if not words or words[0] in _BUILTINS:
+        return text
+    return f"{text[: prefix.end()]}exec {rest}"
+
+
+def _is_simple_command(text: str) -> bool:
+    """No control operator (`;`, `&`, `|`, `(`, `)`, newline) outside quotes and `$(...)`/backquote
+    substitutions, and no reserved word first. Redirections (`>`, `2>&1`) are allowed."""
+    try:
+        first = shlex.split(text)[:1]
+    except ValueError:
+        return False
+    if not first or first[0] in _RESERVED:
+        return False
+    quote, depth, i = "", 0, 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and quote != "'":
+            i += 2
+            continue
+        if quote:
+            if char == quote:
+                quote = ""
+            elif char == "$" and quote == '"' and text[i + 1 : i + 2] == "(":
+                depth, i = depth + 1, i + 1
+            elif depth and char == ")":
+                depth -= 1
+        elif char in "'\"`":
+            quote = char
+        elif char == "$" and text[i + 1 : i + 2] == "(":
+            depth, i = depth + 1, i + 1
+        elif depth and char == ")":
+            depth -= 1
+        elif not depth and char in _CONTROL and not _is_redirection(text, i):
+            return False
+        i += 1
+    return not quote and not depth
+
+
+def _is_redirection(text: str, i: int) -> bool:
+    """The `&` of `2>&1` or `<&0`."""
+    return text[i] == "&" and i > 0 and text[i - 1] in "<>"
+
+
+def pid1_advice(process: Process) -> str | None:
+    """A log line when a process will not stop on SIGTERM as a container's PID 1."""
+    command = process.command
+    if command[:2] == ("sh", "-c") and not _starts_with_exec(command[2]):
+        return (
+            f"The {process.type} process is a shell list or pipeline, so `sh` stays PID 1 and "
+            "does not pass SIGTERM on: `docker stop` waits and kills it. Put `exec` before its "
+            "last command, e.g. `cd src && exec gunicorn app:app`."
+        )
+    if (
+        process.default
+        and len(command) == 2
+        and command[0] in ("python", "python3")
+        and command[1].endswith(".py")
+    ):
+        return (
+            f"The {process.type} process runs `{shlex.join(command)}` as PID 1, where the kernel "
+            "gives SIGTERM no default action: unless the script handles SIGTERM, `docker stop` "
+            "waits and kills it. Serve with gunicorn or uvicorn (they stop on SIGTERM), or run "
+            "the container with `--init`."
+        )
+    return None
+
+
+def _starts_with_exec(text: str) -> bool:
+    prefix = _ASSIGNMENTS.match(text)
+    assert prefix is not None
+    return text[prefix.end() :].startswith("exec ")
 
 
 def read_procfile(path: Path) -> list[tuple[str, str]]:

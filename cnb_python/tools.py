@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
@@ -319,11 +320,16 @@ def provide_set_tool(
 
 
 def _unpinned(name: str, requested: str, buildpack_dir: Path) -> list[str]:
-    """The top-level requirements of <tool>.in, with the tool at the requested version."""
-    top_level = _requirements(buildpack_dir / TOOL_SETS / f"{name}.in")
-    pins = [str(r) for r in top_level if canonicalize_name(r.name) != canonicalize_name(name)]
+    """The tool at the requested version, with the other top-level requirements of <tool>.in
+    by name only: their pins fit the pinned tool (poetry-plugin-export 1.9 needs Poetry 2), so
+    pip picks the versions that fit the requested one."""
+    others = []
+    for requirement in _requirements(buildpack_dir / TOOL_SETS / f"{name}.in"):
+        if canonicalize_name(requirement.name) != canonicalize_name(name):
+            requirement.specifier = SpecifierSet()
+            others.append(str(requirement))
     spec = requested if requested[:1] in "<>=!~" else f"=={requested}"
-    return [f"{name}{spec}", *pins]
+    return [f"{name}{spec}", *others]
 
 
 def _site_dirs(venv: Path) -> tuple[Path, ...]:

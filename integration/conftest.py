@@ -3,6 +3,8 @@
 A session builds relocatable CPython tarballs from the interpreters on this machine (cached
 under .cache/), serves them over local HTTP, and makes a test copy of the buildpack whose
 CPython metadata points at them with their real sha256. pip and packages come from PyPI.
+The tarballs have PBS's build-time quirks (prefix /install; clang on amd64), so every build
+runs on a PBS-like Python with the builder's gcc.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from testsupport.buildpack import make_test_buildpack
-from testsupport.cpython import TestCPython, build_available
+from testsupport.cpython import CLEAN, TestCPython, build_available, build_minor
 from testsupport.server import DownloadServer
 
 from localcnb import BuildResult, Platform
@@ -53,6 +55,35 @@ def buildpack(
         base_url=cpython_server.base_url,
         cpythons=test_cpythons,
         default_python=TEST_DEFAULT_PYTHON,
+    )
+
+
+@pytest.fixture(scope="session")
+def unpatched_buildpack(
+    tmp_path_factory: pytest.TempPathFactory,
+    cpython_server: DownloadServer,
+    test_cpythons: list[TestCPython],
+) -> Path:
+    """The test buildpack with its build settings patch disabled: what PBS's files do alone."""
+    return make_test_buildpack(
+        tmp_path_factory.mktemp("unpatched") / "cnb-python",
+        base_url=cpython_server.base_url,
+        cpythons=test_cpythons,
+        default_python=TEST_DEFAULT_PYTHON,
+        patch_build_settings=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def clean_buildpack(
+    tmp_path_factory: pytest.TempPathFactory, cpython_server: DownloadServer
+) -> Path:
+    """The test buildpack with one CPython of the clean variant: its own prefix and gcc."""
+    clean = build_minor(TEST_DEFAULT_PYTHON, cpython_server.root, CLEAN)
+    return make_test_buildpack(
+        tmp_path_factory.mktemp("clean") / "cnb-python",
+        base_url=cpython_server.base_url,
+        cpythons=[clean],
     )
 
 

@@ -50,8 +50,7 @@ def test_dependencies_load_from_valid_bytecode(flask_app):
 
 
 def test_build_tools_are_not_in_the_launch_environment(flask_app):
-    # The host's own /usr/bin/pip is visible here (there is no separate run image); what
-    # matters is that no layer brings one.
+    # No layer brings pip or its tools (the run image base has none either; see test_launch).
     out = flask_app.python(
         "import glob, importlib.util, os, sys; "
         "print([m for m in ('pip', 'setuptools', 'wheel') if importlib.util.find_spec(m)], "

@@ -31,7 +31,7 @@ def fastapi_app(tmp_path_factory, buildpack):
 def test_fastapi_sample_answers_http(fastapi_app):
     output = fastapi_app.first.output
     assert "Package manager: uv (uv.lock) (uv.lock found)" in output
-    assert "Running 'uv sync --locked --no-dev --no-editable'" in output
+    assert "Running 'uv sync --locked --no-default-groups --no-editable'" in output
     assert set(fastapi_app.first.image.layers) == {f"{BP_ID}:cpython", f"{BP_ID}:venv"}
     port = free_port()
     with fastapi_app.platform.start("web", env={"PORT": str(port)}) as running:
@@ -60,7 +60,9 @@ def test_uv_is_not_in_the_launch_image_and_dev_dependencies_are_left_out(fastapi
 _SCAN_VENV = """
 import os, sys
 LINK_OK = ("/layers/", "python", "lib")
-BUILD_PATHS = ("/tmp", "cnb-python-uv", "/home", "/root", "cache")
+BUILD_PATHS = ("/tmp/", "cnb-python-uv", "/home/", "/root/", "/cache/", ".cache")
+# Build-only layers and uv's temp dirs: no launch file may point there.
+BUILD_ONLY = (b"/layers/cnb-python_python/uv", b"/layers/cnb-python_python/pip", b"cnb-python-uv")
 found = []
 for d, dirs, files in os.walk(sys.prefix):
     for n in dirs + files:
@@ -69,6 +71,10 @@ for d, dirs, files in os.walk(sys.prefix):
             found.append(p)
         if os.path.islink(p) and not os.readlink(p).startswith(LINK_OK):
             found.append(p + " -> " + os.readlink(p))
+        if os.path.isfile(p) and not os.path.islink(p):
+            data = open(p, "rb").read()
+            if any(s in data for s in BUILD_ONLY):
+                found.append(p + " mentions a build-only path")
         if n.endswith((".pth", "RECORD", "INSTALLER", "direct_url.json")):
             text = open(p, errors="replace").read()
             if any(s in text for s in BUILD_PATHS):
@@ -79,7 +85,8 @@ print(found)
 
 def test_no_build_path_time_or_uv_stamp_in_the_venv(fastapi_app):
     """uv's lock file and build stamps are gone; every .pth, RECORD, INSTALLER, direct_url.json
-    and symlink mentions only the layers, never a cache, temp dir or home."""
+    and symlink mentions only the layers, never a cache, temp dir or home; and no file of the
+    venv mentions a build-only layer or uv's temp dirs."""
     out = fastapi_app.python(_SCAN_VENV)
     assert out == "[]\n"
 
@@ -101,14 +108,15 @@ def test_rebuild_runs_no_uv_and_a_change_rebuilds_from_empty(tmp_path, buildpack
     pyproject.write_text(
         pyproject.read_text().replace('"uvicorn==0.34.3",', '"uvicorn==0.34.3",\n    "six",')
     )
-    stale = app.build()
+    stale = app.build(env={"BP_UV_INSTALL_GROUPS": "dev"})
     assert not stale.success
     error = stale.output[stale.output.index("[Error: ") :]
     assert error.startswith("[Error: uv.lock is out of date]")
     assert "Run `uv lock`" in error and "Traceback" not in stale.output
-    # Nothing of the failed build is reused: the next good build still matches its inputs.
+    # The failed build left the cache as the last good build made it.
     pyproject.write_text((SAMPLES / "uv-fastapi" / "pyproject.toml").read_text())
-    assert "Reusing cached virtual environment" in app.build_ok().output
+    restored = app.build_ok(env={"BP_UV_INSTALL_GROUPS": "dev"})
+    assert "Reusing cached virtual environment" in restored.output
 
 
 def test_package_project_runs_its_one_script_as_web(make_app):
@@ -213,3 +221,11 @@ def test_credentials_never_reach_log_layers_or_metadata(make_app):
     assert secret not in json.dumps(image.config)
     for record in [*image.layers.values(), image.sbom_layer, image.app_layer]:
         assert secret.encode() not in Path(record.tar).read_bytes()
+
+
+def test_bp_uv_version_takes_another_release_for_the_arch_from_the_index(make_app):
+    app = make_app("uv-package")
+    result = app.build_ok(env={"BP_UV_VERSION": "0.13.8"})
+    assert "BP_UV_VERSION asks for uv '0.13.8'" in result.output
+    assert "Installing uv 0.13.8" in result.output
+    assert "manylinux_2_17_x86_64" in result.output or "manylinux_2_17_aarch64" in result.output

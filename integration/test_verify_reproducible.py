@@ -1,5 +1,6 @@
-"""scripts/verify-reproducible end to end: every sample reproduces, cold and on a warm rebuild,
-and a fixture that writes the build time into its venv is caught, naming the file and the cause."""
+"""scripts/verify-reproducible end to end: a sample reproduces, cold and on a warm rebuild, and a
+fixture that writes the build time into its venv is caught, naming the file and the cause.
+(.ci/run runs it with --warm on every sample.)"""
 
 from __future__ import annotations
 
@@ -8,11 +9,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 TIMESTAMP_APP = REPO / "integration" / "fixtures" / "timestamp-app"
-SAMPLES = sorted(path for path in (REPO / "samples").iterdir() if path.is_dir())
 VENV = "cnb-python/python:venv"
 
 
@@ -37,18 +35,6 @@ def _assert_conditions_differed(builds: list[dict[str, Any]]) -> None:
     assert len({b["root"] for b in builds}) == 2
     starts = [b["started"] for b in builds]
     assert starts == sorted(set(starts))
-
-
-@pytest.mark.parametrize("sample", SAMPLES, ids=lambda path: path.name)
-def test_every_sample_builds_reproducibly(sample: Path, buildpack: Path, tmp_path: Path) -> None:
-    proc, report = _verify(sample, buildpack, tmp_path)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert report["reproducible"] is True
-    assert "RESULT: REPRODUCIBLE" in proc.stdout
-    _assert_conditions_differed(report["builds"])
-    (comparison,) = report["comparisons"]
-    assert comparison["config_digest_a"] == comparison["config_digest_b"]
-    assert comparison["sbom_files"] and set(comparison["sbom_files"].values()) == {"identical"}
 
 
 def test_a_warm_rebuild_gives_the_digests_of_a_clean_build(buildpack: Path, tmp_path: Path) -> None:

@@ -38,6 +38,12 @@ def main() -> int:
     parser.add_argument("dest", type=Path)
     parser.add_argument("--version", help="a CPython version or minor (default: the default)")
     parser.add_argument("--buildpack", type=Path, default=ROOT)
+    parser.add_argument(
+        "--no-compile", action="store_true", help="no stdlib bytecode (for another arch)"
+    )
+    parser.add_argument(
+        "--shown-as", help="the directory's path at run time, recorded in the stdlib's pycs"
+    )
     args = parser.parse_args()
 
     metadata = BuildpackMetadata.load(args.buildpack)
@@ -61,7 +67,16 @@ def main() -> int:
         dest.mkdir(parents=True)
         log.title(f"Placing CPython {dep.version} ({args.arch}) in {dest}")
         cpython = CPython(dest, dep.version)
-        install_cpython(cpython, dep, env=os.environ, bindings=[], log=log).wait(log)
+        install_cpython(
+            cpython,
+            dep,
+            env=os.environ,
+            bindings=[],
+            log=log,
+            buildpack_dir=args.buildpack,
+            compile_stdlib=not args.no_compile,
+            shown_home=args.shown_as,
+        ).wait(log)
     except UserError as e:
         log.error(e.render())
         return 1

@@ -43,5 +43,14 @@ def test_tool_env_drops_redirecting_variables_and_pins_reproducibility_settings(
         "SOURCE_DATE_EPOCH": "1700000000",
         "PYTHONHASHSEED": "0",
         "PYTHONUNBUFFERED": "1",
+        "CFLAGS": "-g0",
+        "CXXFLAGS": "-g0",
     }
     assert "PYTHONHOME, PYTHONPATH, VIRTUAL_ENV" in err.getvalue()
+
+
+def test_tool_env_keeps_the_users_compiler_flags():
+    env = tool_env(
+        {"CFLAGS": "-O2 -g", "CXXFLAGS": ""}, Path("/layers/bp/cpython/bin"), Logger(io.StringIO())
+    )
+    assert (env["CFLAGS"], env["CXXFLAGS"]) == ("-O2 -g", "")

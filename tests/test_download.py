@@ -136,3 +136,37 @@ def test_slow_downloads_report_progress(server, tmp_path, monkeypatch):
     progress = [line.strip() for line in log.splitlines() if "Received" in line]
     assert progress, log
     assert all(line.endswith("%)") and " of 1.0 MB (" in line for line in progress)
+
+
+def bundle(buildpack: Path, data: bytes, url: str = URL, sha: str = SHA) -> Path:
+    path = download_module.bundled_path(buildpack, url, sha)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_a_bundled_file_wins_over_bindings_mirrors_and_the_network(tmp_path):
+    url = "https://example.org/r/cpython-3.12.4%2B2026-x86_64.tar.gz"
+    path = bundle(tmp_path / "bp", PAYLOAD, url)
+    assert path == tmp_path / "bp/dependencies" / SHA / "cpython-3.12.4+2026-x86_64.tar.gz"
+    entry = tmp_path / SHA
+    entry.write_text("file:///bindings/cpython.tgz\n")
+    binding = Binding("offline", "dependency-mapping", "", tmp_path, {SHA: entry})
+    env = {"BP_DEPENDENCY_MIRROR": "https://m"}
+    source = resolve_source(url, SHA, env, [binding], buildpack_dir=tmp_path / "bp")
+    assert source == Source(path.as_uri(), download_module.BUNDLED)
+    out = io.StringIO()
+    download(source, SHA, tmp_path / "out", what="CPython 3.12.4", log=Logger(out, out))
+    assert (tmp_path / "out").read_bytes() == PAYLOAD
+    assert f"Using the buildpack's bundled copy {path}" in out.getvalue()
+    # Another sha256 (another release) is not served from this bundle.
+    other = "1" * 64
+    assert resolve_source(url, other, {}, [], buildpack_dir=tmp_path / "bp") == Source(url, "")
+
+
+def test_a_corrupted_bundled_file_fails_without_falling_back(tmp_path):
+    bundle(tmp_path / "bp", PAYLOAD[:-1] + b"x")
+    source = resolve_source(URL, SHA, {}, [], buildpack_dir=tmp_path / "bp")
+    with pytest.raises(UserError, match=r"Corrupted bundled file for CPython 3\.12\.4"):
+        download(source, SHA, tmp_path / "out", what="CPython 3.12.4", log=Logger(io.StringIO()))
+    assert not (tmp_path / "out").exists()

@@ -9,23 +9,32 @@ import asyncio
 import datetime
 import io
 import json
+import os
+import shlex
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import fake_django
 import pytest
 from packaging.version import Version
 
+from cnb_python import __main__
 from cnb_python import python_version as pv
 from cnb_python.cnb.context import build_context
-from cnb_python.download import Source, download, resolve_source
+from cnb_python.django import collect_static
+from cnb_python.download import Source, bundled_path, download, resolve_source
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
-from cnb_python.managers import select_manager, uv
+from cnb_python.managers import pipenv, poetry, select_manager, uv
 from cnb_python.processes import app_processes
-from cnb_python.run import run
+from cnb_python.run import run as run_command
+from cnb_python.tools import Tool
 from cnb_python.toolscripts import conda_env
 
 AVAILABLE = [Version(v) for v in ("3.10.20", "3.11.16", "3.12.14", "3.13.15", "3.14.7")]
+REPO = Path(__file__).resolve().parents[1]
 EOL = pv.parse_eol_table([{"version": "3.9", "date": "2025-10-31", "after": "error"}])
 
 
@@ -33,6 +42,16 @@ def app_with(root: Path, files: dict[str, str]) -> Path:
     for name, content in files.items():
         (root / name).write_text(content)
     return root
+
+
+def collectstatic(**env: str) -> Callable[[Path], object]:
+    def run(root: Path) -> object:
+        app = fake_django.make_app(root)
+        log, _ = fake_django.logger()
+        full_env = {"PATH": "/usr/bin:/bin", **env}
+        return collect_static(app, fake_django.python(), full_env, log)
+
+    return run
 
 
 def select(files: dict[str, str], env: dict[str, str] | None = None) -> Callable[[Path], object]:
@@ -43,6 +62,19 @@ def select(files: dict[str, str], env: dict[str, str] | None = None) -> Callable
     return run
 
 
+def corrupted_bundle(root: Path) -> None:
+    url = "https://example.org/cpython-3.12.14.tar.gz"
+    bundled = bundled_path(root, url, "0" * 64)
+    bundled.parent.mkdir(parents=True)
+    bundled.write_bytes(b"abc")
+    source = resolve_source(url, "0" * 64, {}, [], buildpack_dir=root)
+    download(source, "0" * 64, root / "out", what="CPython 3.12.14", log=Logger(io.StringIO()))
+
+
+def missing_vendored_module(root: Path) -> None:
+    raise __main__.incomplete_buildpack("tomli_w")
+
+
 def checksum(root: Path) -> None:
     (root / "cpython.tar.gz").write_bytes(b"abc")
     source = Source(f"file://{root}/cpython.tar.gz", "")
@@ -50,18 +82,15 @@ def checksum(root: Path) -> None:
 
 
 def uv_fails(message: str) -> Callable[[Path], object]:
-    """uv's failure as the runner reports it, with uv's own message in its output."""
+    """uv failing with `message`, run as the build runs it (a stand-in executable)."""
 
     def run_uv(root: Path) -> object:
-        return run(
-            ["sh", "-c", f"echo '{message}'; exit 2"],
-            env={"PATH": "/usr/bin:/bin"},
-            log=Logger(io.StringIO()),
-            show="uv sync --locked --no-dev --no-editable",
-            error_title="Unable to install dependencies using uv (sync)",
-            error_fix="(the generic fix)",
-            known_errors=uv.KNOWN_ERRORS,
-        )
+        fake = root / "uv"
+        fake.write_text(f"#!/bin/sh\necho '{message}'\nexit 2\n")
+        fake.chmod(0o755)
+        command = [str(fake), "sync", "--locked", "--no-default-groups", "--no-editable"]
+        log = Logger(io.StringIO())
+        return uv.run_uv(command, env={"PATH": "/usr/bin:/bin"}, cwd=root, log=log, verb="sync")
 
     return run_uv
 
@@ -144,6 +173,62 @@ def conda_checksum(root: Path) -> object:
 
 def conda_unreachable(root: Path) -> object:
     return asyncio.run(conda_env.solve(["http://127.0.0.1:9/ch"], ["python"], "linux-64", root))
+
+
+PIPFILE = '[packages]\nsix = "*"\n'
+LOCK = (
+    '{"_meta": {"sources": [{"url": "https://${INDEX_HOST}/simple"}]}, '
+    '"default": {"six": {"version": "==1.16.0", "hashes": ["sha256:1"]}}}'
+)
+
+
+def fake_tool(root: Path, name: str, says: str, status: int) -> Tool:
+    script = root / "bin" / name
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(f"#!/bin/sh\necho '{says}'\nexit {status}\n")
+    script.chmod(0o755)
+    return Tool(name, "0", root, executable=script)
+
+
+def pipenv_install(
+    files: dict[str, str], pipenv_says: str, pip_says: str = "", env: dict[str, str] | None = None
+) -> Callable[[Path], object]:
+    """The Pipenv manager's install with stand-ins for pipenv and pip that print what the real
+    ones print; they fail when they print anything."""
+
+    def install(root: Path) -> object:
+        app = app_with(root, files)
+        manager = pipenv.pipenv_manager(app, {}, [])
+        tools = {
+            "pipenv": fake_tool(root / "pipenv", "pipenv", pipenv_says, int(bool(pipenv_says))),
+            "pip": fake_tool(root / "pip", "pip", pip_says, int(bool(pip_says))),
+        }
+        variables = {"PATH": "/usr/bin:/bin", **(env or {})}
+        return manager.install(root / "venv", tools, variables, Logger(io.StringIO()))
+
+    return install
+
+
+def fails(show: str, title: str, known: dict[str, tuple[str, str]], *output: str):
+    """A tool's failure as the runner reports it, with the tool's own messages in its output."""
+
+    def run_tool(root: Path) -> object:
+        printed = "; ".join(f"echo {shlex.quote(line)}" for line in output)
+        return run_command(
+            ["sh", "-c", f"{printed}; exit 1"],
+            env={"PATH": "/usr/bin:/bin"},
+            log=Logger(io.StringIO()),
+            show=show,
+            error_title=title,
+            error_fix="(the generic fix)",
+            known_errors=known,
+        )
+
+    return run_tool
+
+
+POETRY_EXPORT = "poetry export --format=requirements.txt --with-credentials --no-interaction"
+POETRY_PROJECT = {"pyproject.toml": "[tool.poetry]\nname = 'x'\n"}
 
 
 GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
@@ -231,6 +316,24 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   How to fix:
     Retry the build. If it fails again, the server or mirror serves different bytes than the buildpack was released with: check BP_DEPENDENCY_MIRROR and dependency-mapping bindings, or use a buildpack version whose metadata matches.""",
     ),
+    "corrupted bundled file": (
+        corrupted_bundle,
+        """[Error: Corrupted bundled file for CPython 3.12.14]
+
+  The buildpack's bundled file ROOT/dependencies/0000000000000000000000000000000000000000000000000000000000000000/cpython-3.12.14.tar.gz has sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad, but the buildpack expects 0000000000000000000000000000000000000000000000000000000000000000.
+
+  How to fix:
+    The buildpack package is damaged. Download or package it again (scripts/package.sh --offline), recreate the builder, and rebuild.""",
+    ),
+    "missing vendored module": (
+        missing_vendored_module,
+        f"""[Error: The cnb-python buildpack is incomplete]
+
+  The Python module 'tomli_w' is missing from {REPO}/vendor.
+
+  How to fix:
+    Use a complete checkout or package (vendor/ is committed; 'scripts/build.sh --force' regenerates it from requirements/runtime.txt).""",
+    ),
     "unsafe pip variables": (
         lambda root: select_manager(
             app_with(root, {"requirements.txt": ""}), {"PIP_TARGET": "/x", "PIP_USER": "1"}, []
@@ -252,19 +355,6 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Fix the paths in BP_PIP_REQUIREMENT (space-separated, relative to the app root).""",
-    ),
-    "unsupported manager": (
-        lambda root: select_manager(
-            app_with(root, {"poetry.lock": "", "requirements.txt": ""}), {}, []
-        ),
-        """[Error: Poetry projects aren't supported yet]
-
-  The app has poetry.lock, which this version of the buildpack cannot install from.
-
-  How to fix:
-    Install with pip for now: export the dependencies to requirements.txt,
-      `poetry export -o requirements.txt` (the poetry-plugin-export plugin)
-    then remove the Poetry files, or leave them out of the build with `exclude` in the `[io.buildpacks]` table of project.toml.""",
     ),
     "unknown forced manager": (
         lambda root: select_manager(
@@ -314,13 +404,37 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   How to fix:
     Fix the syntax of uv.lock; `python -c "import tomllib; tomllib.load(open('uv.lock', 'rb'))"` shows the same error locally.""",
     ),
+    "uv requires-python unmet": (
+        select(
+            {"pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.15"\n', "uv.lock": ""}
+        ),
+        """[Error: The requested Python version isn't available]
+
+  pyproject.toml asks for Python '>=3.15', and no version this buildpack provides satisfies it.
+  Available versions: 3.10.20, 3.11.16, 3.12.14, 3.13.15, 3.14.7.
+
+  How to fix:
+    Request one of the available versions in pyproject.toml. A minor version such as `3.14` always gets the newest patch release.""",
+    ),
+    "uv cannot download": (
+        uv_fails("error: Failed to fetch: `http://127.0.0.1:9/simple/six/`"),
+        """[Error: Unable to install dependencies using uv (sync)]
+
+  The command 'uv sync --locked --no-default-groups --no-editable' exited with status 2.
+
+  The end of its output:
+    error: Failed to fetch: `http://127.0.0.1:9/simple/six/`
+
+  How to fix:
+    Read uv's output above: it names the package that could not be found, downloaded or built. Check the network and the index settings (UV_INDEX_URL, a `uv` binding), or run `uv sync --locked` locally.""",
+    ),
     "stale uv.lock": (
         uv_fails(
             "error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided."
         ),
         """[Error: uv.lock is out of date]
 
-  The command 'uv sync --locked --no-dev --no-editable' exited with status 2.
+  The command 'uv sync --locked --no-default-groups --no-editable' exited with status 2.
 
   The end of its output:
     error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided.
@@ -334,13 +448,309 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
         ),
         """[Error: uv.lock is newer than this buildpack's uv]
 
-  The command 'uv sync --locked --no-dev --no-editable' exited with status 2.
+  The command 'uv sync --locked --no-default-groups --no-editable' exited with status 2.
 
   The end of its output:
     error: The lockfile at `uv.lock` uses an unsupported schema version (v2, but only v1 is supported).
 
   How to fix:
     Set BP_UV_VERSION to the uv version that wrote the lock (`uv --version`), or lock with the buildpack's uv.""",
+    ),
+    "poetry project without poetry.lock": (
+        lambda root: select_manager(app_with(root, POETRY_PROJECT), {}, []),
+        """[Error: poetry.lock not found]
+
+  The app is a Poetry project (pyproject.toml has [tool.poetry], or BP_PYTHON_PACKAGE_MANAGER is poetry), but it has no poetry.lock. The build installs exactly what a lock says and never locks by itself.
+
+  How to fix:
+    Run `poetry lock` and commit poetry.lock.""",
+    ),
+    "poetry.lock not TOML": (
+        lambda root: select_manager(
+            app_with(root, {**POETRY_PROJECT, "poetry.lock": "[[package]]\nname = \n"}), {}, []
+        ),
+        """[Error: Invalid poetry.lock]
+
+  poetry.lock is not valid TOML: Invalid value (at line 2, column 8)
+
+  How to fix:
+    Fix the syntax of poetry.lock; `python -c "import tomllib; tomllib.load(open('poetry.lock', 'rb'))"` shows the same error locally.""",
+    ),
+    "unknown Poetry group": (
+        lambda root: select_manager(
+            app_with(
+                root,
+                {
+                    "pyproject.toml": "[tool.poetry.group.web.dependencies]\n",
+                    "poetry.lock": "",
+                },
+            ),
+            {"BP_POETRY_INSTALL_ONLY": "main,wbe"},
+            [],
+        ),
+        """[Error: Unknown Poetry group in BP_POETRY_INSTALL_ONLY]
+
+  BP_POETRY_INSTALL_ONLY names wbe, which pyproject.toml does not define. Its groups: main, web.
+
+  How to fix:
+    Set BP_POETRY_INSTALL_ONLY to groups pyproject.toml defines (comma-separated), or unset it.""",
+    ),
+    "Poetry package without build system": (
+        lambda root: select_manager(app_with(root, {**POETRY_PROJECT, "poetry.lock": ""}), {}, []),
+        """[Error: Poetry package mode needs [build-system]]
+
+  pyproject.toml is in Poetry's package mode (the default), so the build installs the project itself with pip, which builds it with the [build-system] backend; pyproject.toml has none.
+
+  How to fix:
+    Add the table `poetry new` writes:
+      [build-system]
+      requires = ["poetry-core>=2.0.0,<3.0.0"]
+      build-backend = "poetry.core.masonry.api"
+    or, for an app that is not a package, set `package-mode = false` in [tool.poetry].""",
+    ),
+    "Poetry git dependency": (
+        lambda root: select_manager(
+            app_with(
+                root,
+                {
+                    **POETRY_PROJECT,
+                    "poetry.lock": '[[package]]\nname = "lib"\n'
+                    '[package.source]\ntype = "git"\nurl = "https://example.com/lib.git"\n',
+                },
+            ),
+            {},
+            [],
+        ),
+        """[Error: Poetry path and git dependencies aren't supported]
+
+  poetry.lock installs lib from a git dependency (https://example.com/lib.git). The build installs every locked package with its hash checked, and a directory or a git checkout has no hash.
+
+  How to fix:
+    Depend on a released version from an index, or vendor the package as a wheel (a `file` dependency on a .whl in the app has a hash in the lock).""",
+    ),
+    "stale poetry.lock": (
+        fails(
+            POETRY_EXPORT,
+            "Unable to export poetry.lock",
+            poetry.KNOWN_ERRORS,
+            "pyproject.toml changed significantly since poetry.lock was last generated. "
+            "Run `poetry lock` to fix the lock file.",
+        ),
+        """[Error: poetry.lock is out of date]
+
+  The command 'poetry export --format=requirements.txt --with-credentials --no-interaction' exited with status 1.
+
+  The end of its output:
+    pyproject.toml changed significantly since poetry.lock was last generated. Run `poetry lock` to fix the lock file.
+
+  How to fix:
+    Run `poetry lock` and commit the updated poetry.lock. The build installs exactly what the lock says and never locks by itself.""",
+    ),
+    "poetry.lock newer than Poetry": (
+        fails(
+            POETRY_EXPORT,
+            "Unable to export poetry.lock",
+            poetry.KNOWN_ERRORS,
+            "The lock file is not compatible with the current version of Poetry.",
+            "Upgrade Poetry to be able to read the lock file or, alternatively, regenerate the "
+            "lock file with the `poetry lock` command.",
+        ),
+        """[Error: poetry.lock is newer than this buildpack's Poetry]
+
+  The command 'poetry export --format=requirements.txt --with-credentials --no-interaction' exited with status 1.
+
+  The end of its output:
+    The lock file is not compatible with the current version of Poetry.
+    Upgrade Poetry to be able to read the lock file or, alternatively, regenerate the lock file with the `poetry lock` command.
+
+  How to fix:
+    Set BP_POETRY_VERSION to the Poetry version that wrote the lock (`poetry --version`), or lock with the buildpack's Poetry.""",
+    ),
+    "locked hash mismatch": (
+        fails(
+            "pip install --no-input --disable-pip-version-check --no-compile --progress-bar=off --no-cache-dir --require-hashes --no-deps --requirement /tmp/cnb-python-poetry-1/requirements.txt",
+            "Unable to install dependencies using pip",
+            poetry.PIP_KNOWN_ERRORS,
+            "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you "
+            "have updated the package versions, please update the hashes. Otherwise, examine "
+            "the package contents carefully; someone may have tampered with them.",
+            "    six==1.17.0 from https://files.example/six-1.17.0-py2.py3-none-any.whl:",
+            "        Expected sha256 " + "0" * 64,
+            "             Got        "
+            + "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274",
+        ),
+        """[Error: A locked package does not match its hash]
+
+  The command 'pip install --no-input --disable-pip-version-check --no-compile --progress-bar=off --no-cache-dir --require-hashes --no-deps --requirement /tmp/cnb-python-poetry-1/requirements.txt' exited with status 1.
+
+  The end of its output:
+    ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the package versions, please update the hashes. Otherwise, examine the package contents carefully; someone may have tampered with them.
+        six==1.17.0 from https://files.example/six-1.17.0-py2.py3-none-any.whl:
+            Expected sha256 0000000000000000000000000000000000000000000000000000000000000000
+                 Got        4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274
+
+  How to fix:
+    The file the index serves is not the one poetry.lock was made from. If the package was re-uploaded or the index is a mirror that rebuilt it, run `poetry lock` against the index the build uses and commit poetry.lock; otherwise check the index settings ([[tool.poetry.source]], PIP_INDEX_URL).""",
+    ),
+    "stale Pipfile.lock": (
+        pipenv_install(
+            {"Pipfile": PIPFILE, "Pipfile.lock": LOCK},
+            "Pipfile.lock is out-of-date. Run $ pipenv lock to update.",
+        ),
+        """[Error: Pipfile.lock is out of date]
+
+  The command 'pipenv verify' exited with status 1.
+
+  The end of its output:
+    Pipfile.lock is out-of-date. Run $ pipenv lock to update.
+
+  How to fix:
+    Run `pipenv lock` and commit the updated Pipfile.lock. The build installs exactly what the lock says, and its `_meta.hash` must match the Pipfile (as `pipenv install --deploy` checks).""",
+    ),
+    "Pipfile.lock not JSON": (
+        lambda root: select_manager(
+            app_with(root, {"Pipfile": PIPFILE, "Pipfile.lock": '{"_meta": {\n  "hash": }'}),
+            {},
+            [],
+        ),
+        """[Error: Invalid Pipfile.lock]
+
+  Pipfile.lock is not valid JSON: Expecting value: line 2 column 11 (char 22)
+
+  How to fix:
+    Regenerate it with `pipenv lock`.""",
+    ),
+    "Pipfile not TOML": (
+        lambda root: select_manager(app_with(root, {"Pipfile": "[packages]\nsix = \n"}), {}, []),
+        """[Error: Invalid Pipfile]
+
+  Pipfile is not valid TOML: Invalid value (at line 2, column 7)
+
+  How to fix:
+    Fix the syntax of Pipfile; `python -c "import tomllib; tomllib.load(open('Pipfile', 'rb'))"` shows the same error locally.""",
+    ),
+    "Pipfile.lock without Pipfile": (
+        lambda root: select_manager(app_with(root, {"Pipfile.lock": LOCK}), {}, []),
+        """[Error: Pipfile not found]
+
+  The app has Pipfile.lock but no Pipfile, which `pipenv verify` checks the lock against.
+
+  How to fix:
+    Commit the Pipfile that Pipfile.lock was made from.""",
+    ),
+    "locked hash not what the index serves": (
+        pipenv_install(
+            {"Pipfile": PIPFILE, "Pipfile.lock": LOCK},
+            "",
+            "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.",
+            env={"INDEX_HOST": "pypi.org"},
+        ),
+        """[Error: A package does not match the hashes in Pipfile.lock]
+
+  The command 'pip install --require-hashes --no-deps --requirement <Pipfile.lock default>' exited with status 1.
+
+  The end of its output:
+    ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.
+
+  How to fix:
+    The index served a file whose sha256 Pipfile.lock does not list (pip's output above names it). If the package was re-released, run `pipenv lock` and commit Pipfile.lock; otherwise check the index or mirror the build uses.""",
+    ),
+    "locked package without hashes": (
+        pipenv_install(
+            {"Pipfile": PIPFILE, "Pipfile.lock": LOCK},
+            "",
+            "ERROR: Hashes are required in --require-hashes mode, but they are missing",
+            env={"INDEX_HOST": "pypi.org"},
+        ),
+        """[Error: Pipfile.lock has a package without hashes]
+
+  The command 'pip install --require-hashes --no-deps --requirement <Pipfile.lock default>' exited with status 1.
+
+  The end of its output:
+    ERROR: Hashes are required in --require-hashes mode, but they are missing
+
+  How to fix:
+    A package the image needs was locked on another platform, so Pipfile.lock has no hashes for it (pip's output above names it). Run `pipenv lock` on Linux and commit Pipfile.lock.""",
+    ),
+    "Pipfile source variable not set": (
+        pipenv_install({"Pipfile": PIPFILE, "Pipfile.lock": LOCK}, ""),
+        """[Error: Pipfile source variable not set]
+
+  A [[source]] URL in Pipfile.lock uses ${INDEX_HOST}, which is not set in the build environment or a `pipenv` binding.
+
+  How to fix:
+    Set INDEX_HOST at build time (pack build --env INDEX_HOST=...), or add it as an entry of a binding of type `pipenv`.""",
+    ),
+    "Pipfile that cannot be locked": (
+        pipenv_install(
+            {"Pipfile": PIPFILE}, "CRITICAL: Could not find a version that matches six==99"
+        ),
+        """[Error: Unable to lock the Pipfile]
+
+  The command 'pipenv lock' exited with status 1.
+
+  The end of its output:
+    CRITICAL: Could not find a version that matches six==99
+
+  How to fix:
+    Read Pipenv's output above: it names the requirement that could not be resolved. Run `pipenv lock` locally, fix the Pipfile, and commit Pipfile.lock so the build installs from it.""",
+    ),
+    "Pipfile.lock git entry": (
+        pipenv_install(
+            {
+                "Pipfile": PIPFILE,
+                "Pipfile.lock": '{"_meta": {}, "default": {"six": {"git": "https://x/six.git"}}}',
+            },
+            "",
+        ),
+        """[Error: Pipfile.lock entry can't be installed with hashes]
+
+  Pipfile.lock installs six from a git reference, which has no hashes to check, so the build cannot install it reproducibly.
+
+  How to fix:
+    Publish six to a package index (or vendor/ as a wheel) and depend on a version.""",
+    ),
+    "Pipfile.lock path outside the app": (
+        lambda root: select_manager(
+            app_with(
+                root,
+                {
+                    "Pipfile": PIPFILE,
+                    "Pipfile.lock": '{"_meta": {}, "default": {"lib": {"path": "../lib"}}}',
+                },
+            ),
+            {},
+            [],
+        ),
+        """[Error: Pipfile.lock installs a path outside the app]
+
+  Pipfile.lock installs lib from '../lib', which is not a directory inside the app, so the build cannot see it.
+
+  How to fix:
+    Move lib into the app directory, or publish it and depend on a version.""",
+    ),
+    "Pipenv category not in the lock": (
+        lambda root: select_manager(
+            app_with(root, {"Pipfile": PIPFILE, "Pipfile.lock": LOCK}),
+            {"BP_PIPENV_INSTALL_CATEGORIES": "docs"},
+            [],
+        ),
+        """[Error: Pipenv category not found in Pipfile.lock]
+
+  BP_PIPENV_INSTALL_CATEGORIES asks for docs, which Pipfile.lock does not have (it has: default).
+
+  How to fix:
+    Name categories of the Pipfile (packages, dev-packages or a custom one) in BP_PIPENV_INSTALL_CATEGORIES, or run `pipenv lock` after adding the category.""",
+    ),
+    "Pipfile python_version unavailable": (
+        select({"Pipfile": '[requires]\npython_version = "3.8"\n'}),
+        """[Error: The requested Python version isn't available]
+
+  Pipfile asks for Python '3.8', and no version this buildpack provides satisfies it.
+  Available versions: 3.10.20, 3.11.16, 3.12.14, 3.13.15, 3.14.7.
+
+  How to fix:
+    Request one of the available versions in Pipfile. A minor version such as `3.14` always gets the newest patch release.""",
     ),
     "malformed Procfile": (
         lambda root: app_processes(app_with(root, {"Procfile": "web gunicorn app:app\n"})),
@@ -498,6 +908,43 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   How to fix:
     Fix the .condarc entry of the binding of type `conda`.""",
     ),
+    "unreadable Django settings": (
+        collectstatic(FAKE_BAD_SETTINGS="1"),
+        """[Error: Unable to read the Django settings]
+
+  The command 'python -c <read STATIC_ROOT from the Django settings>' exited with status 1.
+
+  The end of its output:
+    Traceback (most recent call last):
+      File "<string>", line 2, in <module>
+      File "ROOT/django/conf.py", line 3, in <module>
+        raise ImportError("No module named 'environ'")
+    ImportError: No module named 'environ'
+
+  How to fix:
+    Make the settings importable at build time: read secrets and service URLs from the environment with build-safe defaults, or pass them with `pack build --env`. Set BP_DISABLE_COLLECTSTATIC=true to skip collectstatic.""",
+    ),
+    "collectstatic fails": (
+        collectstatic(FAKE_STATIC_ROOT="staticfiles", FAKE_FAIL="1"),
+        """[Error: Django's collectstatic failed]
+
+  The command 'python manage.py collectstatic --noinput' exited with status 1.
+
+  The end of its output:
+    django.core.exceptions.ImproperlyConfigured: bad STORAGES
+
+  How to fix:
+    Fix the error in Django's output above; `python manage.py collectstatic --noinput` reproduces it locally. Set BP_DISABLE_COLLECTSTATIC=true to skip collectstatic.""",
+    ),
+    "STATIC_ROOT outside the app": (
+        collectstatic(FAKE_STATIC_ROOT="/var/www/static"),
+        """[Error: STATIC_ROOT is outside the app]
+
+  STATIC_ROOT is /var/www/static: files collected there would not be in the image, which holds only the app directory and the buildpack's layers.
+
+  How to fix:
+    Point STATIC_ROOT into the app, e.g. `STATIC_ROOT = BASE_DIR / 'staticfiles'`.""",
+    ),
     "not under a lifecycle": (
         lambda root: build_context([], {}),
         """[Error: Not run by a CNB lifecycle]
@@ -516,3 +963,57 @@ def test_error_text(tmp_path, case):
     with pytest.raises(UserError) as error:
         trigger(tmp_path)
     assert error.value.render().replace(str(tmp_path), "ROOT") == expected
+
+
+def shim_error(tmp_path: Path, remove: str | None, path: str = os.environ["PATH"]) -> str:
+    """Run bin/detect of a copy of the buildpack that lacks `remove`; return its stderr."""
+    copy = tmp_path / "bp"
+    for part in ("bin", "cnb_python", "vendor"):
+        shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    if remove:
+        shutil.rmtree(copy / remove)
+    app, platform = tmp_path / "app", tmp_path / "platform"
+    app.mkdir()
+    (platform / "env").mkdir(parents=True)
+    (app / "app.py").write_text("")
+    env = {
+        "PATH": path,
+        "CNB_PLATFORM_DIR": str(platform),
+        "CNB_BUILD_PLAN_PATH": str(tmp_path / "plan.toml"),
+        "CNB_BUILDPACK_DIR": str(copy),
+    }
+    proc = subprocess.run(
+        [copy / "bin/detect"], cwd=app, env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 1
+    return proc.stderr.replace(str(copy), "BP")
+
+
+def test_shim_error_text_for_a_missing_vendor_dir(tmp_path):
+    assert shim_error(tmp_path, "vendor") == (
+        """[Error: The cnb-python buildpack is incomplete]
+
+  BP/vendor/.requirements.sha256 is missing, so the buildpack cannot run.
+
+  How to fix:
+    Use a complete checkout or package (vendor/ is committed; 'scripts/build.sh' regenerates it), or 'git checkout -- vendor cnb_python' if files were deleted.
+"""
+    )
+
+
+def test_a_missing_vendored_module_is_a_titled_error_not_an_internal_one(tmp_path):
+    stderr = shim_error(tmp_path, "vendor/tomli_w")
+    assert stderr.lstrip().startswith("[Error: The cnb-python buildpack is incomplete]"), stderr
+    assert "'tomli_w' is missing from BP/vendor" in stderr
+
+
+def test_shim_error_text_without_any_python(tmp_path):
+    assert shim_error(tmp_path, None, path="/nonexistent") == (
+        """[Error: No Python to run the cnb-python buildpack]
+
+  This builder has no python3 3.9+ on PATH and the buildpack bundles none (runtime/).
+
+  How to fix:
+    Use the packaged buildpack (scripts/package.sh bundles a CPython), or a builder image with python3 3.9+.
+"""
+    )

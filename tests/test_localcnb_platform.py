@@ -695,7 +695,14 @@ def test_run_command_and_launch_errors(launched: Platform) -> None:
 
 
 def test_start_serves_in_background(tmp_path: Path, app: Path) -> None:
+    # The run image has no Python: the image brings the host's, in a launch layer.
     server = """
+        py="$CNB_LAYERS_DIR/py"
+        mkdir -p "$py/bin" "$py/lib"
+        cp /usr/bin/python3.11 "$py/bin/python3"
+        tar -C /usr/lib -cf - --exclude=__pycache__ --exclude='config-*' --exclude=test \\
+          python3.11 | tar -C "$py/lib" -xf -
+        printf '[types]\\nlaunch = true\\n' > "$py.toml"
         cat > "$CNB_LAYERS_DIR/launch.toml" <<'EOF'
         [[processes]]
         type = "web"

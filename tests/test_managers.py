@@ -122,9 +122,9 @@ def test_ignored_files_are_named_in_a_warning(tmp_path):
 @pytest.mark.parametrize(
     ("files", "title"),
     [
-        ({"poetry.lock": "", "requirements.txt": ""}, "Poetry projects aren't supported yet"),
-        ({"pyproject.toml": "[tool.poetry]\nname = 'x'\n"}, "Poetry projects aren't supported yet"),
-        ({"Pipfile": "", "requirements.txt": ""}, "Pipenv projects aren't supported yet"),
+        ({"poetry.lock": "", "requirements.txt": ""}, "pyproject.toml not found"),
+        ({"pyproject.toml": "[tool.poetry]\nname = 'x'\n"}, "poetry.lock not found"),
+        ({"Pipfile.lock": "{}", "requirements.txt": ""}, "Pipfile not found"),
         ({"pyproject.toml": "[project]\nname = 'x'\n[tool.uv]\n"}, "uv.lock not found"),
         ({"uv.lock": "version = 1\n"}, "pyproject.toml not found"),
     ],

@@ -1,7 +1,7 @@
 import pytest
 
 from cnb_python.errors import UserError
-from cnb_python.processes import app_processes
+from cnb_python.processes import app_processes, pid1_advice
 
 
 def test_procfile_web_is_default_and_shell_syntax_uses_sh(tmp_path):
@@ -12,7 +12,7 @@ def test_procfile_web_is_default_and_shell_syntax_uses_sh(tmp_path):
     assert source == "from the Procfile"
     assert [(p.type, p.command, p.default) for p in processes] == [
         ("worker", ("celery", "-A", "tasks", "worker"), False),
-        ("web", ("sh", "-c", "gunicorn app:app --bind :$PORT"), True),
+        ("web", ("sh", "-c", "exec gunicorn app:app --bind :$PORT"), True),
     ]
 
 
@@ -50,3 +50,54 @@ def test_default_script(tmp_path, files, script):
 def test_no_process(tmp_path):
     (tmp_path / "worker.py").write_text("")
     assert app_processes(tmp_path) == ([], "")
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        (
+            "gunicorn app:app --bind 0.0.0.0:${PORT:-8080}",
+            "exec gunicorn app:app --bind 0.0.0.0:${PORT:-8080}",
+        ),
+        ("FOO='a b' gunicorn app:app -w $(nproc)", "FOO='a b' exec gunicorn app:app -w $(nproc)"),
+        ("python worker.py > /tmp/log 2>&1", "exec python worker.py > /tmp/log 2>&1"),
+        ('echo "a; b" $X', 'exec echo "a; b" $X'),
+        ('run "$(a; b)"', 'exec run "$(a; b)"'),
+        ("exec gunicorn app:app -b :$PORT", "exec gunicorn app:app -b :$PORT"),
+        # Lists, pipelines, background jobs, compound commands and builtins keep their shape.
+        ("cd src && gunicorn app:app", "cd src && gunicorn app:app"),
+        ("migrate; gunicorn app:app", "migrate; gunicorn app:app"),
+        ("gunicorn app:app | tee log", "gunicorn app:app | tee log"),
+        ("worker &", "worker &"),
+        ("if true; then run; fi", "if true; then run; fi"),
+        ("{ run; }", "{ run; }"),
+        ("cd $HOME", "cd $HOME"),
+        ("run 'unclosed", "run 'unclosed"),
+    ],
+)
+def test_simple_shell_commands_are_execd(tmp_path, line, command):
+    (tmp_path / "Procfile").write_text(f"web: {line}\n")
+    [process], _ = app_processes(tmp_path)
+    assert process.command == ("sh", "-c", command)
+
+
+def test_pid1_advice_for_shell_lists(tmp_path):
+    (tmp_path / "Procfile").write_text("web: cd src && gunicorn app:app\nworker: celery -A t\n")
+    web, worker = app_processes(tmp_path)[0]
+    assert pid1_advice(web) == (
+        "The web process is a shell list or pipeline, so `sh` stays PID 1 and does not pass "
+        "SIGTERM on: `docker stop` waits and kills it. Put `exec` before its last command, "
+        "e.g. `cd src && exec gunicorn app:app`."
+    )
+    assert pid1_advice(worker) is None
+
+
+def test_pid1_advice_for_a_bare_python_script(tmp_path):
+    (tmp_path / "app.py").write_text("")
+    [web], _ = app_processes(tmp_path)
+    assert pid1_advice(web) == (
+        "The web process runs `python app.py` as PID 1, where the kernel gives SIGTERM no "
+        "default action: unless the script handles SIGTERM, `docker stop` waits and kills it. "
+        "Serve with gunicorn or uvicorn (they stop on SIGTERM), or run the container with "
+        "`--init`."
+    )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib.util
+import io
+import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,8 @@ import tomli
 from testsupport.buildpack import make_test_buildpack, rewrite_buildpack_toml
 from testsupport.cpython import CACHE_DIR, TestCPython, available_sources, build_test_cpython
 from testsupport.server import DownloadServer
+
+from cnb_python.log import Logger
 
 PROD_URL = "https://example.invalid/cpython-{v}-{a}.tar.gz"
 
@@ -209,3 +214,40 @@ def test_served_tarball_matches_its_entry(source: Path, tmp_path: Path) -> None:
         (entry,) = cpython_entries(tomli.loads((dest / "buildpack.toml").read_text()))
         with urllib.request.urlopen(entry["url"], timeout=30) as response:
             assert hashlib.sha256(response.read()).hexdigest() == entry["sha256"]
+
+
+def test_a_copy_can_leave_the_build_settings_unpatched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = Path(__file__).resolve().parents[1]
+    dest = make_test_buildpack(
+        tmp_path / "bp", base_url=BASE_URL, cpythons=FAKES, patch_build_settings=False
+    )
+    copied = dest / "cnb_python" / "sysconfig_patch.py"
+    original = (repo / "cnb_python" / "sysconfig_patch.py").read_text()
+    assert copied.read_text().startswith(original)  # only added to, at the end
+    spec = importlib.util.spec_from_file_location("unpatched_sysconfig_patch", copied)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look the module up
+    spec.loader.exec_module(module)
+    home = tmp_path / "home"
+    (home / "lib" / "pkgconfig").mkdir(parents=True)
+    (home / "lib" / "pkgconfig" / "python-3.12.pc").write_text("prefix=/install\n")
+    out = io.StringIO()
+    module.patch_install(home, "3.12", Logger(out))
+    assert out.getvalue() == "    Not patching the build settings (test buildpack)\n"
+    assert (home / "lib" / "pkgconfig" / "python-3.12.pc").read_text() == "prefix=/install\n"
+    assert (repo / "cnb_python" / "sysconfig_patch.py").read_text() == original
+
+
+def test_an_unknown_build_settings_entry_point_is_refused(source: Path, tmp_path: Path) -> None:
+    (source / "cnb_python" / "sysconfig_patch.py").write_text("def renamed(): ...\n")
+    with pytest.raises(RuntimeError, match="no longer has the patch_install"):
+        make_test_buildpack(
+            tmp_path / "bp",
+            base_url=BASE_URL,
+            cpythons=FAKES,
+            source=source,
+            patch_build_settings=False,
+        )

@@ -15,7 +15,12 @@ import pytest
 from testsupport.cpython import (
     ARCHIVE_MTIME,
     CACHE_DIR,
+    CLANG_ONLY_FLAG,
+    CLEAN,
     OLDEST_MINOR,
+    PBS,
+    PBS_AR,
+    PBS_PREFIX,
     TestCPython,
     available_sources,
     build_test_cpython,
@@ -70,10 +75,15 @@ def test_tarball_is_shaped_like_pbs_install_only(
     bin_names = {
         n.split("/")[2] for n in names if n.count("/") == 2 and n.startswith("python/bin/")
     }
-    assert bin_names == {"python", "python3", f"python{xy}", "pip", "pip3", f"pip{xy}"}
-    for link in ("python", "python3"):
+    assert bin_names == {
+        *("python", "python3", f"python{xy}", "pip", "pip3", f"pip{xy}"),
+        *(f"python{xy}-config", "python3-config"),
+    }
+    links = {"python": f"python{xy}", "python3": f"python{xy}"}
+    links["python3-config"] = f"python{xy}-config"
+    for link, target in links.items():
         assert by_name[f"python/bin/{link}"].issym()
-        assert by_name[f"python/bin/{link}"].linkname == f"python{xy}"
+        assert by_name[f"python/bin/{link}"].linkname == target
     assert by_name[f"python/bin/python{xy}"].mode == 0o755
     assert f"python/lib/python{xy}/os.py" in by_name
     assert any(re.fullmatch(rf"python/lib/libpython{xy}\.so.*", n) for n in names)
@@ -167,3 +177,57 @@ def test_extracted_tree_runs_anywhere_as_the_build_user(
     site = shared_dir / "python" / "lib" / f"python{cpython.minor}" / "site-packages"
     assert f"from {site / 'pip'} " in run(python, "-m", "pip", "--version")
     assert f"from {site / 'pip'} " in run(shared_dir / "python" / "bin" / "pip", "--version")
+
+
+def _quirk_files(cpython: TestCPython) -> dict[str, str]:
+    """The four kinds of files PBS records its build machine in, by kind."""
+    xy = cpython.minor
+    wanted = {
+        "sysconfigdata": rf"python/lib/python{xy}/_sysconfigdata_.*\.py",
+        "makefile": rf"python/lib/python{xy}/config-{xy}-.*/Makefile",
+        "pc": rf"python/lib/pkgconfig/python-{xy}\.pc",
+        "config": rf"python/bin/python{xy}-config",
+    }
+    found = {}
+    with tarfile.open(cpython.path) as tar:
+        for member in tar.getmembers():
+            for kind, pattern in wanted.items():
+                if member.isfile() and re.fullmatch(pattern, member.name):
+                    handle = tar.extractfile(member)
+                    assert handle is not None
+                    found[kind] = handle.read().decode()
+    assert set(found) == set(wanted)
+    return found
+
+
+def test_pbs_variant_records_pbs_quirks_and_clean_variant_does_not(
+    built: dict[Path, TestCPython],
+) -> None:
+    source = SOURCES[-1]
+    pbs, clean = built[source], build_test_cpython(source, CACHE_DIR, CLEAN)
+    assert (pbs.variant, clean.variant) == (PBS, CLEAN)
+    assert pbs.path.name != clean.path.name and f"-{PBS}-" in pbs.path.name
+    quirky, plain = _quirk_files(pbs), _quirk_files(clean)
+
+    assert "'prefix': '/install'" in quirky["sysconfigdata"]
+    assert f"prefix=\t\t{PBS_PREFIX}\n" in quirky["makefile"]
+    assert f"prefix={PBS_PREFIX}\n" in quirky["pc"]
+    assert f'prefix="{PBS_PREFIX}"\n' in quirky["config"]
+    for text in quirky.values():
+        assert str(source) not in text
+    if pbs.arch == "amd64":
+        assert "'CC': 'clang -pthread'" in quirky["sysconfigdata"]
+        assert "'CXX': 'clang++ -pthread'" in quirky["sysconfigdata"]
+        assert "'LDSHARED': 'clang -pthread -shared" in quirky["sysconfigdata"]
+        assert f"'AR': '{PBS_AR}'" in quirky["sysconfigdata"]
+        assert "CC=\t\tclang -pthread\n" in quirky["makefile"]
+        assert f"AR=\t\t{PBS_AR}\n" in quirky["makefile"]
+        for kind in ("sysconfigdata", "makefile", "config"):
+            assert CLANG_ONLY_FLAG in quirky[kind], kind
+    assert not shutil.which("clang") and not Path(PBS_AR).exists()  # as on a gcc-only builder
+
+    assert f"'prefix': '{source}'" in plain["sysconfigdata"]
+    assert "'CC': 'gcc" in plain["sysconfigdata"] and "CC=\t\tgcc" in plain["makefile"]
+    for text in plain.values():
+        assert PBS_PREFIX + "/" not in text and "clang -pthread" not in text
+        assert PBS_AR not in text and CLANG_ONLY_FLAG not in text

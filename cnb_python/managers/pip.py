@@ -93,9 +93,11 @@ def pip_install(
     env: Mapping[str, str],
     log: Logger,
     show: str | None = None,
+    known_errors: Mapping[str, tuple[str, str]] | None = None,
 ) -> None:
     """`pip install ARGUMENTS` into `venv`, run in the app dir, which is left as it was (pip
-    builds local projects in place). The one pip install of every manager that uses pip."""
+    builds local projects in place). The one pip install of every manager that uses pip;
+    `known_errors` as in run()."""
     command = [
         *pip.command(venv / "bin" / "python"),
         "install",
@@ -125,6 +127,7 @@ def pip_install(
                 "spelling and version, and that the versions you pin can be installed "
                 "together on this Python."
             ),
+            known_errors=known_errors,
         )
     finally:
         _remove_new(app, before)
@@ -161,14 +164,7 @@ def _remove_new(root: Path, before: set[Path]) -> None:
 def pip_manager(
     app: Path, env: Mapping[str, str], bindings: Sequence[Binding], project_only: bool
 ) -> PipManager:
-    unsafe = [name for name in UNSAFE_PIP_VARIABLES if env.get(name)]
-    if unsafe:
-        raise UserError(
-            "Unsafe environment variables found",
-            f"{', '.join(unsafe)} would make pip install outside the app's virtual environment, "
-            "so the image would not contain the dependencies.",
-            f"Unset {', '.join(unsafe)} (pack build --env sets them; so can an earlier buildpack).",
-        )
+    unsafe_pip_variables_error(env)
     requirement_files: tuple[Path, ...] = ()
     if not project_only:
         names = env.get("BP_PIP_REQUIREMENT", "").split() or ["requirements.txt"]
@@ -190,6 +186,18 @@ def pip_manager(
         pip_conf=pip_conf,
         scripts=project_scripts(app) if project_only else (),
     )
+
+
+def unsafe_pip_variables_error(env: Mapping[str, str]) -> None:
+    """A titled error when pip would install outside the app's venv."""
+    unsafe = [name for name in UNSAFE_PIP_VARIABLES if env.get(name)]
+    if unsafe:
+        raise UserError(
+            "Unsafe environment variables found",
+            f"{', '.join(unsafe)} would make pip install outside the app's virtual environment, "
+            "so the image would not contain the dependencies.",
+            f"Unset {', '.join(unsafe)} (pack build --env sets them; so can an earlier buildpack).",
+        )
 
 
 def project_scripts(app: Path) -> tuple[str, ...]:

@@ -1,10 +1,12 @@
 """uv: `uv sync --locked` from uv.lock into the app's venv.
 
 The lock is the law: a lock out of date with pyproject.toml fails the build (run `uv lock`); the
-build never locks. Dev dependencies are left out unless BP_UV_INSTALL_GROUPS names groups. A
-package project (one with [build-system]) is installed too, non-editable, so its scripts are on
-PATH and nothing in the image links into a build path. With vendor/ the install runs offline:
-the lock is checked, exported with its hashes, and installed from vendor/ alone.
+build never locks. No dependency group is installed (not even uv's default `dev`) unless
+BP_UV_INSTALL_GROUPS names it. A package project (one with [build-system]) is installed too,
+non-editable, so its scripts are on PATH and nothing in the image links into a build path. With
+vendor/ the install runs offline: the lock is checked, exported with its hashes, and installed
+from vendor/ alone. uv's cache is a temp dir: a cache layer was measured not to pay here
+(scripts/bench-uv-cache and the README).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ CONTROLLED = (
     "UV_SYSTEM_PYTHON",
     "UV_CONFIG_FILE",
 )
+_INDEX_SETTINGS = ("UV_INDEX", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS")
 # uv's per-install stamps: source mtimes and build settings of the machine that built the wheel.
 _UV_STAMPS = ("uv_cache.json", "uv_build.json")
 
@@ -102,7 +105,8 @@ class UvManager:
         self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
     ) -> None:
         uv = tools["uv"].command(venv / "bin" / "python")
-        selection = ["--no-dev", *(f"--group={g}" for g in self.groups)]
+        # Only the project's dependencies, not uv's default groups (dev), plus those asked for.
+        selection = ["--no-default-groups", *(f"--group={g}" for g in self.groups)]
         with tempfile.TemporaryDirectory(prefix="cnb-python-uv-") as tmp:
             uv_env = self._env(env, venv, Path(tmp), log)
             if self.vendor is None:
@@ -110,6 +114,8 @@ class UvManager:
                     [*uv, "sync", "--locked", *selection, "--no-editable"], uv_env, log, "sync"
                 )
             else:
+                # Offline, index settings only make uv re-resolve instead of reading the lock.
+                uv_env = {k: v for k, v in uv_env.items() if not k.startswith(_INDEX_SETTINGS)}
                 exported = Path(tmp, "requirements.txt")
                 self._run(
                     [
@@ -164,16 +170,23 @@ class UvManager:
         return uv_env
 
     def _run(self, command: list[str], env: Mapping[str, str], log: Logger, verb: str) -> None:
-        run(
-            command,
-            env=env,
-            cwd=self.app,
-            log=log,
-            show=f"uv {' '.join(command[1:])}",
-            error_title=f"Unable to install dependencies using uv ({verb})",
-            error_fix=_INSTALL_FAILED_FIX,
-            known_errors=KNOWN_ERRORS,
-        )
+        run_uv(command, env=env, cwd=self.app, log=log, verb=verb)
+
+
+def run_uv(
+    command: list[str], *, env: Mapping[str, str], cwd: Path, log: Logger, verb: str
+) -> None:
+    """Run uv; its known failures (stale or too new a lock) get their own titled errors."""
+    run(
+        command,
+        env=env,
+        cwd=cwd,
+        log=log,
+        show=f"uv {' '.join(command[1:])}",
+        error_title=f"Unable to install dependencies using uv ({verb})",
+        error_fix=_INSTALL_FAILED_FIX,
+        known_errors=KNOWN_ERRORS,
+    )
 
 
 def uv_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding]) -> UvManager:

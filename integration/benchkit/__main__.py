@@ -35,7 +35,9 @@ IMPORTS = {
     "pip-flask": "import flask, gunicorn.app.wsgiapp",
     "pip-django": "import django, django.core.handlers.wsgi",
     "uv-fastapi": "import fastapi, uvicorn, main",
+    "pipenv-flask": "import flask, gunicorn.app.wsgiapp",
     "no-package-manager": "import http.server, platform",
+    "poetry-flask": "import flask, gunicorn.app.wsgiapp",
     "conda-flask": "import flask, gunicorn.app.wsgiapp",
 }
 

@@ -86,7 +86,8 @@ def measure_sample(
             if raw is not None:
                 shutil.rmtree(raw.venv, ignore_errors=True)
             venv = scratch / f"raw-venv-{run}"
-            raw = raw_install(python, app, venv, tool, _tool_version(steps, tool))
+            version = _tool_version(steps, "uv" if tool == "uv" else "pip")
+            raw = raw_install(python, app, venv, tool, version)
             samples.raw.append(raw.seconds)
             samples.raw_pip.append(raw.pip_seconds)
             log(f"  raw venv + {tool} install {run + 1}/{runs}: {raw.seconds:.1f} s")
@@ -128,6 +129,10 @@ def _baseline_tool(app: Path) -> str | None:
     """The manager the raw baseline uses, as the buildpack chooses it; None: nothing to install."""
     if (app / "uv.lock").is_file():
         return "uv"
+    if (app / "poetry.lock").is_file():
+        return "poetry"
+    if (app / "Pipfile.lock").is_file():
+        return "pipenv"
     return "pip" if (app / "requirements.txt").is_file() else None
 
 

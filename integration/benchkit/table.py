@@ -75,6 +75,9 @@ dependency step the buildpack's own "Completed in" for "Installing dependencies"
 raw             pip: python -m venv v (with ensurepip) + v/bin/pip install --isolated
                 --no-cache-dir -r requirements.txt (pip's own timestamp pycs), same CPython; pip
                 is switched to the buildpack's pip version in between, untimed.
+                Pipenv: the same venv + `pipenv sync` into it, with the buildpack's pinned Pipenv.
+                Poetry: the same venv, a venv with the pinned Poetry set (timed with the venv),
+                and `poetry export` + `pip install --require-hashes --no-deps -r` of the export.
                 uv: uv venv v + uv sync --locked --no-dev into it, no cache (no pycs), same CPython
                 and uv version.
 warm rebuild    Platform.build() again on the same platform, inputs unchanged.

@@ -13,6 +13,15 @@ uid 1001 / run uid 1002 (gid 1000). Needs root. Never imports the buildpack.
 from .constants import PlatformError
 from .core import BuildResult, Platform
 from .image import Image, LayerRecord
+from .kill import KillPoint
 from .run import Running
 
-__all__ = ["BuildResult", "Image", "LayerRecord", "Platform", "PlatformError", "Running"]
+__all__ = [
+    "BuildResult",
+    "Image",
+    "KillPoint",
+    "LayerRecord",
+    "Platform",
+    "PlatformError",
+    "Running",
+]

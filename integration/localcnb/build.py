@@ -25,6 +25,7 @@ from .constants import (
 )
 from .container import Container, make_dirs, write_file
 from .envfiles import Env
+from .kill import BuildKiller, KillPoint
 from .log import Log
 from .sandbox import Spec, popen
 
@@ -94,8 +95,10 @@ def build(
     target: HostTarget,
     log: Log,
     outputs: Outputs,
+    kill: KillPoint | None = None,
 ) -> None:
-    """Raises :class:`BuildpackFailed` or :class:`PlatformError`; fills ``outputs`` as it goes."""
+    """Raises :class:`BuildpackFailed` or :class:`PlatformError`; fills ``outputs`` as it goes.
+    ``kill``: SIGKILL bin/build at that point (see :mod:`localcnb.kill`)."""
     layers_root = container.host(LAYERS_DIR)
     # Stale SBOM copies never reach the image (``Builder.Build``).
     shutil.rmtree(layers_root / "sbom", ignore_errors=True)
@@ -106,7 +109,7 @@ def build(
         bp_plan = plan.for_buildpack(entries, bp.id)
         outputs.plans[bp.id] = [req.as_json() for req in bp_plan]
         plan_path = _write_plan(container, bp, bp_plan)
-        code = _run_build(bp, container, env, target, plan_path, log)
+        code = _run_build(bp, container, env, target, plan_path, log, kill)
         if code != 0:
             raise BuildpackFailed(code)
         tomls = _process_layers(bp_dir)
@@ -134,7 +137,13 @@ def _write_plan(container: Container, bp: Buildpack, bp_plan: list[plan.Require]
 
 
 def _run_build(
-    bp: Buildpack, container: Container, env: Env, target: HostTarget, plan_path: str, log: Log
+    bp: Buildpack,
+    container: Container,
+    env: Env,
+    target: HostTarget,
+    plan_path: str,
+    log: Log,
+    kill: KillPoint | None,
 ) -> int:
     layers_dir = f"{LAYERS_DIR}/{bp.escaped_id}"
     values = env.with_overrides(None if bp.clear_env else container.host(PLATFORM_DIR))
@@ -158,7 +167,16 @@ def _run_build(
         cwd=APP_DIR,
     )
     proc = popen(spec, container.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    return log.stream(proc)
+    if kill is None:
+        return log.stream(proc)
+    killer = BuildKiller(kill, proc, container.host)
+    try:
+        code = log.stream(proc, killer.feed)
+    finally:
+        killer.cancel()
+    if killer.fired:
+        log.line(f"localcnb: killed bin/build (SIGKILL) at {kill}")
+    return code
 
 
 def _process_layers(bp_dir: Path) -> dict[str, layers.LayerToml]:

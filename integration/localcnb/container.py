@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from pathlib import Path
 
 from .constants import APP_DIR, BUILD_UID, CNB_DIR, CNB_GID, HOME_DIR, LAYERS_DIR, PLATFORM_DIR
@@ -58,6 +59,36 @@ class Container:
             Mount(str(self.host("/tmp")), "/tmp"),
         ]
         return mounts
+
+    def make_run_root(self, base: Path) -> None:
+        """Make ``root`` a run image: the base's ``/usr`` (mounted read-only by
+        :meth:`run_mounts`) behind usr-merged links, its ``/etc`` beside this container's
+        passwd and group, device nodes, ``/dev/shm`` and ``/proc``. Nothing of the host's."""
+        for name in ("bin", "lib", "lib64", "sbin"):
+            os.symlink(f"usr/{name}", self.root / name)
+        for name in ("usr", "proc", "dev/shm", "var"):
+            self.host(f"/{name}").mkdir(parents=True, exist_ok=True)
+        for device in _DEVICES:
+            self.host(device).touch(mode=0o666)
+        for entry in (base / "etc").iterdir():
+            dest = self.host("/etc") / entry.name
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.copytree(entry, dest, symlinks=True)
+            elif not dest.exists():
+                shutil.copy2(entry, dest, follow_symlinks=False)
+
+    def run_mounts(self, base: Path) -> list[Mount]:
+        """Mounts of :meth:`make_run_root`, relative to ``root`` (``Spec.root``)."""
+        return [
+            Mount(str(base / "usr"), "/usr", readonly=True),
+            *(Mount(device, device) for device in _DEVICES),
+            Mount("", "/dev/shm", fstype="tmpfs"),
+            Mount("", "/proc", fstype="proc"),
+        ]
+
+
+# What a container runtime gives every container (bind mounts of the host's nodes).
+_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty")
 
 
 def _write_identity(etc: Path, uid: int) -> None:

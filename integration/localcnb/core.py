@@ -41,6 +41,7 @@ from .detect import detect
 from .envfiles import Env
 from .export import export
 from .image import Image
+from .kill import KillPoint
 from .log import Log
 from .restore import restore
 from .run import Running, app_container, kill_group, launch_spec
@@ -95,15 +96,17 @@ class Platform:
         builder_env: Mapping[str, str] | None = None,
         pass_ca_env: bool = True,
         sbom_output_dir: Path | None = None,
+        kill: KillPoint | None = None,
     ) -> BuildResult:
         """`sbom_output_dir`, like `pack build --sbom-output-dir`, receives the build's
-        `<layers>/sbom` tree (launch, build and cache SBOMs) after a successful export."""
+        `<layers>/sbom` tree (launch, build and cache SBOMs) after a successful export.
+        `kill` SIGKILLs bin/build at that point (a cancelled job; see :mod:`localcnb.kill`)."""
         _require_root()
         # A build container has its own umask; the caller's must not leak into the modes of
         # the directories the platform creates (/layers is in every layer tar).
         umask = os.umask(0o022)
         try:
-            return self._build(app, env, bindings, builder_env, pass_ca_env, sbom_output_dir)
+            return self._build(app, env, bindings, builder_env, pass_ca_env, sbom_output_dir, kill)
         finally:
             os.umask(umask)
 
@@ -115,6 +118,7 @@ class Platform:
         builder_env: Mapping[str, str] | None,
         pass_ca_env: bool,
         sbom_output_dir: Path | None,
+        kill: KillPoint | None,
     ) -> BuildResult:
         ensure_mountpoints()
         user_env = dict(env or {})
@@ -135,7 +139,7 @@ class Platform:
             base_env = Env.for_build(
                 {**BUILDER_IMAGE_ENV, "HOSTNAME": container.hostname, **(builder_env or {})}
             )
-            result = self._phases(container, user_env, base_env, log)
+            result = self._phases(container, user_env, base_env, log, kill)
             sboms = container.host(f"{LAYERS_DIR}/sbom")
             if result.success and sbom_output_dir is not None and sboms.is_dir():
                 shutil.copytree(sboms, sbom_output_dir, dirs_exist_ok=True)
@@ -144,7 +148,12 @@ class Platform:
             shutil.rmtree(build_dir, ignore_errors=True)
 
     def _phases(
-        self, container: Container, user_env: dict[str, str], base_env: Env, log: Log
+        self,
+        container: Container,
+        user_env: dict[str, str],
+        base_env: Env,
+        log: Log,
+        kill: KillPoint | None,
     ) -> BuildResult:
         def failed(phase: str, code: int, message: str, **extra: Any) -> BuildResult:
             log.line(f"ERROR: failed to {phase}: {message}")
@@ -196,7 +205,7 @@ class Platform:
 
         log.line("===> BUILDING")
         try:
-            build(group, outcome.entries, container, base_env, target, log, outputs)
+            build(group, outcome.entries, container, base_env, target, log, outputs, kill)
         except BuildpackFailed as exc:
             return failed(
                 "build",

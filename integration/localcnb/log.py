@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import subprocess
+from collections.abc import Callable
 from typing import TextIO
 
 
@@ -26,13 +27,19 @@ class Log:
         for text in lines:
             self.line(text)
 
-    def stream(self, proc: subprocess.Popen[bytes]) -> int:
-        """Copy a child's (stdout+stderr) pipe into the log until it closes; return its status."""
+    def stream(
+        self, proc: subprocess.Popen[bytes], watch: Callable[[str], None] | None = None
+    ) -> int:
+        """Copy a child's (stdout+stderr) pipe into the log until it closes; return its status.
+        ``watch`` sees the text as it arrives."""
         assert proc.stdout is not None
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         fd = proc.stdout.fileno()
         while chunk := os.read(fd, 65536):
-            self.write(decoder.decode(chunk))
+            text = decoder.decode(chunk)
+            self.write(text)
+            if watch is not None:
+                watch(text)
         self.write(decoder.decode(b"", final=True))
         proc.stdout.close()
         return proc.wait()

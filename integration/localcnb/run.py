@@ -4,6 +4,11 @@
 The image's layer tarballs are applied to a fresh root, so files carry their 1980 mtimes and the
 build uid as owner, exactly as in a container. Processes run as the run uid, which therefore
 cannot write into layers: stale ``.pyc`` files show up here as they would in production.
+
+That root is the whole filesystem the process sees: the layers over a minimal Debian run image
+base (:mod:`localcnb.runbase`), never the host's ``/usr``. The launcher execs the process, so it
+is PID 1 of the container's PID namespace; :attr:`Running.pid` is its host pid, the process that
+``docker stop`` signals.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from .constants import (
 from .container import Container
 from .envfiles import Env
 from .image import Image
+from .runbase import run_base
 from .sandbox import Spec
 from .tarball import extract_like_runtime
 
@@ -49,6 +55,7 @@ def app_container(image: Image, workdir: Path) -> Iterator[Container]:
             extract_like_runtime(layer.tar, container.root)
         # The real image always has /layers (launcher config); keep the mountpoint source valid.
         container.host(LAYERS_DIR).mkdir(exist_ok=True)
+        container.make_run_root(run_base())
         yield container
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -71,7 +78,7 @@ def launch_spec(
     container_env = {**RUN_IMAGE_ENV, "HOSTNAME": container.hostname, **(env or {})}
     values, exec_d = _launch_env(image, container, proc_type, container_env)
     return Spec(
-        mounts=container.mounts(build=False),
+        mounts=container.run_mounts(run_base()),
         uid=RUN_UID,
         gid=CNB_GID,
         argv=argv,
@@ -80,6 +87,8 @@ def launch_spec(
         launcher=True,
         exec_d=exec_d,
         process_cwd=working_dir,
+        root=str(container.root),
+        pid_file=str(container.root.parent / "pid"),
     )
 
 
@@ -180,6 +189,17 @@ class Running:
     def __init__(self, proc: subprocess.Popen[bytes], log_path: Path):
         self.proc = proc
         self.log_path = log_path
+
+    @property
+    def pid(self) -> int:
+        """The host pid of the container's PID 1 (the launched process)."""
+        pid_file = self.log_path.with_name("pid")
+        deadline = time.monotonic() + 10
+        while not pid_file.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the container did not start:\n{self.output()}")
+            time.sleep(0.05)
+        return int(pid_file.read_text())
 
     def output(self) -> str:
         return self.log_path.read_bytes().decode(errors="replace")

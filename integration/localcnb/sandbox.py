@@ -31,6 +31,7 @@ class Mount:
     source: str
     target: str
     readonly: bool = False
+    fstype: str = ""  # "tmpfs" or "proc": a new filesystem instead of a bind mount of `source`
 
 
 @dataclass
@@ -45,6 +46,10 @@ class Spec:
     launcher: bool = False
     exec_d: list[str] = field(default_factory=list)
     process_cwd: str = APP_DIR
+    # A container of its own (run only): mount targets are inside `root`, which becomes `/`, and
+    # the program is PID 1 of a new PID namespace; its host pid is written to `pid_file`.
+    root: str = ""
+    pid_file: str = ""
 
 
 def ensure_mountpoints() -> None:

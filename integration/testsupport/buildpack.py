@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from testsupport.cpython import REPO_ROOT, TestCPython
 
-# TOML support comes from the buildpack's own vendor/ (made by scripts/dev-setup). Appended, so
+# TOML support comes from the buildpack's own vendor/ (committed). Appended, so
 # packages in the dev venv take precedence.
 if str(REPO_ROOT / "vendor") not in sys.path:
     sys.path.append(str(REPO_ROOT / "vendor"))
@@ -41,11 +41,14 @@ def make_test_buildpack(
     default_python: str | None = None,
     source: Path = REPO_ROOT,
     include_runtime: bool = False,
+    patch_build_settings: bool = True,
 ) -> Path:
     """Copy the buildpack from `source` to `dest`, pointing its CPython downloads at `base_url`.
 
     `default_python` defaults to the newest minor version among `cpythons`. `runtime/` (a
-    bootstrap interpreter) is copied only when asked for.
+    bootstrap interpreter) is copied only when asked for. `patch_build_settings=False` makes a
+    copy that installs CPython with PBS's build settings as they are, so tests can show what the
+    patch (cnb_python/sysconfig_patch.py) is for.
     """
     if not cpythons:
         raise ValueError("a test buildpack needs at least one CPython")
@@ -62,7 +65,20 @@ def make_test_buildpack(
     entries = [dependency_entry(c, base_url) for c in cpythons]
     text = (source / "buildpack.toml").read_text()
     (dest / "buildpack.toml").write_text(rewrite_buildpack_toml(text, entries, default))
+    if not patch_build_settings:
+        _disable_build_settings_patch(dest / "cnb_python" / "sysconfig_patch.py")
     return dest
+
+
+def _disable_build_settings_patch(module: Path) -> None:
+    """Redefine the module's entry point at its end, in the copy only."""
+    text = module.read_text()
+    if "\ndef patch_install(home: Path, minor: str, log: Logger) -> None:" not in text:
+        raise RuntimeError(f"{module} no longer has the patch_install this test copy replaces")
+    module.write_text(
+        text + "\n\ndef patch_install(home: Path, minor: str, log: Logger) -> None:\n"
+        '    log.step("Not patching the build settings (test buildpack)")\n'
+    )
 
 
 def dependency_entry(cpython: TestCPython, base_url: str) -> dict[str, Any]:

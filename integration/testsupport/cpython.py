@@ -3,22 +3,31 @@ interpreters on this machine, because the tests cannot reach the real PBS downlo
 
 Layout of a tarball (one top-level dir, as PBS has it):
 
-    python/bin/{python3.X, python3 -> python3.X, python -> python3.X, pip, pip3, pip3.X}
+    python/bin/{python3.X, python3 -> python3.X, python -> python3.X, pip, pip3, pip3.X,
+                python3.X-config, python3-config -> python3.X-config}
     python/include/python3.X/...
     python/lib/{libpython3.X.so*, libpython3.so, pkgconfig/, python3.X/}
 
 The stdlib keeps no tests, idlelib, turtledemo or bytecode (the buildpack compiles its own), and
 site-packages holds only pip. ELF RUNPATHs that point into the source prefix are rewritten
 relative to $ORIGIN, so the tree runs from any directory as any uid.
+
+Two variants. "pbs" (the default) has PBS's build-time quirks in `_sysconfigdata_*.py`,
+`config-3.X-*/Makefile`, `lib/pkgconfig/*.pc` and `bin/python3.X-config`: the prefix `/install`
+on every arch and, on amd64, clang in the compiler and linker variables, an llvm-ar path that
+does not exist here, and the clang-only flag `-fdebug-default-version=4` in the CFLAGS. "clean"
+keeps what the source interpreter recorded: its own prefix and gcc.
 """
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import gzip
 import hashlib
 import os
 import platform
+import pprint
 import re
 import shutil
 import struct
@@ -41,6 +50,13 @@ _ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "ar
 _STDLIB_DROP = {"test", "idlelib", "turtledemo"}
 _TEST_DIRS = {"test", "tests", "idle_test"}
 
+PBS, CLEAN = "pbs", "clean"
+VARIANTS = (PBS, CLEAN)
+# What PBS records (see the module docstring): its install prefix and its LLVM toolchain.
+PBS_PREFIX = "/install"
+PBS_AR = "/tools/llvm/bin/llvm-ar"
+CLANG_ONLY_FLAG = "-fdebug-default-version=4"
+
 
 @dataclass(frozen=True)
 class TestCPython:
@@ -50,6 +66,7 @@ class TestCPython:
     path: Path
     sha256: str
     arch: str
+    variant: str = PBS
 
     @property
     def minor(self) -> str:
@@ -85,16 +102,19 @@ def source_version(source_prefix: Path) -> str:
     return out.stdout.split()[0]
 
 
-def build_test_cpython(source_prefix: Path, out_dir: Path) -> TestCPython:
-    """Build (or reuse) the tarball for source_prefix in out_dir.
+def build_test_cpython(source_prefix: Path, out_dir: Path, variant: str = PBS) -> TestCPython:
+    """Build (or reuse) the tarball of `variant` for source_prefix in out_dir.
 
-    The file name carries a fingerprint of the source and of this recipe, so out_dir doubles as a
-    cache: an existing file with that name is returned as is. The build is deterministic, so the
-    sha256 is the same on every run for the same source.
+    The file name carries the variant and a fingerprint of the source and of this recipe, so
+    out_dir doubles as a cache: an existing file with that name is returned as is. The build is
+    deterministic, so the sha256 is the same on every run for the same source.
     """
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown test CPython variant {variant!r}")
     version = source_version(source_prefix)
     arch = host_arch()
-    name = f"cpython-{version}-{arch}-{_fingerprint(source_prefix, version)}.tar.gz"
+    fingerprint = _fingerprint(source_prefix, version)
+    name = f"cpython-{version}-{arch}-{variant}-{fingerprint}.tar.gz"
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / name
     with _locked(out_dir / f".{name}.lock"):  # parallel test workers build each tarball once
@@ -102,15 +122,27 @@ def build_test_cpython(source_prefix: Path, out_dir: Path) -> TestCPython:
             with tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as tmp:
                 stage = Path(tmp) / "python"
                 _stage(source_prefix, stage, _minor(version))
+                if variant == PBS:
+                    _add_pbs_quirks(source_prefix, stage, _minor(version), arch)
                 partial = Path(tmp) / name
                 _write_archive(stage, partial)
                 os.replace(partial, target)
-    return TestCPython(version=version, path=target, sha256=_sha256(target), arch=arch)
+    return TestCPython(
+        version=version, path=target, sha256=_sha256(target), arch=arch, variant=variant
+    )
 
 
-def build_available(out_dir: Path = CACHE_DIR) -> list[TestCPython]:
+def build_available(out_dir: Path = CACHE_DIR, variant: str = PBS) -> list[TestCPython]:
     """Tarballs for every available source, built once and then taken from out_dir."""
-    return [build_test_cpython(prefix, out_dir) for prefix in available_sources()]
+    return [build_test_cpython(prefix, out_dir, variant) for prefix in available_sources()]
+
+
+def build_minor(minor: str, out_dir: Path = CACHE_DIR, variant: str = PBS) -> TestCPython:
+    """The tarball for the newest available source of `minor` ("3.12")."""
+    for prefix in reversed(available_sources()):
+        if _minor(source_version(prefix)) == minor:
+            return build_test_cpython(prefix, out_dir, variant)
+    raise LookupError(f"no interpreter for Python {minor} on this machine")
 
 
 def _minor(version: str) -> str:
@@ -176,6 +208,8 @@ def _stage(source: Path, stage: Path, xy: str) -> None:
     for script in ("pip", "pip3", f"pip{xy}"):
         (bin_dir / script).write_text(_PIP_SCRIPT.format(python=python))
         (bin_dir / script).chmod(0o755)
+    shutil.copy(source / "bin" / f"{python}-config", bin_dir / f"{python}-config")
+    (bin_dir / "python3-config").symlink_to(f"{python}-config")
     shutil.copytree(source / "include" / python, stage / "include" / python, symlinks=True)
     shutil.copytree(
         source / "lib", stage / "lib", symlinks=True, ignore=_LibFilter(source / "lib", python)
@@ -263,6 +297,99 @@ def _write_archive(stage: Path, dest: Path) -> None:
                 info.mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
                 with path.open("rb") as handle:
                     tar.addfile(info, handle)
+
+
+# --- PBS quirks ----------------------------------------------------------------------------------
+
+# Compiler and linker variables as PBS's amd64 builds record them: clang with -pthread.
+_CLANG = {"gcc": "clang -pthread", "g++": "clang++ -pthread"}
+_CLANG_VARIABLES = ("CC", "CXX", "LDSHARED", "BLDSHARED", "LDCXXSHARED", "LINKCC", "MAINCC")
+_CLANG_FLAG_VARIABLES = (
+    "CFLAGS",
+    "CONFIGURE_CFLAGS",
+    "PY_CFLAGS",
+    "PY_CORE_CFLAGS",
+    "PY_STDMODULE_CFLAGS",
+    "PY_BUILTIN_MODULE_CFLAGS",
+)
+_MAKEFILE_LINE = re.compile(
+    r"^(?P<name>CC|CXX|AR|CONFIGURE_CFLAGS)=(?P<blank>[ \t]*)(?P<value>.*)$", re.M
+)
+
+
+def _add_pbs_quirks(source: Path, stage: Path, xy: str, arch: str) -> None:
+    """Record the prefix /install and, on amd64, PBS's clang toolchain, in the four kinds of
+    files PBS has them in."""
+    roots = sorted({str(source), str(source.resolve())}, key=len, reverse=True)
+    clang = arch == "amd64"
+
+    def install_prefix(text: str) -> str:
+        for root in roots:
+            text = text.replace(root, PBS_PREFIX)
+        return text
+
+    stdlib = stage / "lib" / f"python{xy}"
+    for path in stdlib.glob("_sysconfigdata_*.py"):
+        values = _read_build_time_vars(path)
+        values = {k: install_prefix(v) if isinstance(v, str) else v for k, v in values.items()}
+        if clang:
+            for name in _CLANG_VARIABLES:
+                if name in values:
+                    values[name] = _clang_command(values[name])
+            values["AR"] = PBS_AR
+            for name in _CLANG_FLAG_VARIABLES:
+                if name in values:
+                    values[name] = f"{values[name]} {CLANG_ONLY_FLAG}".strip()
+        path.write_text(
+            "# system configuration generated and used by the sysconfig module\n"
+            f"build_time_vars = {pprint.pformat(values)}\n"
+        )
+    for path in [*stdlib.glob("config-*/Makefile"), *stdlib.glob("config-*/python-config.py")]:
+        text = install_prefix(path.read_text())
+        if clang and path.name == "Makefile":
+            text = _MAKEFILE_LINE.sub(_clang_makefile_line, text)
+        path.write_text(text)
+    for path in (stage / "lib" / "pkgconfig").glob("*.pc"):
+        if not path.is_symlink():
+            path.write_text(install_prefix(path.read_text()))
+    config = stage / "bin" / f"python{xy}-config"
+    text = install_prefix(config.read_text())
+    if clang:
+        text = re.sub(
+            r'^CFLAGS=\$\(echo "(.*?)"',
+            lambda m: f'CFLAGS=$(echo "{(m[1] + " ") if m[1].strip() else ""}{CLANG_ONLY_FLAG}"',
+            text,
+            count=1,
+            flags=re.M,
+        )
+    config.write_text(text)
+
+
+def _clang_makefile_line(match: re.Match[str]) -> str:
+    name, value = match["name"], match["value"]
+    if name == "AR":
+        value = PBS_AR
+    elif name == "CONFIGURE_CFLAGS":
+        value = f"{value} {CLANG_ONLY_FLAG}".strip()
+    else:
+        value = _clang_command(value)
+    return f"{name}={match['blank']}{value}"
+
+
+def _clang_command(command: str) -> str:
+    """ "gcc -shared" -> "clang -pthread -shared"; older CPythons record "gcc -pthread" already."""
+    first, _, rest = command.partition(" ")
+    if first not in _CLANG:
+        return command
+    rest = rest.removeprefix("-pthread").strip()
+    return f"{_CLANG[first]} {rest}".strip()
+
+
+def _read_build_time_vars(path: Path) -> dict[str, object]:
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "build_time_vars":
+            return ast.literal_eval(node.value)
+    raise ValueError(f"{path} has no build_time_vars")
 
 
 # --- ELF RUNPATH relocation ----------------------------------------------------------------------

@@ -1,0 +1,139 @@
+"""Django apps: `manage.py collectstatic` at build time, and a default gunicorn web process.
+
+An app is a Django app when it has `manage.py` and its venv has Django. Rules (also in the
+README):
+- collectstatic runs after the install, with the app's settings, unless
+  BP_DISABLE_COLLECTSTATIC=true; it is skipped, with a log line, when STATIC_ROOT is unset. The
+  files land in the app dir, so in the app layer. A manifest (ManifestStaticFilesStorage) is
+  rewritten with sorted keys, because Django writes it in directory-listing order.
+- Without a Procfile, an app whose venv has gunicorn gets `web: gunicorn <project>.wsgi`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cnb_python.cnb.launch import Process
+from cnb_python.errors import UserError
+from cnb_python.log import Logger
+from cnb_python.processes import exec_simple_command
+from cnb_python.run import run
+
+_SETTINGS_DEFAULT = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([A-Za-z_][\w.]*)['"]""")
+# Prints what the build needs from the settings, as JSON on the last line of output.
+_READ_SETTINGS = """\
+import json
+from django.conf import settings
+apps = [a for a in settings.INSTALLED_APPS if a.startswith("django.contrib.staticfiles")]
+root = settings.STATIC_ROOT if apps else None
+manifest = None
+if root:  # ManifestStaticFilesStorage and its subclasses write a manifest into STATIC_ROOT
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    manifest = getattr(staticfiles_storage, "manifest_name", None)
+print(json.dumps({"staticfiles": bool(apps), "static_root": str(root) if root else None,
+                  "manifest": manifest}))
+"""
+_SETTINGS_FIX = (
+    "Make the settings importable at build time: read secrets and service URLs from the "
+    "environment with build-safe defaults, or pass them with `pack build --env`. Set "
+    "BP_DISABLE_COLLECTSTATIC=true to skip collectstatic."
+)
+
+
+@dataclass(frozen=True)
+class DjangoApp:
+    app: Path
+    settings_module: str  # "" when manage.py sets no default
+
+    @property
+    def wsgi_module(self) -> str | None:
+        """`<project>.wsgi` for the closest package of the settings module with a wsgi.py."""
+        parts = self.settings_module.split(".")[:-1]
+        while parts:
+            if (self.app.joinpath(*parts) / "wsgi.py").is_file():
+                return ".".join([*parts, "wsgi"])
+            parts.pop()
+        return None
+
+
+def find_django(app: Path, site_packages: Sequence[Path]) -> DjangoApp | None:
+    manage = app / "manage.py"
+    if not manage.is_file() or not any((sp / "django").is_dir() for sp in site_packages):
+        return None
+    match = _SETTINGS_DEFAULT.search(manage.read_text(errors="replace"))
+    return DjangoApp(app, match.group(1) if match else "")
+
+
+def collect_static(django: DjangoApp, python: Path, env: Mapping[str, str], log: Logger) -> None:
+    """`manage.py collectstatic --noinput`, run by `python` (the venv's) in the app dir."""
+    log.blank()
+    if env.get("BP_DISABLE_COLLECTSTATIC", "").strip().lower() in ("true", "1", "yes"):
+        log.section("Skipping Django collectstatic: BP_DISABLE_COLLECTSTATIC is set")
+        return
+    log.section("Collecting Django static files")
+    run_env = dict(env)
+    if django.settings_module:
+        run_env.setdefault("DJANGO_SETTINGS_MODULE", django.settings_module)
+    output = run(
+        [str(python), "-c", _READ_SETTINGS],
+        env=run_env,
+        cwd=django.app,
+        log=log,
+        show="python -c <read STATIC_ROOT from the Django settings>",
+        stream=False,
+        error_title="Unable to read the Django settings",
+        error_fix=_SETTINGS_FIX,
+    )
+    found = json.loads(output.splitlines()[-1])
+    if not found["staticfiles"]:
+        log.step("Skipping collectstatic: django.contrib.staticfiles is not in INSTALLED_APPS")
+        return
+    if not found["static_root"]:
+        log.step("Skipping collectstatic: STATIC_ROOT is not set in the Django settings")
+        return
+    static_root = (django.app / found["static_root"]).resolve()
+    if not static_root.is_relative_to(django.app.resolve()):
+        raise UserError(
+            "STATIC_ROOT is outside the app",
+            f"STATIC_ROOT is {found['static_root']}: files collected there would not be in the "
+            "image, which holds only the app directory and the buildpack's layers.",
+            "Point STATIC_ROOT into the app, e.g. `STATIC_ROOT = BASE_DIR / 'staticfiles'`.",
+        )
+    with log.timed():
+        output = run(
+            [str(python), "manage.py", "collectstatic", "--noinput"],
+            env=run_env,
+            cwd=django.app,
+            log=log,
+            show="python manage.py collectstatic --noinput",
+            stream=False,
+            error_title="Django's collectstatic failed",
+            error_fix=(
+                "Fix the error in Django's output above; `python manage.py collectstatic "
+                "--noinput` reproduces it locally. Set BP_DISABLE_COLLECTSTATIC=true to skip "
+                "collectstatic."
+            ),
+        )
+        log.detail(output.strip().splitlines()[-1] if output.strip() else "done")
+    if found["manifest"]:
+        _sort_manifest(static_root / found["manifest"])
+
+
+def _sort_manifest(path: Path) -> None:
+    """Same content, keys in a fixed order: Django reads it with json.loads."""
+    if path.is_file():
+        doc = json.loads(path.read_text())
+        path.write_text(json.dumps(doc, sort_keys=True))
+
+
+def default_process(django: DjangoApp, site_packages: Sequence[Path]) -> Process | None:
+    """`web: gunicorn <project>.wsgi` when the venv has gunicorn (exec'd under sh for $PORT)."""
+    module = django.wsgi_module
+    if module is None or not any((sp / "gunicorn").is_dir() for sp in site_packages):
+        return None
+    command = exec_simple_command(f"gunicorn {module} --bind 0.0.0.0:${{PORT:-8080}}")
+    return Process("web", ("sh", "-c", command), default=True)

@@ -1,0 +1,297 @@
+"""Pipenv: Pipfile.lock installed exactly, with pip and every hash checked.
+
+A lock whose `_meta.hash` does not match the Pipfile fails the build (`pipenv verify`, the
+`--deploy` check). The lock's packages of the selected categories (`default`, plus
+BP_PIPENV_INSTALL_CATEGORIES) are exported with their hashes and installed with
+`pip install --require-hashes --no-deps`; pip evaluates markers for the image, so a
+Windows-only package is skipped. The app's own projects (path entries) follow, non-editable,
+without hashes. An app with only a Pipfile is locked at build time in a temp
+copy, with a warning: that build is not reproducible.
+
+Pipenv runs with a temp HOME, cache and Pipfile copy: it never creates a virtualenv of its own,
+writes nothing into $HOME or the app dir, and is never in the launch image.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cnb_python.appfiles import read_toml
+from cnb_python.cnb.bindings import Binding, bindings_of_type
+from cnb_python.errors import UserError
+from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
+from cnb_python.log import Logger
+from cnb_python.managers.pip import pip_install, project_scripts, unsafe_pip_variables_error
+from cnb_python.managers.pipfile_lock import (
+    check_sections,
+    export_requirements,
+    local_paths,
+    lock_sections,
+    pipenv_binding_env,
+    read_lock,
+    source_variable_values,
+)
+from cnb_python.run import run
+from cnb_python.tools import Tool
+
+CATEGORIES_VARIABLE = "BP_PIPENV_INSTALL_CATEGORIES"
+# What the buildpack sets for every Pipenv run; values the user gives for these are ignored,
+# since they would move the Pipfile, the environment or the cache somewhere else.
+CONTROLLED = (
+    "PIPENV_PIPFILE",
+    "PIPENV_VENV_IN_PROJECT",
+    "PIPENV_CUSTOM_VENV_NAME",
+    "PIPENV_IGNORE_VIRTUALENVS",
+    "PIPENV_PYTHON",
+    "PIPENV_DEFAULT_PYTHON_VERSION",
+    "PIPENV_CACHE_DIR",
+    "PIPENV_DOTENV_LOCATION",
+    "PIPENV_DONT_LOAD_ENV",
+    "PIPENV_SITE_PACKAGES",
+    "PIPENV_SKIP_LOCK",
+    "PIPENV_ACTIVE",
+    "WORKON_HOME",
+)
+
+STALE_LOCK = (
+    "Pipfile.lock is out of date",
+    "Run `pipenv lock` and commit the updated Pipfile.lock. The build installs exactly what the "
+    "lock says, and its `_meta.hash` must match the Pipfile (as `pipenv install --deploy` "
+    "checks).",
+)
+VERIFY_FAILED = (
+    "Unable to check Pipfile.lock against the Pipfile",
+    "Read Pipenv's output above, or run `pipenv verify` locally.",
+)
+STALE_LOCK_ERRORS = {"Pipfile.lock is out-of-date": STALE_LOCK}
+HASH_MISMATCH = (
+    "A package does not match the hashes in Pipfile.lock",
+    "The index served a file whose sha256 Pipfile.lock does not list (pip's output above names "
+    "it). If the package was re-released, run `pipenv lock` and commit Pipfile.lock; otherwise "
+    "check the index or mirror the build uses.",
+)
+MISSING_HASHES = (
+    "Pipfile.lock has a package without hashes",
+    "A package the image needs was locked on another platform, so Pipfile.lock has no hashes "
+    "for it (pip's output above names it). Run `pipenv lock` on Linux and commit Pipfile.lock.",
+)
+LOCK_FAILED = (
+    "Unable to lock the Pipfile",
+    "Read Pipenv's output above: it names the requirement that could not be resolved. Run "
+    "`pipenv lock` locally, fix the Pipfile, and commit Pipfile.lock so the build installs "
+    "from it.",
+)
+PIP_KNOWN_ERRORS = {
+    "DO NOT MATCH THE HASHES": HASH_MISMATCH,
+    "Hashes are required in --require-hashes mode": MISSING_HASHES,
+}
+UNLOCKED_WARNING = (
+    "Pipfile.lock not found: this build is not reproducible",
+    "The app has a Pipfile but no Pipfile.lock, so the build locks the Pipfile now and may get "
+    "other versions on every build. Run `pipenv lock` and commit Pipfile.lock.",
+)
+
+
+@dataclass(frozen=True)
+class PipenvManager:
+    app: Path
+    locked: bool  # Pipfile.lock is committed; otherwise the build locks the Pipfile
+    categories: tuple[str, ...]  # Pipfile categories: packages, dev-packages, custom ones
+    vendor: Path | None  # wheels for an offline install
+    pip_conf: Path | None  # from a binding of type `pip`; used at build time only
+    source_env: Mapping[str, str]  # entries of `pipenv` bindings, for ${VAR} in [[source]]
+    local: tuple[str, ...] = ()  # the app's own projects the lock installs from a path
+
+    name = "pipenv"
+    tool = "pipenv"
+
+    def describe(self) -> str:
+        extra = f", categories {', '.join(self.categories)}" if self.categories[1:] else ""
+        files = "Pipfile.lock" if self.locked else "Pipfile, locked at build time"
+        return f"Pipenv ({files}{extra})"
+
+    def key_inputs(self, env: Mapping[str, str]) -> dict[str, str]:
+        inputs = {
+            "file:Pipfile": file_sha256(self.app / "Pipfile"),
+            "categories": ",".join(self.categories),
+        }
+        if self.locked:
+            inputs["file:Pipfile.lock"] = file_sha256(self.app / "Pipfile.lock")
+        for path in self.local:
+            inputs[f"path:{path}"] = tree_sha256(self.app / path)
+        if self.vendor:
+            inputs["vendor"] = tree_sha256(self.vendor)
+        if self.pip_conf:
+            inputs["pip.conf"] = file_sha256(self.pip_conf)
+        if self.source_env:
+            inputs["bindings"] = values_sha256(dict(self.source_env))
+        inputs["env"] = values_sha256(env_with_prefixes(env, ("PIPENV_", "PIP_", "BP_PIPENV_")))
+        return inputs
+
+    def project_scripts(self) -> tuple[str, ...]:
+        return project_scripts(self.app) if "." in self.local else ()
+
+    def install(
+        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
+    ) -> None:
+        # Pipenv expands ${VAR} in [[source]] URLs too, and may print them while locking.
+        for value in source_variable_values(read_toml(self.app / "Pipfile"), self.source_env, env):
+            log.add_secret(value)
+        with tempfile.TemporaryDirectory(prefix="cnb-python-pipenv-") as tmp_dir:
+            tmp = Path(tmp_dir)
+            if self.locked:
+                pipfile = self.app / "Pipfile"
+                pipenv_env = self._env(env, venv, pipfile, tmp, log)
+                self._run(tools, ["verify"], pipenv_env, log, VERIFY_FAILED, STALE_LOCK_ERRORS)
+                lock_path = self.app / "Pipfile.lock"
+            else:
+                log.warning(*UNLOCKED_WARNING)
+                project = tmp / "project"
+                project.mkdir()
+                shutil.copyfile(self.app / "Pipfile", project / "Pipfile")
+                pipenv_env = self._env(env, venv, project / "Pipfile", tmp, log)
+                self._run(tools, ["lock"], pipenv_env, log, LOCK_FAILED)
+                lock_path = project / "Pipfile.lock"
+            exported, secrets = export_requirements(
+                read_lock(lock_path),
+                lock_sections(self.categories),
+                {**env, **self.source_env},
+                offline=self.vendor is not None,
+            )
+            for secret in secrets:
+                log.add_secret(secret)
+            offline = f"--no-index --find-links={self.vendor} " if self.vendor else ""
+            requirements = tmp / "requirements.txt"
+            requirements.write_text(exported)
+            pip_install(
+                venv,
+                tools["pip"],
+                ["--require-hashes", "--no-deps", "--requirement", str(requirements)],
+                app=self.app,
+                vendor=self.vendor,
+                pip_conf=self.pip_conf,
+                env=env,
+                log=log,
+                show=f"pip install {offline}--require-hashes --no-deps --requirement "
+                f"<Pipfile.lock {' '.join(lock_sections(self.categories))}>",
+                known_errors=PIP_KNOWN_ERRORS,
+            )
+            if self.local:
+                # Non-editable, so nothing in the image links into the build's app dir.
+                pip_install(
+                    venv,
+                    tools["pip"],
+                    ["--no-deps", *(f"./{p}" if p != "." else "." for p in self.local)],
+                    app=self.app,
+                    vendor=self.vendor,
+                    pip_conf=self.pip_conf,
+                    env=env,
+                    log=log,
+                )
+        _remove_if_empty(venv / "src")  # Pipenv's directory for editable checkouts
+
+    def _env(
+        self, env: Mapping[str, str], venv: Path, pipfile: Path, tmp: Path, log: Logger
+    ) -> dict[str, str]:
+        overridden = sorted(name for name in CONTROLLED if env.get(name))
+        if overridden:
+            log.warning(
+                "Ignoring Pipenv settings the buildpack controls",
+                f"{', '.join(overridden)} would move the Pipfile, the environment or Pipenv's "
+                "cache out of the buildpack's hands, so Pipenv runs without them.",
+            )
+        pipenv_env = {k: v for k, v in env.items() if k not in CONTROLLED}
+        pipenv_env.update(self.source_env)
+        home = tmp / "home"
+        pipenv_env.update(
+            PIPENV_PIPFILE=str(pipfile),
+            # Pipenv uses an active virtualenv instead of making one: the empty venv layer,
+            # which locking only reads (for the Python markers are evaluated with).
+            VIRTUAL_ENV=str(venv),
+            WORKON_HOME=str(tmp / "virtualenvs"),
+            HOME=str(home),
+            PIPENV_CACHE_DIR=str(tmp / "cache"),
+            XDG_CACHE_HOME=str(home / ".cache"),
+            XDG_CONFIG_HOME=str(home / ".config"),
+            XDG_DATA_HOME=str(home / ".local" / "share"),
+            PIPENV_DONT_LOAD_ENV="1",  # never read the app's .env at build time
+            PIPENV_NOSPIN="1",
+            PIPENV_YES="1",
+            PIPENV_HIDE_EMOJIS="1",
+            NO_COLOR="1",
+        )
+        if self.pip_conf:
+            pipenv_env["PIP_CONFIG_FILE"] = str(self.pip_conf)
+        return pipenv_env
+
+    def _run(
+        self,
+        tools: Mapping[str, Tool],
+        arguments: list[str],
+        env: Mapping[str, str],
+        log: Logger,
+        error: tuple[str, str],
+        known_errors: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
+        """Run Pipenv in the temp dir, so nothing it writes can land in the app dir."""
+        pipenv = tools["pipenv"].command(Path(env["VIRTUAL_ENV"]) / "bin" / "python")
+        run(
+            [*pipenv, *arguments],
+            env=env,
+            cwd=Path(env["HOME"]).parent,
+            log=log,
+            show=f"pipenv {' '.join(arguments)}",
+            error_title=error[0],
+            error_fix=error[1],
+            known_errors=known_errors,
+        )
+
+
+def _remove_if_empty(directory: Path) -> None:
+    if directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+
+
+def pipenv_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding]) -> PipenvManager:
+    unsafe_pip_variables_error(env)
+    if not (app / "Pipfile").is_file():
+        raise UserError(
+            "Pipfile not found",
+            "The app has Pipfile.lock but no Pipfile, which `pipenv verify` checks the lock "
+            "against.",
+            "Commit the Pipfile that Pipfile.lock was made from.",
+        )
+    read_toml(app / "Pipfile")  # reports malformed TOML with its position
+    locked = (app / "Pipfile.lock").is_file()
+    extra = env.get(CATEGORIES_VARIABLE, "").replace(",", " ").split()
+    categories = tuple(dict.fromkeys(["packages", *extra]))
+    local: tuple[str, ...] = ()
+    if locked:
+        lock = read_lock(app / "Pipfile.lock")
+        check_sections(lock, lock_sections(categories))
+        local = local_paths(lock, lock_sections(categories), app)
+    vendor = app / "vendor"
+    pip_conf = next(
+        (
+            b.entries["pip.conf"]
+            for b in bindings_of_type(bindings, "pip")
+            if "pip.conf" in b.entries
+        ),
+        None,
+    )
+    source_env: dict[str, str] = {}
+    for binding in bindings_of_type(bindings, "pipenv"):
+        source_env.update(pipenv_binding_env(binding.entries))
+    return PipenvManager(
+        app=app,
+        locked=locked,
+        categories=categories,
+        vendor=vendor if vendor.is_dir() else None,
+        pip_conf=pip_conf,
+        source_env=source_env,
+        local=local,
+    )

@@ -1,0 +1,309 @@
+"""Poetry: install exactly what poetry.lock says, hash-checked, with the pip every manager uses.
+
+Poetry's own installer reads package metadata from the index's per-release JSON API; this
+buildpack only relies on the simple API every index and mirror serves. So Poetry (with
+poetry-plugin-export, from its build-only tool layer) checks that the lock matches
+pyproject.toml and turns it into a requirements file with every hash, for the selected groups
+and extras; pip installs that with --require-hashes --no-deps, evaluating each line's markers for
+this Python and platform; in package mode the app itself follows, non-editable, with --no-deps.
+The build never locks, and Poetry writes nothing under $HOME or the app dir.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from cnb_python.appfiles import read_toml
+from cnb_python.cnb.bindings import Binding, bindings_of_type
+from cnb_python.errors import UserError
+from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
+from cnb_python.log import Logger
+from cnb_python.managers.pip import pip_install
+from cnb_python.run import run
+from cnb_python.tools import Tool
+
+GROUPS_VARIABLE = "BP_POETRY_INSTALL_ONLY"
+EXTRAS_VARIABLE = "BP_POETRY_INSTALL_EXTRAS"
+# Where Poetry would otherwise write under $HOME; the build points them at a temp dir.
+CONTROLLED = ("POETRY_CACHE_DIR", "POETRY_CONFIG_DIR", "POETRY_DATA_DIR", "POETRY_HOME")
+# Entries of a `poetry` binding: Poetry's own config files, e.g. [http-basic.<source>] in auth.toml.
+BINDING_FILES = ("auth.toml", "config.toml")
+# Lock sources a hash-checked install cannot take: pip has no hash for a directory or a checkout.
+_UNHASHED_SOURCES = {"directory": "a path dependency", "git": "a git dependency"}
+
+_STALE_LOCK = (
+    "poetry.lock is out of date",
+    "Run `poetry lock` and commit the updated poetry.lock. The build installs exactly what the "
+    "lock says and never locks by itself.",
+)
+_LOCK_VERSION = (
+    "poetry.lock is newer than this buildpack's Poetry",
+    "Set BP_POETRY_VERSION to the Poetry version that wrote the lock (`poetry --version`), or "
+    "lock with the buildpack's Poetry.",
+)
+KNOWN_ERRORS = {
+    "changed significantly since poetry.lock was last generated": _STALE_LOCK,
+    "The lock file is not compatible with the current version of Poetry": _LOCK_VERSION,
+}
+PIP_KNOWN_ERRORS = {
+    "DO NOT MATCH THE HASHES": (
+        "A locked package does not match its hash",
+        "The file the index serves is not the one poetry.lock was made from. If the package "
+        "was re-uploaded or the index is a mirror that rebuilt it, run `poetry lock` against "
+        "the index the build uses and commit poetry.lock; otherwise check the index settings "
+        "([[tool.poetry.source]], PIP_INDEX_URL).",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PoetryManager:
+    app: Path
+    package: bool  # package mode: the project itself is installed too
+    scripts: tuple[str, ...]  # its [project.scripts] / [tool.poetry.scripts]
+    groups: tuple[str, ...]  # BP_POETRY_INSTALL_ONLY; empty: the main group
+    extras: tuple[str, ...]  # BP_POETRY_INSTALL_EXTRAS
+    vendor: Path | None  # wheels for an offline install
+    pip_conf: Path | None  # from a binding of type `pip`; used at build time only
+    poetry_config: tuple[Path, ...] = ()  # from a binding of type `poetry`; build time only
+
+    name = "poetry"
+    tool = "poetry"
+
+    def describe(self) -> str:
+        selection = f"groups {', '.join(self.groups)}" if self.groups else "main group"
+        if self.extras:
+            selection += f", extras {', '.join(self.extras)}"
+        return f"Poetry (poetry.lock, {selection})"
+
+    def key_inputs(self, env: Mapping[str, str]) -> dict[str, str]:
+        inputs = {
+            "file:poetry.lock": file_sha256(self.app / "poetry.lock"),
+            "file:pyproject.toml": file_sha256(self.app / "pyproject.toml"),
+            "groups": ",".join(self.groups),
+            "extras": ",".join(self.extras),
+        }
+        if self.package:
+            inputs["path:."] = tree_sha256(self.app)
+        if self.vendor:
+            inputs["vendor"] = tree_sha256(self.vendor)
+        if self.pip_conf:
+            inputs["pip.conf"] = file_sha256(self.pip_conf)
+        for path in self.poetry_config:
+            inputs[f"poetry:{path.name}"] = file_sha256(path)
+        inputs["env"] = values_sha256(env_with_prefixes(env, ("POETRY_", "BP_POETRY_", "PIP_")))
+        return inputs
+
+    def project_scripts(self) -> tuple[str, ...]:
+        return self.scripts if self.package else ()
+
+    def install(
+        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
+    ) -> None:
+        with tempfile.TemporaryDirectory(prefix="cnb-python-poetry-") as tmp:
+            exported = Path(tmp, "requirements.txt")
+            Path(tmp, "config").mkdir()
+            for path in self.poetry_config:
+                shutil.copyfile(path, Path(tmp, "config", path.name))
+            poetry = tools["poetry"].command(venv / "bin" / "python")
+            command = [*poetry, "export", *self.export_options(), f"--output={exported}"]
+            run(
+                command,
+                env=poetry_env(env, Path(tmp)),
+                cwd=self.app,
+                log=log,
+                show="poetry " + " ".join(command[1:-1]),
+                error_title="Unable to export poetry.lock",
+                error_fix="Read Poetry's output above; `poetry export` shows the same locally.",
+                known_errors=KNOWN_ERRORS,
+            )
+            self._pip(
+                venv,
+                tools["pip"],
+                ["--require-hashes", "--no-deps", "--requirement", str(exported)],
+                env,
+                log,
+            )
+        if self.package:
+            self._pip(venv, tools["pip"], ["--no-deps", "."], env, log)
+
+    def _pip(
+        self,
+        venv: Path,
+        pip: Tool,
+        arguments: list[str],
+        env: Mapping[str, str],
+        log: Logger,
+    ) -> None:
+        pip_install(
+            venv,
+            pip,
+            arguments,
+            app=self.app,
+            vendor=self.vendor,
+            pip_conf=self.pip_conf,
+            env=env,
+            log=log,
+            known_errors=PIP_KNOWN_ERRORS,
+        )
+
+    def export_options(self) -> list[str]:
+        """`poetry export` options: the selection, hashes, and index credentials for pip."""
+        options = ["--format=requirements.txt", "--with-credentials", "--no-interaction"]
+        if self.groups:
+            options.append(f"--only={','.join(self.groups)}")
+        options += [f"--extras={extra}" for extra in self.extras]
+        return options
+
+
+def poetry_env(env: Mapping[str, str], tmp: Path) -> dict[str, str]:
+    """The env Poetry runs with: its cache, config and data in `tmp`, never $HOME; no keyring."""
+    poetry = {k: v for k, v in env.items() if k not in CONTROLLED}
+    poetry.update(
+        POETRY_CACHE_DIR=str(tmp / "cache"),
+        POETRY_CONFIG_DIR=str(tmp / "config"),
+        POETRY_DATA_DIR=str(tmp / "data"),
+        POETRY_NO_INTERACTION="1",
+        POETRY_KEYRING_ENABLED="false",  # credentials come from POETRY_HTTP_BASIC_* only
+    )
+    return poetry
+
+
+def poetry_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding]) -> PoetryManager:
+    if not (app / "pyproject.toml").is_file():
+        raise UserError(
+            "pyproject.toml not found",
+            "The app has poetry.lock but no pyproject.toml, which Poetry needs to install from "
+            "the lock.",
+            "Commit the pyproject.toml that poetry.lock was made from.",
+        )
+    pyproject = read_toml(app / "pyproject.toml")
+    if not (app / "poetry.lock").is_file():
+        raise UserError(
+            "poetry.lock not found",
+            "The app is a Poetry project (pyproject.toml has [tool.poetry], or "
+            "BP_PYTHON_PACKAGE_MANAGER is poetry), but it has no poetry.lock. The build installs "
+            "exactly what a lock says and never locks by itself.",
+            "Run `poetry lock` and commit poetry.lock.",
+        )
+    lock = read_toml(app / "poetry.lock")  # with the position of a syntax error
+    _check_sources(lock)
+    groups = _selected(env, GROUPS_VARIABLE)
+    extras = _selected(env, EXTRAS_VARIABLE)
+    _check_known(GROUPS_VARIABLE, "group", groups, _groups(pyproject))
+    _check_known(EXTRAS_VARIABLE, "extra", extras, _extras(pyproject))
+    vendor = app / (env.get("BP_PIP_DEST_PATH") or "vendor")
+    pip_bindings = bindings_of_type(bindings, "pip")
+    pip_conf = next((b.entries["pip.conf"] for b in pip_bindings if "pip.conf" in b.entries), None)
+    poetry_binding = next(iter(bindings_of_type(bindings, "poetry")), None)
+    poetry_config = tuple(
+        poetry_binding.entries[name]
+        for name in BINDING_FILES
+        if poetry_binding and name in poetry_binding.entries
+    )
+    package = _is_package(pyproject)
+    if package and "build-system" not in pyproject:
+        raise UserError(
+            "Poetry package mode needs [build-system]",
+            "pyproject.toml is in Poetry's package mode (the default), so the build installs the "
+            "project itself with pip, which builds it with the [build-system] backend; "
+            "pyproject.toml has none.",
+            "Add the table `poetry new` writes:\n"
+            "  [build-system]\n"
+            '  requires = ["poetry-core>=2.0.0,<3.0.0"]\n'
+            '  build-backend = "poetry.core.masonry.api"\n'
+            "or, for an app that is not a package, set `package-mode = false` in [tool.poetry].",
+        )
+    return PoetryManager(
+        app=app,
+        package=package,
+        scripts=_scripts(pyproject) if package else (),
+        groups=groups,
+        extras=extras,
+        vendor=vendor if vendor.is_dir() else None,
+        pip_conf=pip_conf,
+        poetry_config=poetry_config,
+    )
+
+
+def _selected(env: Mapping[str, str], variable: str) -> tuple[str, ...]:
+    return tuple(v for v in env.get(variable, "").replace(",", " ").split() if v)
+
+
+def _poetry_table(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:
+    tool = pyproject.get("tool", {})
+    poetry = tool.get("poetry", {}) if isinstance(tool, dict) else {}
+    return poetry if isinstance(poetry, dict) else {}
+
+
+def _is_package(pyproject: Mapping[str, Any]) -> bool:
+    return bool(_poetry_table(pyproject).get("package-mode", True))
+
+
+def _groups(pyproject: Mapping[str, Any]) -> set[str]:
+    """main, [tool.poetry.group.*] and PEP 735 [dependency-groups]."""
+    found = {"main", *_poetry_table(pyproject).get("group", {})}
+    dependency_groups = pyproject.get("dependency-groups", {})
+    if isinstance(dependency_groups, dict):
+        found.update(dependency_groups)
+    return found
+
+
+def _extras(pyproject: Mapping[str, Any]) -> set[str]:
+    """[project.optional-dependencies] (Poetry 2) and [tool.poetry.extras] (Poetry 1)."""
+    project = pyproject.get("project", {})
+    found = set(project.get("optional-dependencies", {})) if isinstance(project, dict) else set()
+    found.update(_poetry_table(pyproject).get("extras", {}))
+    return found
+
+
+def _check_known(variable: str, kind: str, selected: Sequence[str], known: set[str]) -> None:
+    names = {canonicalize_name(name) for name in known}
+    unknown = [name for name in selected if canonicalize_name(name) not in names]
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none"
+        raise UserError(
+            f"Unknown Poetry {kind} in {variable}",
+            f"{variable} names {', '.join(unknown)}, which pyproject.toml does not define. "
+            f"Its {kind}s: {listed}.",
+            f"Set {variable} to {kind}s pyproject.toml defines (comma-separated), or unset it.",
+        )
+
+
+def _check_sources(lock: Mapping[str, Any]) -> None:
+    packages = lock.get("package", [])
+    for package in packages if isinstance(packages, list) else []:
+        source = package.get("source", {}) if isinstance(package, dict) else {}
+        kind = _UNHASHED_SOURCES.get(source.get("type", "") if isinstance(source, dict) else "")
+        if kind:
+            raise UserError(
+                "Poetry path and git dependencies aren't supported",
+                f"poetry.lock installs {package.get('name')} from {kind} "
+                f"({source.get('url')}). The build installs every locked package with its hash "
+                "checked, and a directory or a git checkout has no hash.",
+                "Depend on a released version from an index, or vendor the package as a wheel "
+                "(a `file` dependency on a .whl in the app has a hash in the lock).",
+            )
+
+
+def _scripts(pyproject: Mapping[str, Any]) -> tuple[str, ...]:
+    """Console scripts the root project installs: [project.scripts], or Poetry 1's table."""
+    project = pyproject.get("project", {})
+    scripts = project.get("scripts", {}) if isinstance(project, dict) else {}
+    poetry_scripts = _poetry_table(pyproject).get("scripts", {})
+    names = set(scripts) if isinstance(scripts, dict) else set()
+    if isinstance(poetry_scripts, dict):
+        # Poetry 1 also has `{reference = ..., type = "file"}` entries: plain files, not scripts.
+        names.update(
+            name
+            for name, spec in poetry_scripts.items()
+            if isinstance(spec, str) or (isinstance(spec, dict) and spec.get("type") != "file")
+        )
+    return tuple(sorted(names))

@@ -1,0 +1,139 @@
+"""Builds that survive being killed: SIGKILL bin/build at points across every phase of a cold
+build and of a rebuild, then build normally on whatever the platform kept; the image (layers
+and config) and the cache must equal those of a clean build, and the killed build must have
+left the previous image and cache untouched.
+
+Kill points come from the build's own log lines (plus a delay into the phase that follows), and
+from files appearing in the layers dir (SBOMs, launch.toml). Every point must actually kill the
+build; where the phase lasts long enough to tell, in the phase it names: the killed build's log
+must not have reached the line that starts the next phase. The number of points is the number of
+tests collected here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import App
+
+from localcnb import KillPoint, Platform
+
+BP_LAYERS = "/layers/cnb-python_python"
+V1 = {"requirements.txt": "six==1.16.0\n", "app.py": "import six\n"}
+V2 = {"requirements.txt": "six==1.17.0\n", "app.py": "import six\n"}
+
+# From empty: every phase of a cold build. The first "Downloading http" and "sha256 verified"
+# lines are CPython's.
+# name: (kill point, a later line the killed build must not have reached). "" where the phase
+# lasts only milliseconds for this small app (its SBOMs, its bytecode, launch.toml), so the kill
+# lands in it or just after it, and no later log line tells which.
+COLD = {
+    # CPython is served slowly for this one (see below), so the kill lands mid-download.
+    "cpython download": (KillPoint("Downloading http", delay=0.4), "sha256 verified"),
+    "cpython extraction, start": (KillPoint("sha256 verified"), "Compiling the standard"),
+    "cpython extraction, middle": (
+        KillPoint("sha256 verified", delay=0.3),
+        "Compiling the standard",
+    ),
+    "cpython SBOM writing": (KillPoint(path=f"{BP_LAYERS}/cpython.sbom.cdx.json"), ""),
+    "stdlib bytecode": (
+        KillPoint("Compiling the standard library", delay=0.2),
+        "Running 'python -m venv",
+    ),
+    "pip download": (KillPoint("Installing pip", delay=0.1), "Installing dependencies"),
+    "pip layer": (KillPoint("Installing pip", delay=1.5), "Running 'pip install"),
+    "venv creation": (KillPoint("Running 'python -m venv"), "Running 'pip install"),
+    "pip install": (KillPoint("Running 'pip install", delay=0.15), "Compiling the dependencies"),
+    "dependency bytecode": (KillPoint("Compiling the dependencies"), ""),
+    "venv SBOM writing": (KillPoint(path=f"{BP_LAYERS}/venv.sbom.cdx.json"), ""),
+    "launch.toml": (KillPoint(path=f"{BP_LAYERS}/launch.toml"), ""),
+}
+# On a successful build of V1: a rebuild for V2 reuses CPython and pip, rebuilds the venv.
+REBUILD = {
+    "start of bin/build": (KillPoint(delay=0.05), "Running 'python -m venv"),
+    "cpython reuse": (KillPoint("Reusing cached CPython"), "Running 'python -m venv"),
+    "venv reset": (KillPoint("Rebuilding the virtual environment"), "Running 'pip install"),
+    "venv creation": (KillPoint("Running 'python -m venv"), "Running 'pip install"),
+    "pip install, start": (KillPoint("Running 'pip install"), "Successfully installed"),
+    "pip install, download": (KillPoint("Collecting six"), "Successfully installed"),
+    "pip install, install": (
+        KillPoint("Installing collected packages"),
+        "Compiling the dependencies",
+    ),
+    "pip install, done": (KillPoint("Successfully installed"), "Assigning launch processes"),
+    "dependency bytecode": (KillPoint("Compiling the dependencies"), ""),
+    "venv SBOM writing": (
+        KillPoint("Compiling the dependencies", path=f"{BP_LAYERS}/venv.sbom.cdx.json"),
+        "",
+    ),
+    "launch processes": (KillPoint("Assigning launch processes"), ""),
+    "launch.toml": (KillPoint(path=f"{BP_LAYERS}/launch.toml"), ""),
+}
+
+
+def state(platform: Platform) -> tuple[str, str]:
+    """What a build keeps and exports: the image config (it holds every layer's digest and
+    metadata) and the cache's index."""
+    image = platform.image
+    cache = platform.workdir / "cache" / "cache.json"
+    return (
+        image.config_digest if image else "",
+        hashlib.sha256(cache.read_bytes()).hexdigest() if cache.exists() else "",
+    )
+
+
+def clone_platform(source: Platform, dest: Path) -> Platform:
+    """A copy of a platform's image and cache (hard links: the platform never edits blobs)."""
+    shutil.copytree(source.workdir, dest, copy_function=os.link)
+    return Platform(dest, source.buildpacks)
+
+
+@pytest.fixture(scope="module")
+def clean_v1(tmp_path_factory, buildpack):
+    app = App(tmp_path_factory.mktemp("clean-v1"), buildpack).write(V1)
+    app.build_ok()
+    return app
+
+
+@pytest.fixture(scope="module")
+def clean_v2(tmp_path_factory, buildpack):
+    app = App(tmp_path_factory.mktemp("clean-v2"), buildpack).write(V2)
+    app.build_ok()
+    return app
+
+
+def kill_then_build(platform: Platform, app: Path, point: tuple[KillPoint, str]) -> None:
+    kill, not_reached = point
+    before = state(platform)
+    killed = platform.build(app, kill=kill)
+    assert not killed.success and killed.build_code == -9, killed.output[-3000:]
+    assert "localcnb: killed bin/build (SIGKILL)" in killed.output
+    if not_reached:  # the kill landed in the phase it names
+        assert not_reached not in killed.output, killed.output[-3000:]
+    assert state(platform) == before  # nothing of the killed build is exported or cached
+    again = platform.build(app)
+    assert again.success, again.output[-3000:]
+
+
+@pytest.mark.parametrize("name", list(COLD))
+def test_kill_during_cold_build(tmp_path, buildpack, cpython_server, clean_v1, name):
+    app = App(tmp_path, buildpack).write(V1)
+    if name == "cpython download":
+        cpython_server.slow_next(1, bytes_per_second=4_000_000, path=None)
+    kill_then_build(app.platform, app.dir, COLD[name])
+    assert state(app.platform) == state(clean_v1.platform)
+
+
+@pytest.mark.parametrize("name", list(REBUILD))
+def test_kill_during_rebuild(tmp_path, clean_v1, clean_v2, name):
+    platform = clone_platform(clean_v1.platform, tmp_path / "platform")
+    app = tmp_path / "app"
+    app.mkdir()
+    for file, content in V2.items():
+        (app / file).write_text(content)
+    kill_then_build(platform, app, REBUILD[name])
+    assert state(platform) == state(clean_v2.platform)

@@ -1,0 +1,152 @@
+"""Poetry apps end to end, with real packages from PyPI."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import urllib.request
+
+import pytest
+from conftest import SAMPLES, App, free_port
+
+BP_ID = "cnb-python/python"
+VENV = "/layers/cnb-python_python/venv"
+EXPORT = "poetry export --format=requirements.txt --with-credentials --no-interaction"
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
+# Paths a launch-layer file must not point at: build-only layers, temp dirs, home dirs.
+BUILD_ONLY_PATHS = (
+    b"/tmp/",
+    b"/layers/cnb-python_python/pip",
+    b"/layers/cnb-python_python/poetry",
+    b"/root/",
+    b"/home/",
+)
+
+
+def build_paths_in_venv(app: App) -> list[str]:
+    """Files of the venv layer, but for package code (.py, .pyc, .so: a package's own strings
+    may name /tmp), that hold a build-only path: scripts, metadata, .pth, pyvenv.cfg."""
+    image = app.platform.image
+    assert image is not None
+    found = []
+    with tarfile.open(image.layers[f"{BP_ID}:venv"].tar) as tar:
+        for member in tar:
+            if not member.isfile() or member.name.endswith((".py", ".pyc", ".so")):
+                continue
+            data = tar.extractfile(member).read()  # type: ignore[union-attr]
+            found += [f"{member.name}: {p.decode()}" for p in BUILD_ONLY_PATHS if p in data]
+    return found
+
+
+def installed(app: App) -> list[str]:
+    return json.loads(
+        app.python(
+            "import importlib.metadata as m, json; "
+            "print(json.dumps(sorted(d.metadata['Name'].lower() for d in m.distributions())))"
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def flask_app(tmp_path_factory, buildpack):
+    """The poetry-flask sample (non-package mode, Procfile), built once, then rebuilt."""
+    app = App(tmp_path_factory.mktemp("poetry-flask"), buildpack, SAMPLES / "poetry-flask")
+    app.first = app.build_ok()
+    app.second = app.build_ok()
+    return app
+
+
+def test_flask_sample_answers_http(flask_app):
+    output = flask_app.first.output
+    assert "Package manager: Poetry (poetry.lock, main group) (poetry.lock found)" in output
+    assert f"Running '{EXPORT}'" in output
+    assert "Ignoring colorama: markers" in output  # Windows-only: skipped, not fatal
+    assert set(flask_app.first.image.layers) == {f"{BP_ID}:cpython", f"{BP_ID}:venv"}
+    port = free_port()
+    with flask_app.platform.start("web", env={"PORT": str(port)}) as running:
+        running.wait_for_port(port)
+        assert get(f"http://127.0.0.1:{port}/").startswith("Hello from Flask on Python 3.12")
+
+
+def test_only_the_main_group_for_this_platform_is_installed(flask_app):
+    assert installed(flask_app) == [
+        "blinker",
+        "click",
+        "flask",
+        "gunicorn",
+        "itsdangerous",
+        "jinja2",
+        "markupsafe",
+        "packaging",
+        "werkzeug",
+    ]
+
+
+def test_rebuild_without_changes_runs_no_poetry_and_no_installer(flask_app):
+    output = flask_app.second.output
+    assert "Reusing cached virtual environment: the install inputs are unchanged" in output
+    assert "Reusing cached poetry 2.2.1" in output
+    assert "Running 'poetry" not in output and "Running 'pip" not in output
+
+
+def test_poetry_is_not_in_the_launch_image_and_imports_write_no_pyc(flask_app):
+    out = flask_app.python(
+        "import glob, importlib.util, os; "
+        "print(importlib.util.find_spec('poetry'), [p for d in os.environ['PATH'].split(':') "
+        "for p in glob.glob(d + '/poetry*')])"
+    )
+    assert out == "None []\n"
+    assert build_paths_in_venv(flask_app) == []
+    hits, misses = flask_app.bytecode_misses("flask, gunicorn.app.wsgiapp, jinja2, werkzeug")
+    assert misses == []
+    assert hits > 100
+
+
+def test_package_mode_installs_the_project_and_its_script_is_the_web_process(make_app):
+    """Poetry 1.x layout, no Procfile, an optional group selected, a Windows-only dependency;
+    then a pyproject.toml change without `poetry lock`, a wrong hash in the lock and a lock
+    format newer than the pinned Poetry fail with their titled errors."""
+    app = make_app("poetry-package")
+    result = app.build_ok(env={"BP_POETRY_INSTALL_ONLY": "main,web"})
+    assert "Poetry (poetry.lock, groups main, web)" in result.output
+    assert "Running 'pip install --no-input" in result.output and " --no-deps .'" in result.output
+    assert "web (default): hello-poetry" in result.output
+    assert installed(app) == ["hello-poetry", "idna", "six"]  # pywin32 is Windows-only
+    assert build_paths_in_venv(app) == []
+    port = free_port()
+    with app.platform.start("web", env={"PORT": str(port)}) as running:
+        running.wait_for_port(port)
+        assert get(f"http://127.0.0.1:{port}/") == (
+            "Hello from hello-poetry (package mode) with six 1.17.0\n"
+        )
+
+    pyproject = (app.dir / "pyproject.toml").read_text()
+    app.write({"pyproject.toml": pyproject.replace('six = "1.17.0"', 'six = "1.16.0"')})
+    stale = app.build(env={"BP_POETRY_INSTALL_ONLY": "main,web"})
+    assert not stale.success
+    assert "[Error: poetry.lock is out of date]" in stale.output
+
+    # A lock whose hashes for six are not the files PyPI serves: pip refuses to install it.
+    lock = (app.dir / "poetry.lock").read_text()
+    wheel, sdist = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274", "ff70335d"
+    assert wheel in lock and sdist in lock
+    app.write(
+        {
+            "pyproject.toml": pyproject,
+            "poetry.lock": lock.replace(wheel, "0" * 64).replace(sdist, "00000000"),
+        }
+    )
+    tampered = app.build()
+    assert not tampered.success
+    assert "[Error: A locked package does not match its hash]" in tampered.output
+
+    app.write({"poetry.lock": lock.replace('lock-version = "2.1"', 'lock-version = "3.0"')})
+    newer = app.build()
+    assert not newer.success
+    assert "[Error: poetry.lock is newer than this buildpack's Poetry]" in newer.output

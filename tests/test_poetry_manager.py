@@ -1,0 +1,195 @@
+"""Poetry: what selects it, what it installs, and what its reuse key covers."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from cnb_python.cnb.bindings import Binding
+from cnb_python.errors import UserError
+from cnb_python.log import Logger
+from cnb_python.managers import select_manager
+from cnb_python.managers.poetry import PoetryManager, poetry_env
+from cnb_python.tools import Tool, _unpinned
+
+POETRY2 = """\
+[project]
+name = "app"
+version = "1"
+requires-python = ">=3.11"
+dependencies = ["six==1.17.0"]
+[project.optional-dependencies]
+Fast = ["ujson"]
+[project.scripts]
+serve = "app:main"
+[tool.poetry.group.web.dependencies]
+idna = "3.10"
+[build-system]
+requires = ["poetry-core==2.2.1"]
+build-backend = "poetry.core.masonry.api"
+"""
+POETRY1 = """\
+[tool.poetry]
+name = "app"
+version = "1"
+[tool.poetry.dependencies]
+python = "^3.11"
+[tool.poetry.extras]
+fast = ["ujson"]
+[tool.poetry.scripts]
+serve = "app:main"
+admin = { reference = "app.cli:run", type = "console" }
+notes = { reference = "notes.sh", type = "file" }
+[build-system]
+requires = ["poetry-core>=1.0.0"]
+build-backend = "poetry.core.masonry.api"
+"""
+
+
+def poetry(app: Path, files: dict[str, str], env: dict[str, str] | None = None) -> PoetryManager:
+    for name, content in {"poetry.lock": "", **files}.items():
+        (app / name).write_text(content)
+    manager = select_manager(app, env or {}, []).manager
+    assert isinstance(manager, PoetryManager)
+    return manager
+
+
+def test_poetry2_package_mode_installs_the_project_and_its_scripts(tmp_path):
+    manager = poetry(tmp_path, {"pyproject.toml": POETRY2})
+    assert manager.package and manager.project_scripts() == ("serve",)
+    assert manager.describe() == "Poetry (poetry.lock, main group)"
+    assert set(manager.key_inputs({})) == {
+        "file:poetry.lock",
+        "file:pyproject.toml",
+        "groups",
+        "extras",
+        "path:.",
+        "env",
+    }
+
+
+def test_poetry1_scripts_leave_out_file_scripts(tmp_path):
+    manager = poetry(tmp_path, {"pyproject.toml": POETRY1})
+    assert manager.project_scripts() == ("admin", "serve")
+
+
+def test_non_package_mode_installs_dependencies_only(tmp_path):
+    non_package = POETRY1.replace("[tool.poetry]\n", "[tool.poetry]\npackage-mode = false\n")
+    manager = poetry(tmp_path, {"pyproject.toml": non_package})
+    assert not manager.package and manager.project_scripts() == ()
+    assert "path:." not in manager.key_inputs({})
+
+
+def test_groups_and_extras_select_what_poetry_exports(tmp_path):
+    env = {"BP_POETRY_INSTALL_ONLY": "main, Web", "BP_POETRY_INSTALL_EXTRAS": "fast"}
+    manager = poetry(tmp_path, {"pyproject.toml": POETRY2}, env)
+    assert manager.describe() == "Poetry (poetry.lock, groups main, Web, extras fast)"
+    assert manager.export_options() == [
+        "--format=requirements.txt",
+        "--with-credentials",
+        "--no-interaction",
+        "--only=main,Web",
+        "--extras=fast",
+    ]
+    main_only = poetry(tmp_path, {})
+    assert manager.key_inputs({})["groups"] != main_only.key_inputs({})["groups"]
+    assert manager.key_inputs({})["extras"] != main_only.key_inputs({})["extras"]
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "env", "title"),
+    [
+        (POETRY2, {"BP_POETRY_INSTALL_EXTRAS": "slow"}, "Unknown Poetry extra in"),
+        (POETRY1, {"BP_POETRY_INSTALL_ONLY": "web"}, "Unknown Poetry group in"),
+    ],
+)
+def test_unknown_groups_and_extras_are_errors_before_any_install(tmp_path, pyproject, env, title):
+    with pytest.raises(UserError) as error:
+        poetry(tmp_path, {"pyproject.toml": pyproject}, env)
+    assert error.value.title.startswith(title)
+
+
+def test_path_dependencies_are_a_clear_error(tmp_path):
+    lock = '[[package]]\nname = "lib"\n[package.source]\ntype = "directory"\nurl = "../lib"\n'
+    with pytest.raises(UserError) as error:
+        poetry(tmp_path, {"pyproject.toml": POETRY1, "poetry.lock": lock})
+    assert "from a path dependency (../lib)" in error.value.detail
+
+
+def test_key_hashes_poetry_credentials_without_keeping_them(tmp_path):
+    manager = poetry(tmp_path, {"pyproject.toml": POETRY1})
+    secret = {"POETRY_HTTP_BASIC_CORP_PASSWORD": "s3cret"}
+    assert manager.key_inputs(secret)["env"] != manager.key_inputs({})["env"]
+    assert "s3cret" not in repr(manager.key_inputs(secret))
+    before = manager.key_inputs({})["file:poetry.lock"]
+    (tmp_path / "poetry.lock").write_text("# relocked\n")
+    assert manager.key_inputs({})["file:poetry.lock"] != before
+
+
+def test_poetry_writes_only_into_the_build_temp_dir(tmp_path):
+    env = poetry_env(
+        {"POETRY_CACHE_DIR": "/home/u/.cache", "POETRY_HTTP_BASIC_X_USERNAME": "u"}, tmp_path
+    )
+    assert env["POETRY_CACHE_DIR"] == str(tmp_path / "cache")
+    assert env["POETRY_CONFIG_DIR"] == str(tmp_path / "config")
+    assert env["POETRY_DATA_DIR"] == str(tmp_path / "data")
+    assert env["POETRY_HTTP_BASIC_X_USERNAME"] == "u"
+    assert env["POETRY_KEYRING_ENABLED"] == "false"
+
+
+def test_an_older_poetry_gets_a_plugin_that_fits_it():
+    """BP_POETRY_VERSION=1.8.5: the pinned poetry-plugin-export 1.9 needs Poetry 2, so only
+    the tool keeps a version and pip resolves the plugin."""
+    buildpack = Path(__file__).parents[1]
+    assert _unpinned("poetry", "1.8.5", buildpack) == ["poetry==1.8.5", "poetry-plugin-export"]
+    assert _unpinned("poetry", ">=2.3", buildpack) == ["poetry>=2.3", "poetry-plugin-export"]
+
+
+FAKE_POETRY = """#!/bin/sh
+cat "$POETRY_CONFIG_DIR/auth.toml" > "$RECORD/auth.toml"
+echo "$@" > "$RECORD/poetry"
+for arg; do
+  case $arg in --output=*) echo "six==1.17.0 --hash=sha256:abc" > "${arg#--output=}";; esac
+done
+"""
+FAKE_PIP = """#!/bin/sh
+echo "$@" | sed "s|/tmp/cnb-python-poetry-[^/]*/|TMP/|" >> "$RECORD/pip"
+"""
+
+
+def test_install_exports_with_the_poetry_binding_then_installs_hash_checked(tmp_path):
+    """The orchestration, with stand-ins for Poetry and pip that record what they are given."""
+    app, record, tools_dir = tmp_path / "app", tmp_path / "record", tmp_path / "tools"
+    for directory in (app, record, tools_dir):
+        directory.mkdir()
+    (tools_dir / "auth.toml").write_text('[http-basic.corp]\nusername = "u"\n')
+    binding = Binding("b", "poetry", "", tools_dir, {"auth.toml": tools_dir / "auth.toml"})
+    for name, script in (("poetry", FAKE_POETRY), ("pip", FAKE_PIP)):
+        (tools_dir / name).write_text(script)
+        (tools_dir / name).chmod(0o755)
+    (app / "poetry.lock").write_text("")
+    (app / "pyproject.toml").write_text(POETRY2)
+    manager = select_manager(app, {}, [binding]).manager
+    assert isinstance(manager, PoetryManager)
+    assert "poetry:auth.toml" in manager.key_inputs({})
+    tools = {
+        name: Tool(name, "1", tools_dir, executable=tools_dir / name) for name in ("poetry", "pip")
+    }
+    env = {"PATH": "/usr/bin:/bin", "RECORD": str(record)}
+    manager.install(tmp_path / "venv", tools, env, Logger(io.StringIO()))
+
+    assert (record / "auth.toml").read_text() == '[http-basic.corp]\nusername = "u"\n'
+    assert (
+        (record / "poetry")
+        .read_text()
+        .startswith(
+            "export --format=requirements.txt --with-credentials --no-interaction --output=/tmp/"
+        )
+    )
+    common = "install --no-input --disable-pip-version-check --no-compile --progress-bar=off"
+    assert (record / "pip").read_text().splitlines() == [
+        f"{common} --no-cache-dir --require-hashes --no-deps --requirement TMP/requirements.txt",
+        f"{common} --no-cache-dir --no-deps .",
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import shlex
+from dataclasses import replace
 
 from cnb_python import buildenv, django
 from cnb_python.cnb.bindings import binding_roots, read_bindings
@@ -17,6 +18,7 @@ from cnb_python.dependencies import BuildpackMetadata
 from cnb_python.layer_sboms import LayerSboms
 from cnb_python.log import Logger
 from cnb_python.managers import ignored_warning, select_manager
+from cnb_python.managers.conda import ignored_python_requests
 from cnb_python.processes import app_processes, pid1_advice
 from cnb_python.python_version import choose_cpython
 from cnb_python.tools import provide_tools
@@ -47,8 +49,14 @@ def build(ctx: Context, log: Logger) -> None:
     if ignored:
         log.warning(*ignored)
     log.blank()
+    # A manager that brings its own Python (conda) leaves CPython to the build tools alone.
+    own_python = getattr(manager, "creates_environment", False)
 
     # 2. CPython.
+    if own_python:
+        ignored_requests = ignored_python_requests(ctx.app_dir, env, metadata.default_python)
+        if ignored_requests:
+            log.warning(*ignored_requests)
     dependency = choose_cpython(
         ctx.app_dir,
         env,
@@ -57,9 +65,11 @@ def build(ctx: Context, log: Logger) -> None:
         cpython_plan.versions,
         log,
         today=datetime.datetime.now(datetime.timezone.utc).date(),
+        app_requests=not own_python,
     )
+    cpython_types = replace(shared, launch=False) if own_python else shared
     cpython_layer = provide_cpython(
-        layers.get(CPYTHON_LAYER), dependency, shared, env=env, bindings=bindings, log=log
+        layers.get(CPYTHON_LAYER), dependency, cpython_types, env=env, bindings=bindings, log=log
     )
     cpython = cpython_layer.cpython
     sboms = LayerSboms(metadata, dependency, buildenv.source_date_epoch(env))
@@ -98,7 +108,11 @@ def build(ctx: Context, log: Logger) -> None:
             log=log,
         )
         site_packages = venv.site_packages()
-        sboms.packages(venv_layer, site_packages)
+        conda_meta = venv.conda_meta()
+        if conda_meta:
+            sboms.conda_environment(venv_layer, conda_meta, site_packages)
+        else:
+            sboms.packages(venv_layer, site_packages)
         # Django's static files go into the app dir, so into the app layer.
         django_app = django.find_django(ctx.app_dir, site_packages)
         if django_app:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from cnb_python.cnb.layers import Layer
 from cnb_python.cnb.toml import write_bytes_atomic
 from cnb_python.dependencies import BuildpackMetadata, Dependency
@@ -18,6 +20,7 @@ from cnb_python.sbom import (
     render,
     tool_component,
 )
+from cnb_python.sbom.conda import conda_packages
 
 
 class LayerSboms:
@@ -58,3 +61,13 @@ class LayerSboms:
 
     def packages(self, layer: Layer, site_dirs: Sequence[Path]) -> None:
         self._write(layer, self._installed(layer, site_dirs))
+
+    def conda_environment(self, layer: Layer, conda_meta: Path, site_dirs: Sequence[Path]) -> None:
+        """Every conda package, and the Python distributions that pip installed (a conda
+        package's own dist-info would list it twice)."""
+        conda = conda_packages(conda_meta, layer_root=layer.path, image_layer_path=str(layer.path))
+        names = {canonicalize_name(c.name) for c in conda}
+        pip = [
+            c for c in self._installed(layer, site_dirs) if canonicalize_name(c.name) not in names
+        ]
+        self._write(layer, [*conda, *pip])

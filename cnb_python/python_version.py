@@ -329,11 +329,15 @@ def choose_cpython(
     plan_versions: Sequence[tuple[str, str]],
     log: Logger,
     today: datetime.date,
+    app_requests: bool = True,
 ) -> Dependency:
     """Resolve the app's request against the buildpack's CPython builds for `arch`, logging
-    every source found and which one decided."""
+    every source found and which one decided. Without `app_requests` (a conda app, whose
+    Python is a conda package) only the default and other buildpacks' requirements count."""
     log.section("Resolving CPython version")
     requests = gather_requests(app, env, metadata.default_python)
+    if not app_requests:
+        requests = requests[-1:]
     plan = [_request(source, text, parse_constraint) for text, source in plan_versions]
     # The app's own request wins; other buildpacks' requirements narrow it. When the app asks
     # for nothing, their requirement beats the buildpack default.

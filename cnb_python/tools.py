@@ -78,7 +78,7 @@ class Tool:
 
 
 def version_variable(name: str) -> str:
-    return f"BP_{name.upper()}_VERSION"
+    return f"BP_{name.upper().replace('-', '_')}_VERSION"  # py-rattler: BP_PY_RATTLER_VERSION
 
 
 def is_requirement_set(name: str, buildpack_dir: Path) -> bool:
@@ -262,7 +262,8 @@ def provide_set_tool(
     }
     python = layer.path / "bin" / "python"
     executable = layer.path / "bin" / name
-    if layer.restored_metadata() == wanted and executable.exists():
+    # A set whose tool is a library (py-rattler) has no bin/<name>: the venv's python is the check.
+    if layer.restored_metadata() == wanted and python.exists():
         log.section(f"Reusing cached {name} {version}")
     else:
         log.section(f"Installing {name} {version}")
@@ -309,7 +310,13 @@ def provide_set_tool(
                 cpython.python, bytecode.python_sources(_site_dirs(layer.path)), log=log, what=name
             )
     layer.write(_BUILD_ONLY, wanted)
-    return Tool(name, version, layer.path, executable=executable, site_dirs=_site_dirs(layer.path))
+    return Tool(
+        name,
+        version,
+        layer.path,
+        executable=executable if executable.exists() else None,
+        site_dirs=_site_dirs(layer.path),
+    )
 
 
 def _unpinned(name: str, requested: str, buildpack_dir: Path) -> list[str]:

@@ -1,5 +1,7 @@
 """The app's environment layer: a venv built from the CPython layer, filled by the package
-manager, reused only when every install input is unchanged, otherwise rebuilt from empty."""
+manager, reused only when every install input is unchanged, otherwise rebuilt from empty.
+A manager that creates the environment itself (conda) gets the empty layer instead of a venv;
+the environment's own python then compiles the bytecode, its whole lib/ (its stdlib too)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,10 @@ class Venv:
 
     def site_packages(self) -> list[Path]:
         return sorted((self.path / "lib").glob("python*/site-packages"))
+
+    def conda_meta(self) -> Path | None:
+        path = self.path / "conda-meta"
+        return path if path.is_dir() else None
 
 
 def reuse_key(
@@ -65,6 +71,7 @@ def provide_venv(
     log: Logger,
 ) -> Venv:
     venv = Venv(layer.path)
+    own_environment = getattr(manager, "creates_environment", False)
     key = reuse_key(manager, tools, cpython, arch, user_env)
     metadata = {"key": key, "manager": manager.name, "python": cpython.version}
     restored = layer.restored_metadata()
@@ -76,23 +83,33 @@ def provide_venv(
         log.section(f"Installing dependencies with {manager.describe()}")
         with log.timed():
             layer.reset()
-            run(
-                [str(cpython.python), "-m", "venv", "--without-pip", str(venv.path)],
-                env=tool_env,
-                log=log,
-                show="python -m venv --without-pip",
-                error_title="Unable to create the virtual environment",
-                error_fix="This is a buildpack problem; please report it with the build log.",
-            )
+            if not own_environment:
+                run(
+                    [str(cpython.python), "-m", "venv", "--without-pip", str(venv.path)],
+                    env=tool_env,
+                    log=log,
+                    show="python -m venv --without-pip",
+                    error_title="Unable to create the virtual environment",
+                    error_fix="This is a buildpack problem; please report it with the build log.",
+                )
             manager.install(venv.path, tools, tool_env, log)
             log.step("Compiling the dependencies to hash-based bytecode")
-            roots = venv.site_packages()
+            roots = (
+                sorted((venv.path / "lib").glob("python*"))
+                if own_environment
+                else venv.site_packages()
+            )
             bytecode.remove_bytecode(roots)
             bytecode.compile_files(
-                cpython.python, bytecode.python_sources(roots), log=log, what="the dependencies"
+                venv.python if own_environment else cpython.python,
+                bytecode.python_sources(roots),
+                log=log,
+                what="the dependencies",
             )
-        # VIRTUAL_ENV as `bin/activate` would set it; bin/ reaches PATH through the lifecycle,
-        # ahead of the CPython layer's because "venv" sorts after "cpython".
-        layer.shared_env.override("VIRTUAL_ENV", str(venv.path))
+        # VIRTUAL_ENV as `bin/activate` would set it (CONDA_PREFIX as `conda activate` would);
+        # bin/ reaches PATH through the lifecycle, ahead of the CPython layer's because "venv"
+        # sorts after "cpython".
+        variable = "CONDA_PREFIX" if own_environment else "VIRTUAL_ENV"
+        layer.shared_env.override(variable, str(venv.path))
     layer.write(types, metadata)
     return venv

@@ -5,8 +5,10 @@ A change to any message must be deliberate, so these compare whole renders.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import io
+import json
 import os
 import shlex
 import shutil
@@ -29,6 +31,7 @@ from cnb_python.managers import pipenv, poetry, select_manager, uv
 from cnb_python.processes import app_processes
 from cnb_python.run import run as run_command
 from cnb_python.tools import Tool
+from cnb_python.toolscripts import conda_env
 
 AVAILABLE = [Version(v) for v in ("3.10.20", "3.11.16", "3.12.14", "3.13.15", "3.14.7")]
 REPO = Path(__file__).resolve().parents[1]
@@ -90,6 +93,86 @@ def uv_fails(message: str) -> Callable[[Path], object]:
         return uv.run_uv(command, env={"PATH": "/usr/bin:/bin"}, cwd=root, log=log, verb="sync")
 
     return run_uv
+
+
+def conda_fails(call: Callable[[Path], object]) -> Callable[[Path], object]:
+    """A failure of the conda tool script, as the build reports it (a UserError from its
+    result file)."""
+
+    def run_script(root: Path) -> object:
+        try:
+            return call(root)
+        except conda_env.Failure as failure:
+            raise UserError(**failure.payload) from None
+
+    return run_script
+
+
+def _record(name: str, version: str, depends: list[str]) -> dict[str, object]:
+    return {
+        "name": name,
+        "version": version,
+        "build": "0",
+        "build_number": 0,
+        "depends": depends,
+        "subdir": "noarch",
+        "noarch": "generic",
+        "timestamp": 1,
+    }
+
+
+def conda_solve(specs: list[str]) -> Callable[[Path], object]:
+    """Solve `specs` against a tiny channel of repodata only: a needs b>=2, b has only 1.0."""
+
+    def solve(root: Path) -> object:
+        for subdir, packages in (
+            (
+                "noarch",
+                {
+                    "a-1.0-0.tar.bz2": _record("a", "1.0", ["b >=2"]),
+                    "b-1.0-0.tar.bz2": _record("b", "1.0", []),
+                },
+            ),
+            ("linux-64", {}),
+        ):
+            (root / "ch" / subdir).mkdir(parents=True)
+            repodata = {"info": {"subdir": subdir}, "packages": packages}
+            (root / "ch" / subdir / "repodata.json").write_text(json.dumps(repodata))
+        return asyncio.run(conda_env.solve([f"file://{root}/ch"], specs, "linux-64", root))
+
+    return solve
+
+
+def conda_environment(text: str) -> Callable[[Path], object]:
+    def read(root: Path) -> object:
+        (root / "environment.yml").write_text(text)
+        return conda_env.read_environment(root / "environment.yml", ["conda-forge"])
+
+    return read
+
+
+def conda_explicit(text: str) -> Callable[[Path], object]:
+    def read(root: Path) -> object:
+        (root / "package-list.txt").write_text(text)
+        return conda_env.read_explicit(root / "package-list.txt")
+
+    return read
+
+
+def conda_condarc(root: Path) -> object:
+    (root / ".condarc").write_text("channels: [a\n")
+    return conda_env.read_condarc_channels(root / ".condarc")
+
+
+def conda_checksum(root: Path) -> object:
+    (root / "click-8.1.8-pyh_0.tar.bz2").write_bytes(b"abc")
+    url = f"file://{root}/click-8.1.8-pyh_0.tar.bz2"
+    (root / "downloads").mkdir()
+    return conda_env.fetch_explicit([(url, "sha256", "0" * 64)], root / "downloads")
+
+
+def conda_unreachable(root: Path) -> object:
+    return asyncio.run(conda_env.solve(["http://127.0.0.1:9/ch"], ["python"], "linux-64", root))
 
 
 PIPFILE = '[packages]\nsix = "*"\n'
@@ -272,19 +355,6 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Fix the paths in BP_PIP_REQUIREMENT (space-separated, relative to the app root).""",
-    ),
-    "unsupported manager": (
-        lambda root: select_manager(
-            app_with(root, {"environment.yml": "", "requirements.txt": ""}), {}, []
-        ),
-        """[Error: conda projects aren't supported yet]
-
-  The app has environment.yml, which this version of the buildpack cannot install from.
-
-  How to fix:
-    Install with pip for now: export the dependencies to requirements.txt,
-      list the PyPI packages the app needs in requirements.txt
-    then remove the conda files, or leave them out of the build with `exclude` in the `[io.buildpacks]` table of project.toml.""",
     ),
     "unknown forced manager": (
         lambda root: select_manager(
@@ -690,6 +760,153 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Write one process per line, for example `web: gunicorn app:app`.""",
+    ),
+    "conda invalid yaml": (
+        conda_fails(conda_environment("dependencies:\n  - python\n   - flask: [\n")),
+        """[Error: Invalid environment.yml]
+
+  environment.yml is not valid YAML (at line 3, column 11): mapping values are not allowed here.
+
+  How to fix:
+    Fix the YAML at that line: indent list items under `dependencies:` with `- `, and quote values that contain `: `.""",
+    ),
+    "conda package not found": (
+        conda_fails(conda_solve(["nosuchpkg"])),
+        """[Error: Conda package not found]
+
+  No channel has a package the environment asks for:
+  Cannot solve the request because of: No candidates were found for nosuchpkg *.
+
+  How to fix:
+    Check the spelling and version of the package, and that one of the channels (file://ROOT/ch) has it for linux-64 or noarch.""",
+    ),
+    "conda conflicting specs": (
+        conda_fails(conda_solve(["a", "b <2"])),
+        """[Error: Conflicting conda specs]
+
+  The dependencies cannot be installed together:
+  Cannot solve the request because of: a * cannot be installed because there are no viable options:
+  └─ a 1.0 would require
+     └─ b >=2, for which no candidates were found.
+
+  How to fix:
+    Relax the version pins named above so that one set of packages satisfies all of them, and check it locally with `conda env create --dry-run -f environment.yml`.""",
+    ),
+    "conda unreachable channel": (
+        conda_fails(conda_unreachable),
+        """[Error: Unable to reach a conda channel]
+
+  The channel index could not be read: Request failed after 3 retries
+  Caused by: error sending request for url (http://127.0.0.1:9/ch/<subdir>/repodata)
+  Caused by: client error (Connect)
+  Caused by: tcp connect error
+  Caused by: Connection refused (os error 111)
+
+  How to fix:
+    Check the channel names and URLs in environment.yml (or BP_CONDA_DEFAULT_CHANNELS), the network, and the credentials of a `conda` binding.""",
+    ),
+    "conda bad checksum": (
+        conda_fails(conda_checksum),
+        """[Error: Conda package checksum mismatch]
+
+  file://ROOT/click-8.1.8-pyh_0.tar.bz2
+  has sha256 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad,
+  but package-list.txt expects 0000000000000000000000000000000000000000000000000000000000000000.
+
+  How to fix:
+    The package changed or the list is wrong: export it again with `conda list --explicit --sha256 > package-list.txt`.""",
+    ),
+    "conda invalid spec": (
+        conda_fails(conda_solve(["a >>1"])),
+        """[Error: Invalid package spec in environment.yml]
+
+  unable to parse version spec: >>1
+
+  How to fix:
+    Write each dependency as conda does, e.g. `flask`, `flask=3.1` or `flask>=3,<4`.""",
+    ),
+    "conda environment without dependencies": (
+        conda_fails(conda_environment("name: app\n")),
+        """[Error: Invalid environment.yml]
+
+  environment.yml must be a mapping with a `dependencies` list.
+
+  How to fix:
+    Write it as `conda env export --from-history` does: `name`, `channels` and `dependencies` (with an optional `pip:` list inside).""",
+    ),
+    "conda channels not a list": (
+        conda_fails(conda_environment("channels: conda-forge\ndependencies: [python]\n")),
+        """[Error: Invalid environment.yml]
+
+  `channels` in environment.yml must be a list of channel names or URLs.
+
+  How to fix:
+    Write each channel on its own `- ` line, e.g. `- conda-forge`.""",
+    ),
+    "conda unexpected dependency": (
+        conda_fails(conda_environment("dependencies:\n  - python\n  - {npm: [x]}\n")),
+        """[Error: Invalid environment.yml]
+
+  Unexpected entry in `dependencies`: {'npm': ['x']}.
+
+  How to fix:
+    Each dependency is a conda spec such as `flask=3.1` or one `pip:` list.""",
+    ),
+    "conda list not explicit": (
+        conda_fails(conda_explicit("https://x/a-1-0.conda\n")),
+        """[Error: Invalid package-list.txt]
+
+  package-list.txt has no `@EXPLICIT` line, so it is not a `conda list --explicit` file.
+
+  How to fix:
+    Make it with `conda list --explicit --sha256 > package-list.txt`.""",
+    ),
+    "conda list bad line": (
+        conda_fails(conda_explicit("@EXPLICIT\nhttps://x/a-1-0.conda\n")),
+        """[Error: Invalid package-list.txt]
+
+  Line 2 is not a package URL with a checksum: 'https://x/a-1-0.conda'.
+
+  How to fix:
+    Each line after @EXPLICIT is URL#sha256:DIGEST (or URL#MD5), as `conda list --explicit --sha256` writes it.""",
+    ),
+    "conda download failed": (
+        conda_fails(
+            lambda root: conda_env.fetch_explicit(
+                [(f"file://{root}/a-1-0.conda", "md5", "0")], root
+            )
+        ),
+        """[Error: Unable to download a conda package]
+
+  file://ROOT/a-1-0.conda could not be downloaded: <urlopen error [Errno 2] No such file or directory: 'ROOT/a-1-0.conda'>
+
+  How to fix:
+    Check the URL in package-list.txt, the network, and the channel credentials.""",
+    ),
+    "conda without python": (
+        conda_fails(lambda root: conda_env.require_python(["flask"], "environment.yml")),
+        """[Error: No python in the conda environment]
+
+  environment.yml does not install the `python` package, so the app would have no Python.
+
+  How to fix:
+    Add python to the dependencies, e.g. `- python=3.12`.""",
+    ),
+    "conda invalid condarc": (
+        conda_fails(conda_condarc),
+        """[Error: Invalid .condarc in the conda binding]
+
+  The binding's .condarc is not valid YAML: while parsing a flow sequence
+    in "<unicode string>", line 1, column 11:
+      channels: [a
+                ^
+  expected ',' or ']', but got '<stream end>'
+    in "<unicode string>", line 2, column 1:
+
+      ^
+
+  How to fix:
+    Fix the .condarc entry of the binding of type `conda`.""",
     ),
     "unreadable Django settings": (
         collectstatic(FAKE_BAD_SETTINGS="1"),

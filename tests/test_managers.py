@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -5,6 +6,11 @@ import pytest
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
 from cnb_python.managers import ignored_warning, select_manager
+from cnb_python.managers.conda import (
+    ignored_python_requests,
+    normalize_conda_meta,
+    without_credentials,
+)
 from cnb_python.managers.requirements import collect
 
 
@@ -119,7 +125,6 @@ def test_ignored_files_are_named_in_a_warning(tmp_path):
         ({"poetry.lock": "", "requirements.txt": ""}, "pyproject.toml not found"),
         ({"pyproject.toml": "[tool.poetry]\nname = 'x'\n"}, "poetry.lock not found"),
         ({"Pipfile.lock": "{}", "requirements.txt": ""}, "Pipfile not found"),
-        ({"environment.yml": "", "app.py": ""}, "conda projects aren't supported yet"),
         ({"pyproject.toml": "[project]\nname = 'x'\n[tool.uv]\n"}, "uv.lock not found"),
         ({"uv.lock": "version = 1\n"}, "pyproject.toml not found"),
     ],
@@ -253,3 +258,75 @@ def test_pip_binding_pip_conf_is_an_input(tmp_path):
     manager = select_manager(tmp_path, {}, [binding]).manager
     assert manager is not None and manager.pip_conf == tmp_path / "b/pip.conf"
     assert "pip.conf" in manager.key_inputs({})
+
+
+def test_conda_files_select_conda_with_py_rattler(tmp_path):
+    write(tmp_path, {"environment.yml": "", "requirements.txt": "", "app.py": ""})
+    choice = select_manager(tmp_path, {}, [])
+    manager = choice.manager
+    assert manager is not None and manager.name == "conda" and manager.tool == "py-rattler"
+    assert choice.reason == "environment.yml found"
+    assert [s.what for s in choice.ignored] == ["requirements.txt"]
+    assert manager.describe() == "conda (environment.yml, installed with py-rattler)"
+    key = manager.key_inputs({"BP_CONDA_DEFAULT_CHANNELS": "https://u:secret@x/c", "HOME": "/"})
+    assert set(key) == {"file:environment.yml", "env"}
+    assert "secret" not in repr(key)
+
+
+def test_conda_package_list_and_a_vendor_channel(tmp_path):
+    write(tmp_path, {"package-list.txt": "@EXPLICIT\n"})
+    (tmp_path / "vendor" / "noarch").mkdir(parents=True)
+    (tmp_path / "vendor" / "noarch" / "repodata.json").write_text("{}")
+    manager = select_manager(tmp_path, {"BP_PYTHON_PACKAGE_MANAGER": "conda"}, []).manager
+    assert manager is not None
+    assert manager.describe() == "conda (package-list.txt, installed with py-rattler)"
+    assert set(manager.key_inputs({})) == {"file:package-list.txt", "vendor", "env"}
+
+
+def test_conda_meta_keeps_no_trace_of_the_build_machine(tmp_path):
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    (meta / "history").write_text("==> 2026-11-29 05:36:00 <==\n")
+    record = {
+        "name": "six",
+        "fn": "six-1.0-py_0.conda",
+        "url": "file:///tmp/x/six-1.0-py_0.conda",
+        "channel": None,
+        "indexed_timestamp": 1795930562258,
+        "extracted_package_dir": "/tmp/pkgs/six-1.0-py_0",
+        "link": {"source": "/tmp/pkgs/six-1.0-py_0", "type": 1},
+        "timestamp": 1,
+    }
+    (meta / "six-1.0-py_0.json").write_text(json.dumps(record))
+    normalize_conda_meta(
+        meta, {"six-1.0-py_0.conda": "https://c.example/ch/noarch/six-1.0-py_0.conda"}
+    )
+    assert sorted(p.name for p in meta.iterdir()) == ["six-1.0-py_0.json"]
+    assert json.loads((meta / "six-1.0-py_0.json").read_text()) == {
+        "name": "six",
+        "fn": "six-1.0-py_0.conda",
+        "url": "https://c.example/ch/noarch/six-1.0-py_0.conda",
+        "channel": "https://c.example/ch/",
+        "link": {"type": 1},
+        "timestamp": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "clean"),
+    [
+        ("https://u:secret@c.example/ch/", "https://c.example/ch/"),
+        ("https://c.example/t/tk-123/ch/noarch/a.conda", "https://c.example/ch/noarch/a.conda"),
+        ("file:///workspace/vendor/", "file:///workspace/vendor/"),
+    ],
+)
+def test_channel_credentials_are_not_recorded(url, clean):
+    assert without_credentials(url) == clean
+
+
+def test_conda_apps_name_the_python_version_requests_they_ignore(tmp_path):
+    assert ignored_python_requests(tmp_path, {}, "3.14") is None
+    write(tmp_path, {".python-version": "3.11\n"})
+    title, body = ignored_python_requests(tmp_path, {"BP_CPYTHON_VERSION": "3.10"}, "3.14")
+    assert title == "Ignoring Python version requests"
+    assert body.startswith("BP_CPYTHON_VERSION, .python-version do not apply to conda apps")

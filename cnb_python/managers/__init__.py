@@ -20,6 +20,7 @@ from cnb_python.appfiles import read_toml
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
 from cnb_python.managers.base import Manager
+from cnb_python.managers.conda import conda_manager
 from cnb_python.managers.pip import pip_manager
 from cnb_python.managers.pipenv import pipenv_manager
 from cnb_python.managers.poetry import poetry_manager
@@ -29,10 +30,6 @@ MANAGERS = ("pip", "uv", "poetry", "pipenv", "conda")
 FORCE_VARIABLE = "BP_PYTHON_PACKAGE_MANAGER"
 
 _DISPLAY = {"pip": "pip", "uv": "uv", "poetry": "Poetry", "pipenv": "Pipenv", "conda": "conda"}
-# Managers whose support has not landed: a titled error that says how to use pip instead.
-_EXPORT_HINTS = {
-    "conda": "list the PyPI packages the app needs in requirements.txt",
-}
 
 
 @dataclass(frozen=True)
@@ -126,9 +123,7 @@ def select_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding
     else:
         return Choice(None, "no requirements.txt, project metadata or lock file")
     ignored = tuple(s for s in signals if s.manager != chosen.manager and s.owned)
-    factory = _FACTORIES.get(chosen.manager)
-    if factory is None:
-        raise _not_supported(chosen)
+    factory = _FACTORIES[chosen.manager]
     return Choice(factory(app, env, bindings, chosen.what), reason, ignored)
 
 
@@ -148,19 +143,8 @@ _FACTORIES: dict[str, Callable[[Path, Mapping[str, str], Sequence[Binding], str]
     "uv": lambda app, env, bindings, via: uv_manager(app, env, bindings),
     "pipenv": lambda app, env, bindings, via: pipenv_manager(app, env, bindings),
     "poetry": lambda app, env, bindings, via: poetry_manager(app, env, bindings),
+    "conda": conda_manager,
 }
-
-
-def _not_supported(signal: Signal) -> UserError:
-    name = _DISPLAY[signal.manager]
-    return UserError(
-        f"{name} projects aren't supported yet",
-        f"The app has {signal.what}, which this version of the buildpack cannot install from.",
-        "Install with pip for now: export the dependencies to requirements.txt,\n"
-        f"  {_EXPORT_HINTS[signal.manager]}\n"
-        f"then remove the {name} files, or leave them out of the build with `exclude` in the "
-        "`[io.buildpacks]` table of project.toml.",
-    )
 
 
 def ignored_warning(choice: Choice) -> tuple[str, str] | None:

@@ -38,6 +38,7 @@ IMPORTS = {
     "pipenv-flask": "import flask, gunicorn.app.wsgiapp",
     "no-package-manager": "import http.server, platform",
     "poetry-flask": "import flask, gunicorn.app.wsgiapp",
+    "conda-flask": "import flask, gunicorn.app.wsgiapp",
 }
 
 
@@ -78,8 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         with served_test_buildpack(scratch / "buildpack" / "cnb-python") as buildpack:
             for name in opts.samples:
                 log(f"{name}:")
+                app = REPO / "samples" / name
+                if name == "conda-flask":
+                    app = vendored_conda_app(scratch / "conda-app")
                 results[name] = measure_sample(
-                    REPO / "samples" / name,
+                    app,
                     IMPORTS[name],
                     buildpack,
                     scratch / name,
@@ -110,6 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     opts.json.write_text(json.dumps(doc, indent=2) + "\n")
     print(f"JSON: {opts.json}")
     return 0
+
+
+def vendored_conda_app(dest: Path) -> Path:
+    """The conda-flask fixture with the test channel in vendor/ (no conda host is reachable)."""
+    from testsupport.condachannel import build_channel
+    from testsupport.cpython import build_available
+
+    shutil.copytree(REPO / "integration" / "fixtures" / "conda-flask", dest)
+    cpython = next(c for c in build_available() if c.minor == "3.12")
+    build_channel(dest / "vendor", cpython)
+    spec = dest / "environment.yml"
+    spec.write_text(spec.read_text().replace("CHANNEL", "conda-forge"))
+    return dest
 
 
 if __name__ == "__main__":

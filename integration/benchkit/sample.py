@@ -94,12 +94,16 @@ def measure_sample(
 
     assert platform is not None and platform.image is not None
     image = platform.image
-    cpython_version = image.layers[CPYTHON_LAYER].metadata["version"]
+    # A conda app's Python is a conda package: no CPython layer in the image, no floor to compare.
+    cpython_layer = image.layers.get(CPYTHON_LAYER)
+    cpython_version = cpython_layer.metadata["version"] if cpython_layer else None
     imports_ms = import_times(platform, imports, import_runs)
     log(f"  imports: {imports_ms}")
     launch = launch_layer_bytes(image)
-    floor_cpython = cpython_floor_bytes(buildpack.cpython(cpython_version).path)
-    floor_site = site_packages_bytes(raw.site_packages) if raw else 0
+    floor = {}
+    if cpython_version:
+        floor["cpython_without_pip"] = cpython_floor_bytes(buildpack.cpython(cpython_version).path)
+        floor["site_packages"] = site_packages_bytes(raw.site_packages) if raw else 0
     detect = detect_ms(buildpack.path, app, scratch / "detect", detect_runs)
     log(f"  detect: {detect} ms")
     return {
@@ -116,7 +120,7 @@ def measure_sample(
         },
         "import_ms": imports_ms,
         "launch_bytes": launch,
-        "floor_bytes": {"cpython_without_pip": floor_cpython, "site_packages": floor_site},
+        "floor_bytes": floor,
         "detect_ms": detect,
     }
 

@@ -36,7 +36,7 @@ def headline(data: dict[str, Any]) -> dict[str, float | None]:
         "no_pyc_over_ours": _ratio(imports["none"], imports["ours"]),
         "launch_mb": round(launch, 1),
         "launch_pyc_mb": round(pyc, 1),
-        "floor_mb": round(floor, 1),
+        "floor_mb": round(floor, 1) if floor else None,
         "launch_over_floor": _ratio(launch, floor),
         "detect_ms": data["detect_ms"],
     }
@@ -84,6 +84,8 @@ warm rebuild    Platform.build() again on the same platform, inputs unchanged.
 import          python -c "<the app's imports>" as the run user inside one container process.
 launch / floor  regular-file bytes: buildpack launch layers / CPython tarball + raw site-packages,
                 both without pip.
+conda-flask     integration/fixtures/conda-flask with a channel that the bench builds (the test
+                channel) in vendor/: py-rattler installs from file://; no raw baseline, no floor.
 bin/detect      timed inside the build container, as the lifecycle runs it."""
 
 

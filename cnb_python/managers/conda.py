@@ -1,0 +1,211 @@
+"""conda: environment.yml or package-list.txt, installed with py-rattler into the env layer.
+
+py-rattler (the engine behind pixi) solves and links; it runs from a build-only requirement-set
+layer, through cnb_python/toolscripts/conda_env.py, which only that layer's python runs: YAML
+and channel access stay out of the buildpack's own process. The environment's python is the
+app's Python; the buildpack's CPython only runs the tools at build time.
+
+Channels: those of environment.yml, else BP_CONDA_DEFAULT_CHANNELS (conda-forge). A vendor/
+directory that is a channel (vendor/noarch/repodata.json) replaces them all: offline builds.
+A binding of type `conda` provides a .condarc-style channel list or credentials at build time
+only. The `pip:` subsection is installed afterwards with the pip tool layer.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cnb_python.cnb.bindings import Binding, bindings_of_type
+from cnb_python.errors import UserError
+from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
+from cnb_python.log import Logger
+from cnb_python.managers.pip import pip_install
+from cnb_python.python_version import gather_requests
+from cnb_python.run import run
+from cnb_python.tools import Tool
+
+TOOL = "py-rattler"
+DEFAULT_CHANNELS_VARIABLE = "BP_CONDA_DEFAULT_CHANNELS"
+DEFAULT_CHANNELS = "conda-forge"
+SCRIPT = Path(__file__).parents[1] / "toolscripts" / "conda_env.py"
+_PLATFORMS = {"x86_64": "linux-64", "aarch64": "linux-aarch64"}  # builds run on the target
+# What rattler records about the machine and time of the install, not about the packages.
+_MACHINE_FIELDS = ("extracted_package_dir", "indexed_timestamp")
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
+_TOKEN_PATH = re.compile(r"/t/[^/]+/")
+_FAILED_FIX = (
+    "Read the output above. This is likely a buildpack problem if it shows a Python traceback; "
+    "please report it with the build log."
+)
+
+
+@dataclass(frozen=True)
+class CondaManager:
+    app: Path
+    spec_file: Path  # environment.yml or package-list.txt
+    vendor: Path | None  # a local channel for offline builds
+    binding_files: tuple[Path, ...]  # `conda` binding entries, build time only
+
+    name = "conda"
+    tool = TOOL
+    creates_environment = True  # rattler makes the prefix; the env layer does not make a venv
+
+    def describe(self) -> str:
+        return f"conda ({self.spec_file.name}, installed with py-rattler)"
+
+    def key_inputs(self, env: Mapping[str, str]) -> dict[str, str]:
+        inputs = {f"file:{self.spec_file.name}": file_sha256(self.spec_file)}
+        if self.vendor:
+            inputs["vendor"] = tree_sha256(self.vendor)
+        for path in self.binding_files:
+            inputs[f"binding:{path.name}"] = file_sha256(path)
+        inputs["env"] = values_sha256(env_with_prefixes(env, ("BP_CONDA_", "PIP_", "BP_PIP_")))
+        return inputs
+
+    def project_scripts(self) -> tuple[str, ...]:
+        return ()
+
+    def install(
+        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
+    ) -> None:
+        rattler = tools[TOOL].home / "bin" / "python"
+        with tempfile.TemporaryDirectory(prefix="cnb-python-conda-") as tmp:
+            result = Path(tmp, "result.json")
+            command = [
+                str(rattler),
+                str(SCRIPT),
+                f"--prefix={venv}",
+                f"--platform={_PLATFORMS.get(platform.machine(), platform.machine())}",
+                f"--cache-dir={tmp}",
+                f"--result={result}",
+                f"--default-channels={self._default_channels(env)}",
+            ]
+            if self.vendor:
+                command.append(f"--only-channel={self.vendor.as_uri()}")
+            condarc = self._binding_file("condarc")
+            if condarc:
+                command.append(f"--condarc={condarc}")
+            if self.spec_file.name == "package-list.txt":
+                command.append(f"--explicit={self.spec_file}")
+            else:
+                command.append(f"--environment={self.spec_file}")
+            try:
+                run(
+                    command,
+                    env=self._env(env),
+                    cwd=self.app,
+                    log=log,
+                    show=f"py-rattler install ({self.spec_file.name})",
+                    error_title="Unable to create the conda environment",
+                    error_fix=_FAILED_FIX,
+                )
+            except UserError as e:
+                raise _reported_error(result) or e from None
+            outcome = json.loads(result.read_text())
+            normalize_conda_meta(venv / "conda-meta", outcome.get("origins", {}))
+            if outcome["pip"]:
+                requirements = Path(tmp, "pip-requirements.txt")
+                requirements.write_text("".join(f"{r}\n" for r in outcome["pip"]))
+                log.step(f"Installing the pip: subsection ({', '.join(outcome['pip'])})")
+                pip_install(
+                    venv,
+                    tools["pip"],
+                    ["--requirement", str(requirements)],
+                    app=self.app,
+                    vendor=None,
+                    pip_conf=None,
+                    env=env,
+                    log=log,
+                    show="pip install (the pip: subsection of environment.yml)",
+                )
+
+    def _default_channels(self, env: Mapping[str, str]) -> str:
+        return env.get(DEFAULT_CHANNELS_VARIABLE, "").strip() or DEFAULT_CHANNELS
+
+    def _binding_file(self, *names: str) -> Path | None:
+        return next((p for p in self.binding_files if p.name in names), None)
+
+    def _env(self, env: Mapping[str, str]) -> dict[str, str]:
+        """rattler reads channel credentials from RATTLER_AUTH_FILE (its auth.json format)."""
+        tool_env = dict(env)
+        auth = self._binding_file("auth.json")
+        if auth:
+            tool_env["RATTLER_AUTH_FILE"] = str(auth)
+        return tool_env
+
+
+def _reported_error(result: Path) -> UserError | None:
+    """The titled error the install script wrote, if it found a problem with the app's input."""
+    try:
+        error = json.loads(result.read_text())["error"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return UserError(error["title"], error["detail"], error["fix"])
+
+
+def normalize_conda_meta(conda_meta: Path, origins: Mapping[str, str]) -> None:
+    """Drop the install history and what the records say about this machine and this run, so
+    two builds of the same inputs write the same bytes. `origins` maps a package file name to
+    its URL when rattler installed it from a downloaded archive (package-list.txt)."""
+    (conda_meta / "history").unlink(missing_ok=True)
+    for path in sorted(conda_meta.glob("*.json")):
+        record = json.loads(path.read_text())
+        for field in _MACHINE_FIELDS:
+            record.pop(field, None)
+        if isinstance(record.get("link"), dict):
+            record["link"].pop("source", None)
+        origin = origins.get(record.get("fn", ""))
+        if origin:
+            record["url"] = origin
+            # the channel is the URL without "<subdir>/<file name>"
+            record["channel"] = origin.rsplit("/", 2)[0] + "/"
+        for field in ("url", "channel"):
+            if isinstance(record.get(field), str):
+                record[field] = without_credentials(record[field])
+        path.write_text(json.dumps(record, indent=2) + "\n")
+        path.chmod(0o644)  # rattler writes them owner-only; the app's user reads them
+
+
+def without_credentials(url: str) -> str:
+    """A channel URL without user:password@ or a conda token path (/t/<token>/): credentials
+    come from a binding at build time and must not be written into the layer."""
+    return _TOKEN_PATH.sub("/", _USERINFO.sub(r"\1", url))
+
+
+def conda_manager(
+    app: Path, env: Mapping[str, str], bindings: Sequence[Binding], via: str
+) -> CondaManager:
+    spec = app / via  # a Signal of conda: environment.yml or package-list.txt
+    vendor = app / "vendor"
+    is_channel = (vendor / "noarch" / "repodata.json").is_file()
+    files = tuple(
+        path for b in bindings_of_type(bindings, "conda") for _, path in sorted(b.entries.items())
+    )
+    return CondaManager(
+        app=app,
+        spec_file=spec,
+        vendor=vendor if is_channel else None,
+        binding_files=files,
+    )
+
+
+def ignored_python_requests(
+    app: Path, env: Mapping[str, str], default: str
+) -> tuple[str, str] | None:
+    """The warning for version requests (BP_CPYTHON_VERSION, .python-version...) that a conda
+    app ignores, or None."""
+    found = [r.source for r in gather_requests(app, env, default)[:-1]]
+    if not found:
+        return None
+    return (
+        "Ignoring Python version requests",
+        f"{', '.join(found)} do not apply to conda apps: the app's Python is the `python` "
+        "package of the conda environment (e.g. `python=3.12` in environment.yml). The "
+        "buildpack's CPython only runs build tools and is not in the image.",
+    )

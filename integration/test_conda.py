@@ -1,0 +1,260 @@
+"""conda apps end to end: py-rattler solves and links against a local channel of real packages
+that this session builds (no conda channel host is reachable); the `pip:` subsection comes
+from PyPI."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, App, free_port
+from testsupport.condachannel import Channel, build_channel
+from testsupport.server import DownloadServer
+
+BP_ID = "cnb-python/python"
+ENV = "/layers/cnb-python_python/venv"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def conda_channel(tmp_path_factory, test_cpythons) -> Channel:
+    cpython = next(c for c in test_cpythons if c.minor == "3.12")
+    return build_channel(tmp_path_factory.mktemp("conda-channel"), cpython)
+
+
+@pytest.fixture(scope="session")
+def channel_server(conda_channel: Channel) -> Iterator[DownloadServer]:
+    """The channel over local HTTP."""
+    with DownloadServer(conda_channel.path) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def channel_url(channel_server: DownloadServer) -> str:
+    return channel_server.base_url
+
+
+def flask_app(root: Path, buildpack: Path, channel: str) -> App:
+    app = App(root, buildpack, FIXTURES / "conda-flask")
+    spec = app.dir / "environment.yml"
+    spec.write_text(spec.read_text().replace("CHANNEL", channel))
+    return app
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, buildpack, channel_url):
+    """The environment.yml Flask app, built once for the read-only checks below."""
+    app = flask_app(tmp_path_factory.mktemp("conda-flask"), buildpack, channel_url)
+    app.first = app.build_ok()
+    return app
+
+
+def test_environment_yml_flask_app_answers_http(built):
+    output = built.first.output
+    assert "Package manager: conda (environment.yml, installed with py-rattler)" in output
+    assert "Running 'py-rattler install (environment.yml)'" in output
+    assert "pip install (the pip: subsection of environment.yml)" in output
+    # The app's Python is conda's: the CPython layer only runs the build tools.
+    assert set(built.first.image.layers) == {f"{BP_ID}:venv"}
+    port = free_port()
+    with built.platform.start("web", env={"PORT": str(port)}) as running:
+        running.wait_for_port(port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            body = response.read().decode()
+    assert body == "Hello from libgreet to Flask on Python 3.12.1\n"
+
+
+_SCAN_ENV = """
+import json, os, sys
+found = {"prefix": sys.prefix, "conda_prefix": os.environ.get("CONDA_PREFIX"),
+         "history": os.path.exists(sys.prefix + "/conda-meta/history"), "traces": []}
+for name in sorted(os.listdir(sys.prefix + "/conda-meta")):
+    text = open(sys.prefix + "/conda-meta/" + name).read()
+    if "/tmp" in text or "cnb-python-conda" in text or "indexed_timestamp" in text:
+        found["traces"].append(name)
+print(json.dumps(found))
+"""
+
+
+def test_env_has_no_history_and_no_trace_of_the_build(built):
+    found = json.loads(built.python(_SCAN_ENV))
+    assert found == {"prefix": ENV, "conda_prefix": ENV, "history": False, "traces": []}
+
+
+def test_dependencies_and_stdlib_load_from_valid_bytecode(built):
+    hits, misses = built.bytecode_misses("flask, gunicorn, jinja2, json, email.parser")
+    assert misses == []
+    assert hits > 100
+
+
+def test_sbom_lists_conda_packages_and_the_pip_subsection(built):
+    import sbom_validation
+
+    files = built.platform.image.sbom_files
+    prefix = "cnb-python_python/venv/sbom."
+    docs = {n[len(prefix) :]: json.loads(d) for n, d in files.items() if n.startswith(prefix)}
+    assert sbom_validation.all_errors(docs) == {"cdx.json": [], "spdx.json": [], "syft.json": []}
+    purls = sorted(c["purl"].split("?")[0] for c in docs["cdx.json"]["components"])
+    purls = [p.split("@")[0] if p.startswith("pkg:pypi/packaging@") else p for p in purls]
+    assert purls == [
+        "pkg:conda/blinker@1.9.0",
+        "pkg:conda/click@8.1.8",
+        "pkg:conda/flask@3.1.2",
+        "pkg:conda/itsdangerous@2.2.0",
+        "pkg:conda/jinja2@3.1.6",
+        "pkg:conda/libgreet@1.0.0",
+        "pkg:conda/markupsafe@3.0.2",
+        "pkg:conda/python@3.12.1",
+        "pkg:conda/werkzeug@3.1.3",
+        "pkg:pypi/gunicorn@23.0.0",
+        "pkg:pypi/packaging",  # gunicorn's dependency, not pinned
+    ]
+
+
+def test_clean_builds_are_identical_and_a_rebuild_runs_no_installer(
+    built, tmp_path, buildpack, channel_url
+):
+    other = flask_app(tmp_path, buildpack, channel_url).build_ok()
+    first = built.first.image
+    assert {k: v.sha256 for k, v in other.image.layers.items()} == {
+        k: v.sha256 for k, v in first.layers.items()
+    }
+    assert other.image.config_digest == first.config_digest
+    again = built.build_ok()
+    assert "Reusing cached virtual environment" in again.output
+    assert "py-rattler install" not in again.output and "pip install" not in again.output
+    assert again.image.layers[f"{BP_ID}:venv"].sha256 == first.layers[f"{BP_ID}:venv"].sha256
+
+
+def url_of(channel: Channel, name: str, base_url: str) -> str:
+    return f"{base_url}/{channel.package(name).relative_to(channel.path).as_posix()}"
+
+
+def test_package_list_app_installs_the_explicit_urls(make_app, conda_channel, channel_url):
+    lines = ["# conda list --explicit --sha256", "@EXPLICIT"]
+    for name in ("python", "click", "libgreet"):
+        digest = hashlib.sha256(conda_channel.package(name).read_bytes()).hexdigest()
+        lines.append(f"{url_of(conda_channel, name, channel_url)}#sha256:{digest}")
+    app = make_app(files={"package-list.txt": "\n".join(lines) + "\n"})
+    result = app.build_ok()
+    assert "Package manager: conda (package-list.txt, installed with py-rattler)" in result.output
+    out = app.python(
+        "import click, json, sys; meta = sys.prefix + '/conda-meta/'; "
+        "print(click.__version__, json.load(open(meta + 'click-8.1.8-pyh_0.json'))['url'])"
+    )
+    assert out == f"8.1.8 {url_of(conda_channel, 'click', channel_url)}\n"
+
+
+def test_vendor_channel_builds_offline_from_a_file_url(make_app, conda_channel):
+    """vendor/ is a channel: the app's channels are replaced by file:///workspace/vendor."""
+    app = make_app("conda-flask")
+    shutil.copytree(conda_channel.path, app.dir / "vendor")
+    spec = app.dir / "environment.yml"
+    spec.write_text(spec.read_text().replace("CHANNEL", "http://127.0.0.1:9/unreachable"))
+    spec.write_text(spec.read_text().replace("  - pip:\n      - gunicorn==23.0.0\n", ""))
+    result = app.build_ok(env={"BP_CPYTHON_VERSION": "3.11"})
+    assert "from file:///workspace/vendor" in result.output
+    assert "Ignoring Python version requests" in result.output
+    assert "Selected CPython 3.12.1 (using buildpack default)" in result.output
+    assert app.python("import ctypes, flask; print(flask.__name__)") == "flask\n"
+
+
+def test_bad_input_is_a_titled_error(tmp_path, buildpack, channel_url, conda_channel):
+    """One app built once (a failed build saves no cache, so the tool layers stay cached from
+    it), five bad inputs, then the good input again: its env is reused, untouched by them."""
+    app = flask_app(tmp_path, buildpack, channel_url)
+    good = (app.dir / "environment.yml").read_text()
+    app.build_ok()
+    click = url_of(conda_channel, "click", channel_url)
+    cases = [
+        (
+            {"environment.yml": "channels: [x]\ndependencies:\n  - python\n   - flask: [\n"},
+            "Invalid environment.yml",
+            "(at line 4, column 11)",
+        ),
+        (
+            {"environment.yml": good.replace("libgreet", "nosuchpkg")},
+            "Conda package not found",
+            "nosuchpkg",
+        ),
+        (
+            {"environment.yml": good.replace("libgreet", "blinker<1.9")},
+            "Conflicting conda specs",
+            "blinker >=1.9.0",
+        ),
+        (
+            {"environment.yml": good.replace(channel_url, "http://127.0.0.1:9/nothing")},
+            "Unable to reach a conda channel",
+            "127.0.0.1:9",
+        ),
+        (
+            {"package-list.txt": f"@EXPLICIT\n{click}#sha256:{'0' * 64}\n"},
+            "Conda package checksum mismatch",
+            "but package-list.txt expects " + "0" * 64,
+        ),
+    ]
+    for files, title, says in cases:
+        if "package-list.txt" in files:
+            (app.dir / "environment.yml").unlink()
+        app.write(files)
+        result = app.build()
+        assert not result.success and result.phase == "build", title
+        error = result.output[result.output.index("[Error: ") :]
+        assert error.startswith(f"[Error: {title}]"), error
+        assert says in error and "How to fix:" in error and "Traceback" not in result.output
+        assert "Reusing cached py-rattler 0.28.0" in result.output
+    (app.dir / "package-list.txt").unlink()
+    app.write({"environment.yml": good})
+    assert "Reusing cached virtual environment" in app.build_ok().output
+
+
+def test_condarc_binding_gives_channels_and_its_secret_stays_out_of_the_image(
+    tmp_path, buildpack, channel_url, channel_server
+):
+    secret = "s3cr3t-conda-t0ken"
+    app = flask_app(tmp_path, buildpack, channel_url)
+    spec = app.dir / "environment.yml"
+    spec.write_text(spec.read_text().replace(f"channels:\n  - {channel_url}\n", ""))
+    authed = channel_url.replace("http://", f"http://builder:{secret}@")
+    result = app.build_ok(
+        bindings={"conda": {"type": "conda", "condarc": f"channels:\n  - {authed}\n"}}
+    )
+    assert "Solving python=3.12, flask=3.1, libgreet from http://builder:****@" in result.output
+    # rattler sent the credentials (the test server accepts any).
+    basic = "Basic " + base64.b64encode(f"builder:{secret}".encode()).decode()
+    authorized = {
+        r.path
+        for r in channel_server.requests
+        if {k.lower(): v for k, v in r.headers.items()}.get("authorization") == basic
+    }
+    assert {"/noarch/repodata.json", "/noarch/flask-3.1.2-pyh_0.tar.bz2"} <= authorized
+    image = result.image
+    assert secret not in result.output
+    assert secret not in json.dumps(image.config)
+    for record in [*image.layers.values(), image.sbom_layer, image.app_layer]:
+        assert secret.encode() not in Path(record.tar).read_bytes()
+
+
+def test_verify_reproducible_on_a_vendored_conda_app(conda_channel, buildpack, tmp_path):
+    """scripts/verify-reproducible (other temp roots, clocks, hash seeds and umasks) on the
+    Flask app with the channel in vendor/: the conda sample that CI can build offline."""
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURES / "conda-flask", app)
+    shutil.copytree(conda_channel.path, app / "vendor")
+    spec = app / "environment.yml"
+    spec.write_text(spec.read_text().replace("CHANNEL", "http://127.0.0.1:9/unused"))
+    proc = subprocess.run(
+        [REPO / "scripts" / "verify-reproducible", app, "--buildpack", buildpack],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert "RESULT: REPRODUCIBLE" in proc.stdout

@@ -73,10 +73,11 @@ def make_test_buildpack(
 def _disable_build_settings_patch(module: Path) -> None:
     """Redefine the module's entry point at its end, in the copy only."""
     text = module.read_text()
-    if "\ndef patch_install(home: Path, minor: str, log: Logger) -> None:" not in text:
+    signature = "def patch_install(home: Path, minor: str, log: Logger, prefix: str | None = None)"
+    if f"\n{signature} -> None:" not in text:
         raise RuntimeError(f"{module} no longer has the patch_install this test copy replaces")
     module.write_text(
-        text + "\n\ndef patch_install(home: Path, minor: str, log: Logger) -> None:\n"
+        f"{text}\n\n{signature} -> None:\n"
         '    log.step("Not patching the build settings (test buildpack)")\n'
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from localcnb import BuildResult, Platform
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = Path(__file__).parents[1] / "samples"
+BP_ID = "cnb-python/python"
+VENV = "/layers/cnb-python_python/venv"
 # The default CPython of the test buildpack: a minor whose pip (pinned in buildpack.toml) works.
 TEST_DEFAULT_PYTHON = "3.12"
 
@@ -85,6 +88,12 @@ def clean_buildpack(
         base_url=cpython_server.base_url,
         cpythons=[clean],
     )
+
+
+def http_get(url: str) -> str:
+    """The body of a GET to an app the test started."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
 
 
 def free_port() -> int:

@@ -7,8 +7,7 @@ import re
 import shutil
 
 import pytest
-from conftest import SAMPLES, App, free_port
-from test_pip import get
+from conftest import SAMPLES, App, free_port, http_get
 
 CPYTHON = "/layers/cnb-python_python/cpython"
 SYSCONFIG = (
@@ -52,7 +51,7 @@ def test_the_sample_answers_http(cext_app):
     port = free_port()
     with cext_app.platform.start("web", env={"PORT": str(port)}) as running:
         running.wait_for_port(port)
-        assert get(f"http://127.0.0.1:{port}/").startswith("Hello, world, from C; mmh3 ")
+        assert http_get(f"http://127.0.0.1:{port}/").startswith("Hello, world, from C; mmh3 ")
 
 
 def test_sysconfig_in_the_image_names_the_layer_and_cc(cext_app):

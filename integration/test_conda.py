@@ -14,11 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, App, free_port
+from conftest import BP_ID, FIXTURES, App, free_port
 from testsupport.condachannel import Channel, build_channel
 from testsupport.server import DownloadServer
 
-BP_ID = "cnb-python/python"
 ENV = "/layers/cnb-python_python/venv"
 REPO = Path(__file__).resolve().parents[1]
 

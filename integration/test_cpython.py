@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import cpython_version
+from conftest import BP_ID, cpython_version
 
-BP_ID = "cnb-python/python"
 LAYERS = "/layers/cnb-python_python"
 
 HELLO = {"app.py": "import sys\nprint('hello from', sys.version.split()[0])\n"}

@@ -5,19 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, App, free_port
-
-BP_ID = "cnb-python/python"
-VENV = "/layers/cnb-python_python/venv"
-
-
-def get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.read().decode()
+from conftest import BP_ID, SAMPLES, VENV, App, free_port, http_get
 
 
 @pytest.mark.parametrize(
@@ -32,7 +23,7 @@ def test_sample_web_app_answers_http(make_app, sample, body):
     port = free_port()
     with app.platform.start("web", env={"PORT": str(port)}) as running:
         running.wait_for_port(port)
-        assert get(f"http://127.0.0.1:{port}/").startswith(body)
+        assert http_get(f"http://127.0.0.1:{port}/").startswith(body)
 
 
 @pytest.fixture(scope="module")

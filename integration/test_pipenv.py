@@ -5,19 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, App, free_port
-
-BP_ID = "cnb-python/python"
-VENV = "/layers/cnb-python_python/venv"
-
-
-def get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.read().decode()
+from conftest import BP_ID, SAMPLES, VENV, App, free_port, http_get
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +28,7 @@ def test_locked_sample_answers_http(flask_app):
     port = free_port()
     with flask_app.platform.start("web", env={"PORT": str(port)}) as running:
         running.wait_for_port(port)
-        assert get(f"http://127.0.0.1:{port}/").startswith("Hello from Flask on Python 3.12")
+        assert http_get(f"http://127.0.0.1:{port}/").startswith("Hello from Flask on Python 3.12")
 
 
 def test_windows_only_and_dev_packages_are_absent(flask_app):

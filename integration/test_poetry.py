@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import json
 import tarfile
-import urllib.request
 
 import pytest
-from conftest import SAMPLES, App, free_port
+from conftest import BP_ID, SAMPLES, App, free_port, http_get
 
-BP_ID = "cnb-python/python"
-VENV = "/layers/cnb-python_python/venv"
 EXPORT = "poetry export --format=requirements.txt --with-credentials --no-interaction"
-
-
-def get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.read().decode()
 
 
 # Paths a launch-layer file must not point at: build-only layers, temp dirs, home dirs.
@@ -71,7 +63,7 @@ def test_flask_sample_answers_http(flask_app):
     port = free_port()
     with flask_app.platform.start("web", env={"PORT": str(port)}) as running:
         running.wait_for_port(port)
-        assert get(f"http://127.0.0.1:{port}/").startswith("Hello from Flask on Python 3.12")
+        assert http_get(f"http://127.0.0.1:{port}/").startswith("Hello from Flask on Python 3.12")
 
 
 def test_only_the_main_group_for_this_platform_is_installed(flask_app):
@@ -122,7 +114,7 @@ def test_package_mode_installs_the_project_and_its_script_is_the_web_process(mak
     port = free_port()
     with app.platform.start("web", env={"PORT": str(port)}) as running:
         running.wait_for_port(port)
-        assert get(f"http://127.0.0.1:{port}/") == (
+        assert http_get(f"http://127.0.0.1:{port}/") == (
             "Hello from hello-poetry (package mode) with six 1.17.0\n"
         )
 

@@ -5,19 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, App, free_port
-
-BP_ID = "cnb-python/python"
-VENV = "/layers/cnb-python_python/venv"
-
-
-def get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.read().decode()
+from conftest import BP_ID, SAMPLES, VENV, App, free_port, http_get
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +27,7 @@ def test_fastapi_sample_answers_http(fastapi_app):
     port = free_port()
     with fastapi_app.platform.start("web", env={"PORT": str(port)}) as running:
         running.wait_for_port(port)
-        assert json.loads(get(f"http://127.0.0.1:{port}/")) == {
+        assert json.loads(http_get(f"http://127.0.0.1:{port}/")) == {
             "message": "Hello from FastAPI on Python 3.12"
         }
 
@@ -127,7 +118,7 @@ def test_package_project_runs_its_one_script_as_web(make_app):
     port = free_port()
     with app.platform.start("web", env={"PORT": str(port)}) as running:
         running.wait_for_port(port)
-        assert get(f"http://127.0.0.1:{port}/") == "Hello from hello-server with six 1.17.0\n"
+        assert http_get(f"http://127.0.0.1:{port}/") == "Hello from hello-server with six 1.17.0\n"
     record = app.python(
         "import importlib.metadata as m; d = m.distribution('hello-server'); "
         "print(d.read_text('direct_url.json'), d.read_text('INSTALLER'))"

@@ -6,7 +6,7 @@ interpreter or an install, and adds what makes tool output reproducible.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from cnb_python.log import Logger
@@ -40,17 +40,27 @@ def source_date_epoch(env: Mapping[str, str]) -> int:
     return int(value) if value.isdigit() else DEFAULT_SOURCE_DATE_EPOCH
 
 
+def without_settings(
+    env: Mapping[str, str], names: Collection[str], log: Logger, *, title: str, effect: str
+) -> dict[str, str]:
+    """`env` without the settings the buildpack controls; a warning names those the user set,
+    followed by `effect` (what they would have done)."""
+    overridden = sorted(name for name in names if env.get(name))
+    if overridden:
+        log.warning(title, f"{', '.join(overridden)} {effect}")
+    return {k: v for k, v in env.items() if k not in names}
+
+
 def tool_env(env: Mapping[str, str], python_bin: Path, log: Logger) -> dict[str, str]:
-    ignored = sorted(name for name in IGNORED_FOR_TOOLS if env.get(name))
-    if ignored:
-        log.warning(
-            "Ignoring variables that would redirect Python",
-            f"{', '.join(ignored)} set in the build environment would make the build's Python "
-            "tools load or install code elsewhere, so the build runs them without.",
-        )
-    result = {
-        k: v for k, v in env.items() if k not in IGNORED_FOR_TOOLS and k != "PYTHONPYCACHEPREFIX"
-    }
+    result = without_settings(
+        env,
+        IGNORED_FOR_TOOLS,
+        log,
+        title="Ignoring variables that would redirect Python",
+        effect="set in the build environment would make the build's Python tools load or "
+        "install code elsewhere, so the build runs them without.",
+    )
+    result.pop("PYTHONPYCACHEPREFIX", None)
     path = result.get("PATH", "/usr/local/bin:/usr/bin:/bin")
     for name, flags in NO_DEBUG_INFO_FLAGS.items():
         result.setdefault(name, flags)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cnb_python.appfiles import read_toml
+from cnb_python.buildenv import without_settings
 from cnb_python.cnb.bindings import Binding, bindings_of_type
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
@@ -197,14 +198,14 @@ class PipenvManager:
     def _env(
         self, env: Mapping[str, str], venv: Path, pipfile: Path, tmp: Path, log: Logger
     ) -> dict[str, str]:
-        overridden = sorted(name for name in CONTROLLED if env.get(name))
-        if overridden:
-            log.warning(
-                "Ignoring Pipenv settings the buildpack controls",
-                f"{', '.join(overridden)} would move the Pipfile, the environment or Pipenv's "
-                "cache out of the buildpack's hands, so Pipenv runs without them.",
-            )
-        pipenv_env = {k: v for k, v in env.items() if k not in CONTROLLED}
+        pipenv_env = without_settings(
+            env,
+            CONTROLLED,
+            log,
+            title="Ignoring Pipenv settings the buildpack controls",
+            effect="would move the Pipfile, the environment or Pipenv's cache out of the "
+            "buildpack's hands, so Pipenv runs without them.",
+        )
         pipenv_env.update(self.source_env)
         home = tmp / "home"
         pipenv_env.update(

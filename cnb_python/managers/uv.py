@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cnb_python.appfiles import read_toml
+from cnb_python.buildenv import without_settings
 from cnb_python.cnb.bindings import Binding, bindings_of_type
 from cnb_python.distinfo import drop_metadata_files
 from cnb_python.errors import UserError
@@ -148,14 +149,14 @@ class UvManager:
         drop_metadata_files(sorted((venv / "lib").glob("python*/site-packages")), _UV_STAMPS)
 
     def _env(self, env: Mapping[str, str], venv: Path, tmp: Path, log: Logger) -> dict[str, str]:
-        overridden = sorted(name for name in CONTROLLED if env.get(name))
-        if overridden:
-            log.warning(
-                "Ignoring uv settings the buildpack controls",
-                f"{', '.join(overridden)} would move the install, its Python or its bytecode "
-                "out of the buildpack's hands, so uv runs without them.",
-            )
-        uv_env = {k: v for k, v in env.items() if k not in CONTROLLED}
+        uv_env = without_settings(
+            env,
+            CONTROLLED,
+            log,
+            title="Ignoring uv settings the buildpack controls",
+            effect="would move the install, its Python or its bytecode out of the buildpack's "
+            "hands, so uv runs without them.",
+        )
         uv_env.update(
             UV_PROJECT_ENVIRONMENT=str(venv),
             UV_PYTHON=str(venv / "bin" / "python"),

@@ -1,7 +1,8 @@
-"""Reading the app's own files, with a titled error when one is not valid text or TOML."""
+"""Reading the app's own files, with a titled error when one is not valid text, JSON or TOML."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,13 @@ def read_text(path: Path) -> str:
             f"{path.name} is not valid UTF-8 text ({e.reason} at byte {e.start}).",
             f"Save {path.name} as plain UTF-8 text.",
         ) from e
+
+
+def read_json(path: Path, fix: str) -> Any:
+    try:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as e:
+        raise UserError(f"Invalid {path.name}", f"{path.name} is not valid JSON: {e}", fix) from e
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -8,7 +8,6 @@ uv.lock, then the buildpack's default.
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any, Callable
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from cnb_python.appfiles import read_text, read_toml
+from cnb_python.appfiles import read_json, read_text, read_toml
 from cnb_python.dependencies import BuildpackMetadata, Dependency
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
@@ -162,14 +161,7 @@ def _from_pipfile_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | No
     path = app / "Pipfile.lock"
     if not path.is_file():
         return None
-    try:
-        doc = json.loads(read_text(path))
-    except json.JSONDecodeError as e:
-        raise UserError(
-            "Invalid Pipfile.lock",
-            f"Pipfile.lock is not valid JSON: {e}",
-            "Regenerate it with `pipenv lock`.",
-        ) from e
+    doc = read_json(path, "Regenerate it with `pipenv lock`.")
     meta = doc.get("_meta", {}) if isinstance(doc, dict) else {}
     return _pipfile_requires(
         meta.get("requires") if isinstance(meta, dict) else None, "Pipfile.lock"

@@ -7,7 +7,6 @@ another platform (a Windows-only package locked on Linux has version "*" and no 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -15,30 +14,24 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cnb_python.appfiles import read_text
+from cnb_python.appfiles import read_json
 from cnb_python.errors import UserError
 
 # Pipfile section names and the lock sections they become.
 _LOCK_SECTIONS = {"packages": "default", "dev-packages": "develop"}
 _UNSUPPORTED_KEYS = ("git", "hg", "svn", "bzr", "file")
 _PYPI_HOSTS = ("pypi.org", "pypi.python.org")
+REGENERATE = "Regenerate it with `pipenv lock`."
 _VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 
 
 def read_lock(path: Path) -> dict[str, Any]:
-    try:
-        doc = json.loads(read_text(path))
-    except json.JSONDecodeError as e:
-        raise UserError(
-            "Invalid Pipfile.lock",
-            f"Pipfile.lock is not valid JSON: {e}",
-            "Regenerate it with `pipenv lock`.",
-        ) from e
+    doc = read_json(path, REGENERATE)
     if not isinstance(doc, dict) or not isinstance(doc.get("_meta"), dict):
         raise UserError(
             "Invalid Pipfile.lock",
             "Pipfile.lock has no `_meta` table, so it was not written by `pipenv lock`.",
-            "Regenerate it with `pipenv lock`.",
+            REGENERATE,
         )
     return doc
 

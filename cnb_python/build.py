@@ -50,7 +50,7 @@ def build(ctx: Context, log: Logger) -> None:
         log.warning(*ignored)
     log.blank()
     # A manager that brings its own Python (conda) leaves CPython to the build tools alone.
-    own_python = getattr(manager, "creates_environment", False)
+    own_python = manager is not None and manager.creates_environment
 
     # 2. CPython.
     if own_python:

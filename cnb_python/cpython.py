@@ -18,6 +18,7 @@ from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.dependencies import Dependency
 from cnb_python.download import BUILDPACK_DIR, download, resolve_source
 from cnb_python.log import Logger
+from cnb_python.run import run
 
 LAYER_NAME = "cpython"
 # Bump when the post-processing below changes, so older cached layers are rebuilt.
@@ -46,6 +47,17 @@ class CPython:
     @property
     def stdlib(self) -> Path:
         return self.home / "lib" / f"python{self.minor}"
+
+    def create_venv(self, path: Path, *, env: Mapping[str, str], log: Logger, what: str) -> None:
+        """An empty venv at `path` (the app's, or a build tool's), with no pip in it."""
+        run(
+            [str(self.python), "-m", "venv", "--without-pip", str(path)],
+            env=env,
+            log=log,
+            show="python -m venv --without-pip",
+            error_title=f"Unable to create {what}",
+            error_fix="This is a buildpack problem; please report it with the build log.",
+        )
 
 
 def layer_metadata(dep: Dependency) -> dict[str, object]:

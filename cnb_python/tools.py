@@ -269,14 +269,7 @@ def provide_set_tool(
         log.section(f"Installing {name} {version}")
         with log.timed():
             layer.reset()
-            run(
-                [str(cpython.python), "-m", "venv", "--without-pip", str(layer.path)],
-                env=tool_env,
-                log=log,
-                show="python -m venv --without-pip",
-                error_title=f"Unable to create the {name} environment",
-                error_fix="This is a buildpack problem; please report it with the build log.",
-            )
+            cpython.create_venv(layer.path, env=tool_env, log=log, what=f"the {name} environment")
             command = [
                 *pip.command(python),
                 "install",

@@ -15,7 +15,6 @@ from cnb_python.cpython import CPython
 from cnb_python.fingerprint import key_sha256
 from cnb_python.log import Logger
 from cnb_python.managers.base import Manager
-from cnb_python.run import run
 from cnb_python.tools import Tool
 
 LAYER_NAME = "venv"
@@ -71,7 +70,7 @@ def provide_venv(
     log: Logger,
 ) -> Venv:
     venv = Venv(layer.path)
-    own_environment = getattr(manager, "creates_environment", False)
+    own_environment = manager.creates_environment
     key = reuse_key(manager, tools, cpython, arch, user_env)
     metadata = {"key": key, "manager": manager.name, "python": cpython.version}
     restored = layer.restored_metadata()
@@ -84,13 +83,8 @@ def provide_venv(
         with log.timed():
             layer.reset()
             if not own_environment:
-                run(
-                    [str(cpython.python), "-m", "venv", "--without-pip", str(venv.path)],
-                    env=tool_env,
-                    log=log,
-                    show="python -m venv --without-pip",
-                    error_title="Unable to create the virtual environment",
-                    error_fix="This is a buildpack problem; please report it with the build log.",
+                cpython.create_venv(
+                    venv.path, env=tool_env, log=log, what="the virtual environment"
                 )
             manager.install(venv.path, tools, tool_env, log)
             log.step("Compiling the dependencies to hash-based bytecode")

@@ -13,12 +13,15 @@ from cnb_python.tools import Tool
 
 
 class Manager(Protocol):
-    """A manager may also set `creates_environment = True` (conda): its install makes the
-    environment itself in the empty layer, with its own python, instead of getting a venv."""
-
     @property
     def name(self) -> str:
         """pip, uv, poetry, pipenv or conda: also the value of BP_PYTHON_PACKAGE_MANAGER."""
+        ...
+
+    @property
+    def creates_environment(self) -> bool:
+        """True (conda): the install makes the environment itself in the empty layer, with its
+        own Python, instead of getting a venv made from the CPython layer."""
         ...
 
     @property

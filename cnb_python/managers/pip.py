@@ -31,6 +31,7 @@ class PipManager:
 
     name = "pip"
     tool = "pip"
+    creates_environment = False
 
     def describe(self) -> str:
         if not self.requirement_files:

@@ -109,6 +109,7 @@ class PipenvManager:
 
     name = "pipenv"
     tool = "pipenv"
+    creates_environment = False
 
     def describe(self) -> str:
         extra = f", categories {', '.join(self.categories)}" if self.categories[1:] else ""

@@ -76,6 +76,7 @@ class PoetryManager:
 
     name = "poetry"
     tool = "poetry"
+    creates_environment = False
 
     def describe(self) -> str:
         selection = f"groups {', '.join(self.groups)}" if self.groups else "main group"

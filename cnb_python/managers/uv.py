@@ -79,6 +79,7 @@ class UvManager:
 
     name = "uv"
     tool = "uv"
+    creates_environment = False
 
     def describe(self) -> str:
         groups = f", groups {', '.join(self.groups)}" if self.groups else ""

@@ -8,6 +8,7 @@ user sees what went wrong without a traceback.
 from __future__ import annotations
 
 import shlex
+import signal
 import subprocess
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -63,11 +64,36 @@ def run(
     if code != 0:
         shown = show or shlex.join(command)
         detail = f"The command '{shown}' exited with status {code}."
+        if code < 0:
+            error_title, detail, error_fix = _killed(-code, shown, error_title)
+        else:
+            for needle, (title, fix) in (known_errors or {}).items():
+                if any(needle in line for line in lines):
+                    error_title, error_fix = title, fix
+                    break
         if tail:
             detail += "\n\nThe end of its output:\n" + "\n".join(f"  {line}" for line in tail)
-        for needle, (title, fix) in (known_errors or {}).items():
-            if any(needle in line for line in lines):
-                error_title, error_fix = title, fix
-                break
         raise UserError(error_title, log.redact(detail), error_fix)
     return "\n".join(lines)
+
+
+def _killed(number: int, shown: str, error_title: str) -> tuple[str, str, str]:
+    """(title, detail, fix) for a command that a signal ended: a crash or a kill from outside,
+    never a problem with the app's files, so the tool's own error texts do not apply."""
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    detail = f"The command '{shown}' was killed by {name} ({signal.strsignal(number)})."
+    if number == signal.SIGKILL:
+        fix = (
+            "SIGKILL usually means the build ran out of memory (the kernel's OOM killer) or was "
+            "stopped from outside. Give the build container more memory, or build fewer "
+            "packages from source at once."
+        )
+    else:
+        fix = (
+            "The tool crashed: this is a bug in the tool or the buildpack, not in the app. "
+            "Please report it with the build log."
+        )
+    return f"{error_title}: killed by {name}", detail, fix

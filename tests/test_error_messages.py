@@ -168,7 +168,7 @@ def conda_checksum(root: Path) -> object:
     (root / "click-8.1.8-pyh_0.tar.bz2").write_bytes(b"abc")
     url = f"file://{root}/click-8.1.8-pyh_0.tar.bz2"
     (root / "downloads").mkdir()
-    return conda_env.fetch_explicit([(url, "sha256", "0" * 64)], root / "downloads")
+    return asyncio.run(conda_env.fetch_explicit([(url, "sha256", "0" * 64)], root / "downloads"))
 
 
 def conda_unreachable(root: Path) -> object:
@@ -222,6 +222,23 @@ def fails(show: str, title: str, known: dict[str, tuple[str, str]], *output: str
             error_title=title,
             error_fix="(the generic fix)",
             known_errors=known,
+        )
+
+    return run_tool
+
+
+def killed(signal_name: str) -> Callable[[Path], object]:
+    """A tool that a signal ends after printing a line, as the runner reports it."""
+
+    def run_tool(root: Path) -> object:
+        return run_command(
+            ["sh", "-c", f"echo 'Solving flask'; kill -{signal_name} $$"],
+            env={"PATH": "/usr/bin:/bin"},
+            log=Logger(io.StringIO()),
+            show="py-rattler install (environment.yml)",
+            error_title="Unable to create the conda environment",
+            error_fix="(the generic fix)",
+            known_errors={"Solving": ("(a tool error that must not apply)", "(its fix)")},
         )
 
     return run_tool
@@ -872,8 +889,8 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
     ),
     "conda download failed": (
         conda_fails(
-            lambda root: conda_env.fetch_explicit(
-                [(f"file://{root}/a-1-0.conda", "md5", "0")], root
+            lambda root: asyncio.run(
+                conda_env.fetch_explicit([(f"file://{root}/a-1-0.conda", "md5", "0")], root)
             )
         ),
         """[Error: Unable to download a conda package]
@@ -953,6 +970,30 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Run this buildpack with a CNB platform, such as `pack build --buildpack <dir>`.""",
+    ),
+    "tool killed by a crash": (
+        killed("SEGV"),
+        """[Error: Unable to create the conda environment: killed by SIGSEGV]
+
+  The command 'py-rattler install (environment.yml)' was killed by SIGSEGV (Segmentation fault).
+
+  The end of its output:
+    Solving flask
+
+  How to fix:
+    The tool crashed: this is a bug in the tool or the buildpack, not in the app. Please report it with the build log.""",
+    ),
+    "tool killed from outside": (
+        killed("KILL"),
+        """[Error: Unable to create the conda environment: killed by SIGKILL]
+
+  The command 'py-rattler install (environment.yml)' was killed by SIGKILL (Killed).
+
+  The end of its output:
+    Solving flask
+
+  How to fix:
+    SIGKILL usually means the build ran out of memory (the kernel's OOM killer) or was stopped from outside. Give the build container more memory, or build fewer packages from source at once.""",
     ),
 }
 

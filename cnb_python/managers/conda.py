@@ -74,30 +74,11 @@ class CondaManager:
     def install(
         self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
     ) -> None:
-        rattler = tools[TOOL].home / "bin" / "python"
         with tempfile.TemporaryDirectory(prefix="cnb-python-conda-") as tmp:
             result = Path(tmp, "result.json")
-            command = [
-                str(rattler),
-                str(SCRIPT),
-                f"--prefix={venv}",
-                f"--platform={_PLATFORMS.get(platform.machine(), platform.machine())}",
-                f"--cache-dir={tmp}",
-                f"--result={result}",
-                f"--default-channels={self._default_channels(env)}",
-            ]
-            if self.vendor:
-                command.append(f"--only-channel={self.vendor.as_uri()}")
-            condarc = self._binding_file("condarc")
-            if condarc:
-                command.append(f"--condarc={condarc}")
-            if self.spec_file.name == "package-list.txt":
-                command.append(f"--explicit={self.spec_file}")
-            else:
-                command.append(f"--environment={self.spec_file}")
             try:
                 run(
-                    command,
+                    self.tool_command(tools[TOOL], venv, Path(tmp), result, env),
                     env=self._env(env),
                     cwd=self.app,
                     log=log,
@@ -124,6 +105,28 @@ class CondaManager:
                     log=log,
                     show="pip install (the pip: subsection of environment.yml)",
                 )
+
+    def tool_command(
+        self, tool: Tool, prefix: Path, tmp: Path, result: Path, env: Mapping[str, str]
+    ) -> list[str]:
+        """The conda_env.py run that makes the environment at `prefix` (also what
+        scripts/stress-conda-install runs)."""
+        command = [
+            str(tool.home / "bin" / "python"),
+            str(SCRIPT),
+            f"--prefix={prefix}",
+            f"--platform={_PLATFORMS.get(platform.machine(), platform.machine())}",
+            f"--cache-dir={tmp}",
+            f"--result={result}",
+            f"--default-channels={self._default_channels(env)}",
+        ]
+        if self.vendor:
+            command.append(f"--only-channel={self.vendor.as_uri()}")
+        condarc = self._binding_file("condarc")
+        if condarc:
+            command.append(f"--condarc={condarc}")
+        kind = "explicit" if self.spec_file.name == "package-list.txt" else "environment"
+        return [*command, f"--{kind}={self.spec_file}"]
 
     def _default_channels(self, env: Mapping[str, str]) -> str:
         return env.get(DEFAULT_CHANNELS_VARIABLE, "").strip() or DEFAULT_CHANNELS

@@ -9,6 +9,15 @@ tomli, tomli-w, packaging, requests). Standard library, rattler and yaml only.
 
 On success FILE holds {"pip": [requirements of the `pip:` subsection]}; on a user error it
 holds {"error": {"title", "detail", "fix"}} and the exit status is 3.
+
+The process ends with os._exit, never with interpreter finalization: rattler completes each
+awaited call from a tokio thread (pyo3-async-runtimes' set_result -> loop.call_soon_threadsafe).
+The Python side can see the result and finish the program while that thread still waits for the
+GIL to drop its references. If the interpreter is finalizing by then, CPython (3.13 and older)
+ends the thread with pthread_exit; the forced unwind runs Rust destructors that decref Python
+objects without a thread state, and the process dies with SIGSEGV (seen about once in 70 runs
+under load: `scripts/stress-conda-install`). Nothing needs finalization here: the result file is
+closed and the output flushed before the exit.
 """
 
 from __future__ import annotations
@@ -22,11 +31,12 @@ import re
 import shutil
 import sys
 import tempfile
+import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import rattler
 import yaml
@@ -156,10 +166,10 @@ def _channel(name: str, directory: Path) -> Any:
 
 
 def _with_auth_file(url: str, directory: Path) -> str:
-    """Move user:password@ of a channel URL into rattler's auth file and return the bare URL.
-    (The install crashed with SIGSEGV in the test build container with credentials in the URL;
-    it did not outside it. Credentials in the auth file work in both.) The file, a copy of
-    RATTLER_AUTH_FILE (a binding's auth.json) plus these, lives in the build's temp dir."""
+    """Move user:password@ of a channel URL into rattler's auth file and return the bare URL,
+    so the credentials travel the one way rattler's authenticating client reads them. The file,
+    a copy of RATTLER_AUTH_FILE (a binding's auth.json) plus these, lives in the build's temp
+    dir."""
     parts = urllib.parse.urlsplit(url)
     if not parts.username:
         return url
@@ -211,7 +221,9 @@ def read_explicit(path: Path) -> list[tuple[str, str, str]]:
     return packages
 
 
-def fetch_explicit(packages: list[tuple[str, str, str]], directory: Path) -> list[tuple[Any, str]]:
+async def fetch_explicit(
+    packages: list[tuple[str, str, str]], directory: Path
+) -> list[tuple[Any, str]]:
     """Download and check each package; (its RepoDataRecord, its URL)."""
     records = []
     for url, algorithm, digest in packages:
@@ -233,8 +245,7 @@ def fetch_explicit(packages: list[tuple[str, str, str]], directory: Path) -> lis
                 "The package changed or the list is wrong: export it again with "
                 "`conda list --explicit --sha256 > package-list.txt`.",
             )
-        record = asyncio.run(rattler.RepoDataRecord.from_package_archive(target))
-        records.append((record, url))
+        records.append((await rattler.RepoDataRecord.from_package_archive(target), url))
     return records
 
 
@@ -281,7 +292,8 @@ def main(argv: list[str]) -> int:
     source.add_argument("--explicit", type=Path)
     args = parser.parse_args(argv)
     try:
-        outcome = from_environment(args) if args.environment else from_explicit(args)
+        create = from_environment if args.environment else from_explicit
+        outcome = asyncio.run(create(args))
     except Failure as failure:
         args.result.write_text(json.dumps({"error": failure.payload}))
         return USER_ERROR
@@ -289,7 +301,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def from_environment(args: argparse.Namespace) -> dict[str, Any]:
+async def from_environment(args: argparse.Namespace) -> dict[str, Any]:
     defaults = args.default_channels.replace(",", " ").split()
     if args.condarc:
         defaults = read_condarc_channels(args.condarc) or defaults
@@ -297,24 +309,38 @@ def from_environment(args: argparse.Namespace) -> dict[str, Any]:
     if args.only_channel:
         channels = [args.only_channel]
     print(f"Solving {', '.join(specs)} from {', '.join(channels)}", flush=True)
-    records = asyncio.run(solve(channels, specs, args.platform, args.cache_dir))
+    records = await solve(channels, specs, args.platform, args.cache_dir)
     require_python([record.name.normalized for record in records], "environment.yml")
     for record in sorted(records, key=lambda r: r.name.normalized):
         print(f"  {record.name.normalized} {record.version} {record.build}", flush=True)
-    asyncio.run(install(records, args.prefix, args.cache_dir))
+    await install(records, args.prefix, args.cache_dir)
     return {"pip": pip, "origins": {}}
 
 
-def from_explicit(args: argparse.Namespace) -> dict[str, Any]:
+async def from_explicit(args: argparse.Namespace) -> dict[str, Any]:
     """Install the archives of package-list.txt; `origins` maps each file name to its URL,
     which rattler cannot know (it installs from the downloaded archive)."""
     with tempfile.TemporaryDirectory(dir=args.cache_dir) as tmp:
-        fetched = fetch_explicit(read_explicit(args.explicit), Path(tmp))
+        fetched = await fetch_explicit(read_explicit(args.explicit), Path(tmp))
         require_python([record.name.normalized for record, _ in fetched], "package-list.txt")
         print(f"Installing {len(fetched)} packages from package-list.txt", flush=True)
-        asyncio.run(install([record for record, _ in fetched], args.prefix, args.cache_dir))
+        await install([record for record, _ in fetched], args.prefix, args.cache_dir)
     return {"pip": [], "origins": {record.file_name: url for record, url in fetched}}
 
 
+def exit_now(status: int) -> NoReturn:
+    """End the process without interpreter finalization (see the module docstring)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        status = main(sys.argv[1:])
+    except SystemExit as e:  # argparse's usage errors
+        status = e.code if isinstance(e.code, int) else 2
+    except BaseException:  # an internal error: print it, and still skip finalization
+        traceback.print_exc()
+        status = 1
+    exit_now(status)

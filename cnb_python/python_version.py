@@ -1,8 +1,13 @@
 """Which CPython the app asks for, where it asked, and which available release satisfies it.
 
-Sources, highest priority first (the first one present wins; all found are logged):
-BP_CPYTHON_VERSION, .python-version, runtime.txt, Pipfile.lock, Pipfile, pyproject.toml,
-uv.lock, then the buildpack's default.
+Sources, highest priority first (all found are logged): BP_CPYTHON_VERSION, .python-version,
+runtime.txt, Pipfile.lock, Pipfile, pyproject.toml (requires-python), pyproject.toml
+([tool.poetry.dependencies] python), poetry.lock, uv.lock, then the buildpack's default.
+
+The first one present picks the version; every other one the app declares is a constraint the
+version must also satisfy, as the package managers themselves require (`poetry sync`, `uv sync`
+and `pipenv` refuse a Python outside the project's range). When they cannot all hold, the build
+stops before any install and names the two sources that disagree.
 """
 
 from __future__ import annotations
@@ -175,28 +180,34 @@ def _from_pipfile(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
     return _pipfile_requires(read_toml(path).get("requires"), "Pipfile")
 
 
-def _from_pyproject(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
-    path = app / "pyproject.toml"
+def _toml_range(app: Path, name: str, keys: tuple[str, ...], source: str) -> VersionRequest | None:
+    """The version range at `keys` in the TOML file `name`, as the request of `source`."""
+    path = app / name
     if not path.is_file():
         return None
-    doc = read_toml(path)
-    requires_python = doc.get("project", {}).get("requires-python")
-    if isinstance(requires_python, str) and requires_python.strip():
-        return _request("pyproject.toml", requires_python.strip(), parse_constraint)
-    poetry_python = doc.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
-    if isinstance(poetry_python, str) and poetry_python.strip():
-        return _request("pyproject.toml", poetry_python.strip(), parse_constraint)
+    value: Any = read_toml(path)
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, str) and value.strip():
+        return _request(source, value.strip(), parse_constraint)
     return None
+
+
+def _from_pyproject(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
+    return _toml_range(app, "pyproject.toml", ("project", "requires-python"), "pyproject.toml")
+
+
+def _from_poetry_dependencies(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
+    keys = ("tool", "poetry", "dependencies", "python")
+    return _toml_range(app, "pyproject.toml", keys, "pyproject.toml [tool.poetry]")
+
+
+def _from_poetry_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
+    return _toml_range(app, "poetry.lock", ("metadata", "python-versions"), "poetry.lock")
 
 
 def _from_uv_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
-    path = app / "uv.lock"
-    if not path.is_file():
-        return None
-    value = read_toml(path).get("requires-python")
-    if isinstance(value, str) and value.strip():
-        return _request("uv.lock", value.strip(), parse_constraint)
-    return None
+    return _toml_range(app, "uv.lock", ("requires-python",), "uv.lock")
 
 
 SOURCES: tuple[Callable[[Path, Mapping[str, str]], VersionRequest | None], ...] = (
@@ -206,6 +217,8 @@ SOURCES: tuple[Callable[[Path, Mapping[str, str]], VersionRequest | None], ...] 
     _from_pipfile_lock,
     _from_pipfile,
     _from_pyproject,
+    _from_poetry_dependencies,
+    _from_poetry_lock,
     _from_uv_lock,
 )
 
@@ -246,13 +259,21 @@ def select_version(
     available: Sequence[Version],
     eol_table: Sequence[EndOfLife],
     today: datetime.date,
+    constraints: Sequence[VersionRequest] = (),
 ) -> Version:
-    """The newest available version that the request and every other buildpack's requirement
-    allow. End-of-life minors error or warn (by the table) before availability is judged."""
+    """The newest available version that the request, the app's other `constraints` and every
+    other buildpack's requirement (`extra`) allow. End-of-life minors error or warn (by the
+    table) before availability is judged; a constraint that excludes every version the request
+    allows is a conflict between the two."""
     eol_by_minor = {e.minor: e for e in eol_table}
-    requests = [request, *extra]
+    requests = [request, *constraints, *extra]
     matching = [v for v in available if all(r.allows(v) for r in requests)]
     if not matching:
+        allowed = [v for v in available if request.allows(v)]
+        for constraint in constraints:
+            if allowed and not any(constraint.allows(v) for v in allowed):
+                raise _conflict_error(request, constraint)
+            allowed = [v for v in allowed if constraint.allows(v)]
         for eol in eol_table:
             if (
                 eol.after == "error"
@@ -299,6 +320,23 @@ def _eol_error(request: VersionRequest, eol: EndOfLife, available: Sequence[Vers
     )
 
 
+def _conflict_error(request: VersionRequest, constraint: VersionRequest) -> UserError:
+    lock = constraint.source.endswith(".lock")
+    widen = (
+        f"regenerate {constraint.source} for the Python you want"
+        if lock
+        else f"change {constraint.source} to allow it"
+    )
+    return UserError(
+        "Conflicting Python version requirements",
+        f"{request.source} asks for Python {request.text!r}, but {constraint.source} requires "
+        f"{constraint.text!r}. No Python satisfies both, and the package manager would refuse "
+        "to install the app on a Python outside its range.",
+        f"Make them agree: change {request.source} to a version that {constraint.source} "
+        f"allows, or {widen}.",
+    )
+
+
 def _unavailable_error(
     request: VersionRequest, extra: Sequence[VersionRequest], available: Sequence[Version]
 ) -> UserError:
@@ -335,6 +373,7 @@ def choose_cpython(
     # for nothing, their requirement beats the buildpack default.
     primary = plan[0] if plan and requests[0].source == DEFAULT_SOURCE else requests[0]
     extra = [r for r in plan if r is not primary]
+    constraints = [r for r in requests[:-1] if r is not primary]
     width = max(len(r.source) for r in [*requests, *plan])
     log.step("Candidate version sources (in priority order):")
     for r in [*requests[:-1], *plan, requests[-1]]:
@@ -347,7 +386,7 @@ def choose_cpython(
             "Build for linux/amd64 or linux/arm64.",
         )
     eol_table = parse_eol_table(metadata.python_eol)
-    chosen = select_version(primary, extra, list(candidates), eol_table, today)
+    chosen = select_version(primary, extra, list(candidates), eol_table, today, constraints)
     log.blank()
     log.step(f"Selected CPython {chosen} (using {primary.source})")
     warning = eol_warning(chosen, eol_table, today)

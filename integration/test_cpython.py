@@ -119,6 +119,20 @@ def test_two_clean_builds_are_identical(make_app):
             "'>=3.12,<'",
         ),
         ({"pyproject.toml": "[project\nname = 'x'"}, {}, "Invalid pyproject.toml", "line 1"),
+        (
+            # heroku/buildpacks-python's poetry_mismatched_python_version case: `poetry sync`
+            # refuses 3.13 here, so the build stops before it installs anything.
+            {
+                ".python-version": "3.13\n",
+                "pyproject.toml": '[project]\nname = "x"\nrequires-python = "3.12.*"\n'
+                "[tool.poetry]\npackage-mode = false\n",
+                "poetry.lock": '[metadata]\nlock-version = "2.1"\npython-versions = "3.12.*"\n'
+                'content-hash = "0"\n',
+            },
+            {},
+            "Conflicting Python version requirements",
+            ".python-version asks for Python '3.13', but pyproject.toml requires '3.12.*'",
+        ),
     ],
 )
 def test_version_errors_are_titled(make_app, files, env, title, detail):

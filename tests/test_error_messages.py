@@ -57,7 +57,8 @@ def collectstatic(**env: str) -> Callable[[Path], object]:
 def select(files: dict[str, str], env: dict[str, str] | None = None) -> Callable[[Path], object]:
     def run(root: Path) -> object:
         requests = pv.gather_requests(app_with(root, files), env or {}, "3.14")
-        return pv.select_version(requests[0], [], AVAILABLE, EOL, datetime.date(2026, 11, 25))
+        today = datetime.date(2026, 11, 25)
+        return pv.select_version(requests[0], [], AVAILABLE, EOL, today, requests[1:-1])
 
     return run
 
@@ -258,6 +259,30 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Request one of the available versions in .python-version. A minor version such as `3.14` always gets the newest patch release.""",
+    ),
+    "conflicting python requirements": (
+        select(
+            {
+                ".python-version": "3.13\n",
+                "pyproject.toml": '[project]\nrequires-python = "3.12.*"\n',
+                "poetry.lock": '[metadata]\npython-versions = "3.12.*"\n',
+            }
+        ),
+        """[Error: Conflicting Python version requirements]
+
+  .python-version asks for Python '3.13', but pyproject.toml requires '3.12.*'. No Python satisfies both, and the package manager would refuse to install the app on a Python outside its range.
+
+  How to fix:
+    Make them agree: change .python-version to a version that pyproject.toml allows, or change pyproject.toml to allow it.""",
+    ),
+    "conflicting python lock": (
+        select({".python-version": "3.13", "uv.lock": 'requires-python = ">=3.10, <3.13"\n'}),
+        """[Error: Conflicting Python version requirements]
+
+  .python-version asks for Python '3.13', but uv.lock requires '>=3.10, <3.13'. No Python satisfies both, and the package manager would refuse to install the app on a Python outside its range.
+
+  How to fix:
+    Make them agree: change .python-version to a version that uv.lock allows, or regenerate uv.lock for the Python you want.""",
     ),
     "end of life": (
         select({".python-version": "3.9"}),

@@ -33,8 +33,9 @@ def request_for(tmp_path: Path, files: dict[str, str], env: dict[str, str] | Non
 
 
 def resolve(tmp_path: Path, files: dict[str, str], env: dict[str, str] | None = None) -> str:
+    """As choose_cpython does it: the first request picks, the app's others constrain."""
     requests = request_for(tmp_path, files, env)
-    return str(select_version(requests[0], [], AVAILABLE, EOL, TODAY))
+    return str(select_version(requests[0], [], AVAILABLE, EOL, TODAY, requests[1:-1]))
 
 
 @pytest.mark.parametrize(
@@ -112,11 +113,64 @@ def test_pyproject_poetry_caret(tmp_path):
     assert resolve(tmp_path, {"pyproject.toml": pyproject}) == "3.14.7"
 
 
-def test_pyproject_requires_python_wins_over_poetry(tmp_path):
+def test_poetry_python_narrows_requires_python(tmp_path):
     pyproject = (
-        '[project]\nrequires-python = "<3.13"\n[tool.poetry.dependencies]\npython = "~3.13"\n'
+        '[project]\nrequires-python = ">=3.11"\n[tool.poetry.dependencies]\npython = "~3.12"\n'
     )
     assert resolve(tmp_path, {"pyproject.toml": pyproject}) == "3.12.14"
+
+
+def test_every_declared_range_constrains_the_chosen_version(tmp_path):
+    files = {
+        ".python-version": "3\n",
+        "pyproject.toml": '[project]\nrequires-python = ">=3.11"\n',
+        "uv.lock": 'version = 1\nrequires-python = ">=3.11, <3.14"\n',
+        "poetry.lock": '[metadata]\npython-versions = "<3.13"\n',
+    }
+    assert resolve(tmp_path, files) == "3.12.14"
+
+
+@pytest.mark.parametrize(
+    ("files", "source", "constraint"),
+    [
+        # heroku/buildpacks-python's poetry_mismatched_python_version case
+        (
+            {
+                ".python-version": "3.13\n",
+                "pyproject.toml": '[project]\nrequires-python = "3.12.*"\n',
+                "poetry.lock": '[metadata]\npython-versions = "3.12.*"\n',
+            },
+            ".python-version",
+            "pyproject.toml",
+        ),
+        (
+            {".python-version": "3.13", "uv.lock": 'requires-python = ">=3.10, <3.13"\n'},
+            ".python-version",
+            "uv.lock",
+        ),
+        (
+            {"Pipfile.lock": '{"_meta": {"requires": {"python_version": "3.11"}}}'},
+            "BP_CPYTHON_VERSION",
+            "Pipfile.lock",
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nrequires-python = "<3.13"\n'
+                '[tool.poetry.dependencies]\npython = "~3.13"\n'
+            },
+            "pyproject.toml",
+            "pyproject.toml [tool.poetry]",
+        ),
+    ],
+)
+def test_a_range_that_excludes_the_requested_version_is_a_conflict(
+    tmp_path, files, source, constraint
+):
+    with pytest.raises(UserError) as e:
+        resolve(tmp_path, files, {"BP_CPYTHON_VERSION": "3.12"} if "Pipfile.lock" in files else {})
+    assert e.value.title == "Conflicting Python version requirements"
+    assert e.value.detail.startswith(f"{source} asks for Python ")
+    assert f", but {constraint} requires " in e.value.detail
 
 
 def test_pyproject_invalid_toml(tmp_path):

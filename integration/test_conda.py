@@ -151,6 +151,29 @@ def test_package_list_app_installs_the_explicit_urls(make_app, conda_channel, ch
     assert out == f"8.1.8 {url_of(conda_channel, 'click', channel_url)}\n"
 
 
+def test_nodefaults_and_a_channel_qualified_spec(make_app, tmp_path, conda_channel, channel_url):
+    """conda-forge's own form: the channel list ends with `nodefaults`, and a package names
+    its channel (`channel::package`), here one the list does not name: a copy of the test
+    channel on a server of its own."""
+    shutil.copytree(conda_channel.path, tmp_path / "other")
+    with DownloadServer(tmp_path / "other") as other:
+        app = make_app(
+            files={
+                "environment.yml": f"name: app\nchannels:\n  - {channel_url}\n  - nodefaults\n"
+                f"dependencies:\n  - python=3.12\n  - {other.base_url}::libgreet\n",
+            }
+        )
+        result = app.build_ok()
+    assert "`nodefaults`: no default channels are added" in result.output
+    assert "Ignoring `name:` in environment.yml" in result.output
+    assert f"from {channel_url}, {other.base_url}\n" in result.output
+    channel = app.python(
+        "import json, sys; print(json.load(open(sys.prefix + '/conda-meta/"
+        "libgreet-1.0.0-h0.json'))['channel'])"
+    )
+    assert channel == f"{other.base_url}/\n"
+
+
 def test_vendor_channel_builds_offline_from_a_file_url(make_app, conda_channel):
     """vendor/ is a channel: the app's channels are replaced by file:///workspace/vendor."""
     app = make_app("conda-flask")

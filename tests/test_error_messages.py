@@ -139,7 +139,8 @@ def conda_solve(specs: list[str]) -> Callable[[Path], object]:
             (root / "ch" / subdir).mkdir(parents=True)
             repodata = {"info": {"subdir": subdir}, "packages": packages}
             (root / "ch" / subdir / "repodata.json").write_text(json.dumps(repodata))
-        return asyncio.run(conda_env.solve([f"file://{root}/ch"], specs, "linux-64", root))
+        condarc = conda_env.read_condarc(None)
+        return asyncio.run(conda_env.solve([f"file://{root}/ch"], specs, "linux-64", root, condarc))
 
     return solve
 
@@ -147,7 +148,7 @@ def conda_solve(specs: list[str]) -> Callable[[Path], object]:
 def conda_environment(text: str) -> Callable[[Path], object]:
     def read(root: Path) -> object:
         (root / "environment.yml").write_text(text)
-        return conda_env.read_environment(root / "environment.yml", ["conda-forge"])
+        return conda_env.read_environment(root / "environment.yml")
 
     return read
 
@@ -162,7 +163,21 @@ def conda_explicit(text: str) -> Callable[[Path], object]:
 
 def conda_condarc(root: Path) -> object:
     (root / ".condarc").write_text("channels: [a\n")
-    return conda_env.read_condarc_channels(root / ".condarc")
+    return conda_env.read_condarc(root / ".condarc")
+
+
+def conda_defaults_off(root: Path) -> object:
+    (root / ".condarc").write_text("channels:\n  - conda-forge\n  - nodefaults\n")
+    condarc = conda_env.read_condarc(root / ".condarc")
+    return conda_env.resolve_channels(["defaults"], ["conda-forge"], condarc)
+
+
+def conda_unknown_channel(root: Path) -> object:
+    """A channel name under a channel_alias whose index has no such channel."""
+    (root / "alias" / "conda-forge" / "noarch").mkdir(parents=True)
+    (root / ".condarc").write_text(f"channel_alias: file://{root}/alias\n")
+    condarc = conda_env.read_condarc(root / ".condarc")
+    return asyncio.run(conda_env.solve(["conda-forgee"], ["flask"], "linux-64", root, condarc))
 
 
 def conda_checksum(root: Path) -> object:
@@ -173,7 +188,10 @@ def conda_checksum(root: Path) -> object:
 
 
 def conda_unreachable(root: Path) -> object:
-    return asyncio.run(conda_env.solve(["http://127.0.0.1:9/ch"], ["python"], "linux-64", root))
+    condarc = conda_env.read_condarc(None)
+    return asyncio.run(
+        conda_env.solve(["http://127.0.0.1:9/ch"], ["python"], "linux-64", root, condarc)
+    )
 
 
 PIPFILE = '[packages]\nsix = "*"\n'
@@ -933,6 +951,24 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Add python to the dependencies, e.g. `- python=3.12`.""",
+    ),
+    "conda defaults turned off": (
+        conda_fails(conda_defaults_off),
+        """[Error: The `defaults` channel is turned off]
+
+  The app's channels include `defaults`, but the conda binding's .condarc turns it off (`nodefaults` in its channels, or an empty `default_channels`).
+
+  How to fix:
+    Name the channels the app needs instead of `defaults` (e.g. `conda-forge`), or set `default_channels` in the binding's .condarc.""",
+    ),
+    "conda unknown channel": (
+        conda_fails(conda_unknown_channel),
+        """[Error: Unknown conda channel]
+
+  The channel file://ROOT/alias/conda-forgee/ does not exist: its index (file://ROOT/alias/conda-forgee/noarch/repodata.json) was not found.
+
+  How to fix:
+    Check the spelling of the channel in environment.yml (or in BP_CONDA_DEFAULT_CHANNELS or the binding's .condarc): a name such as `conda-forge` means https://conda.anaconda.org/conda-forge/.""",
     ),
     "conda invalid condarc": (
         conda_fails(conda_condarc),

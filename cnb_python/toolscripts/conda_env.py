@@ -35,6 +35,7 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -48,6 +49,17 @@ from rattler.exceptions import (
 )
 
 USER_ERROR = 3
+NODEFAULTS, DEFAULTS = "nodefaults", "defaults"
+CHANNEL_ALIAS = "https://conda.anaconda.org/"
+# What `defaults` means on Linux: conda's DEFAULT_CHANNELS_UNIX (conda/base/constants.py).
+ANACONDA_DEFAULTS = ("https://repo.anaconda.com/pkgs/main", "https://repo.anaconda.com/pkgs/r")
+_IGNORED_KEYS = {
+    "name": "the environment is the buildpack's env layer",
+    "prefix": "the environment is the buildpack's env layer",
+    "variables": "not applied yet: set them as launch variables of the platform instead",
+}
+# rattler: "could not find subdir 'noarch' in channel '<url>'" when the index is not there.
+_MISSING_CHANNEL = re.compile(r"could not find subdir 'noarch' in channel '([^']+)'")
 
 
 class Failure(Exception):
@@ -56,10 +68,8 @@ class Failure(Exception):
         self.payload = {"title": title, "detail": detail, "fix": fix}
 
 
-def read_environment(
-    path: Path, default_channels: list[str]
-) -> tuple[list[str], list[str], list[str]]:
-    """(channels, conda specs, pip requirements) of an environment.yml."""
+def read_environment(path: Path) -> tuple[list[str], list[str], list[str]]:
+    """(channels as listed, conda specs, pip requirements) of an environment.yml."""
     text = path.read_text()
     try:
         data = yaml.safe_load(text)
@@ -80,7 +90,10 @@ def read_environment(
             "Write it as `conda env export --from-history` does: `name`, `channels` and "
             "`dependencies` (with an optional `pip:` list inside).",
         )
-    channels = data.get("channels") or default_channels
+    for key, why in _IGNORED_KEYS.items():
+        if key in data:
+            print(f"Ignoring `{key}:` in {path.name}: {why}", flush=True)
+    channels = data.get("channels") or []
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
         raise Failure(
             "Invalid environment.yml",
@@ -103,10 +116,12 @@ def read_environment(
     return channels, specs, pip
 
 
-async def solve(channels: list[str], specs: list[str], platform: str, cache: Path) -> list[Any]:
+async def solve(
+    channels: list[str], specs: list[str], platform: str, cache: Path, condarc: Condarc
+) -> list[Any]:
     try:
         return await rattler.solve(
-            sources=[_channel(c, cache) for c in channels],
+            sources=[_channel(_with_auth_file(c, cache), condarc) for c in channels],
             specs=specs,
             gateway=rattler.Gateway(cache_dir=cache / "repodata", client=_client()),
             platforms=[platform, "noarch"],
@@ -119,6 +134,16 @@ async def solve(channels: list[str], specs: list[str], platform: str, cache: Pat
             "Write each dependency as conda does, e.g. `flask`, `flask=3.1` or `flask>=3,<4`.",
         ) from e
     except (FetchRepoDataError, GatewayError) as e:
+        missing = _MISSING_CHANNEL.search(str(e))
+        if missing:
+            raise Failure(
+                "Unknown conda channel",
+                f"The channel {missing.group(1)} does not exist: its index "
+                f"({missing.group(1)}noarch/repodata.json) was not found.",
+                "Check the spelling of the channel in environment.yml (or in "
+                "BP_CONDA_DEFAULT_CHANNELS or the binding's .condarc): a name such as "
+                "`conda-forge` means https://conda.anaconda.org/conda-forge/.",
+            ) from e
         raise Failure(
             "Unable to reach a conda channel",
             f"The channel index could not be read: {_any_subdir(str(e))}",
@@ -142,7 +167,19 @@ async def solve(channels: list[str], specs: list[str], platform: str, cache: Pat
         ) from e
 
 
-def read_condarc_channels(path: Path) -> list[str]:
+@dataclass(frozen=True)
+class Condarc:
+    """The settings of a conda binding's .condarc that choose channels, with conda's defaults."""
+
+    channels: list[str]  # used when environment.yml lists none
+    default_channels: list[str]  # what `defaults` stands for; [] turns it off
+    channel_alias: str  # where a channel name such as `conda-forge` lives
+    source: str  # where these come from, for messages
+
+
+def read_condarc(path: Path | None) -> Condarc:
+    if path is None:
+        return Condarc([], list(ANACONDA_DEFAULTS), CHANNEL_ALIAS, "conda's defaults")
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as e:
@@ -151,8 +188,67 @@ def read_condarc_channels(path: Path) -> list[str]:
             f"The binding's .condarc is not valid YAML: {e}",
             "Fix the .condarc entry of the binding of type `conda`.",
         ) from e
-    channels = data.get("channels") if isinstance(data, dict) else None
-    return [str(c) for c in channels] if isinstance(channels, list) else []
+    data = data if isinstance(data, dict) else {}
+    channels = [str(c) for c in data.get("channels") or []]
+    defaults = data.get("default_channels")
+    default_channels = list(ANACONDA_DEFAULTS) if defaults is None else [str(c) for c in defaults]
+    if NODEFAULTS in channels:
+        default_channels = []
+    alias = str(data.get("channel_alias") or CHANNEL_ALIAS)
+    return Condarc(
+        [c for c in channels if c != NODEFAULTS],
+        default_channels,
+        alias if alias.endswith("/") else alias + "/",
+        "the conda binding's .condarc",
+    )
+
+
+def resolve_channels(listed: list[str], fallback: list[str], condarc: Condarc) -> list[str]:
+    """The channels to solve from, as conda reads them: `nodefaults` only says not to add
+    conda's default channels (the build never adds them), and `defaults` stands for the
+    .condarc's `default_channels`, Anaconda's own channels unless a binding says otherwise."""
+    if NODEFAULTS in listed:
+        print("`nodefaults`: no default channels are added (the build adds none)", flush=True)
+    channels = [c for c in listed if c != NODEFAULTS] or condarc.channels or fallback
+    resolved: list[str] = []
+    for channel in channels:
+        if channel != DEFAULTS:
+            resolved.append(channel)
+            continue
+        if not condarc.default_channels:
+            raise Failure(
+                "The `defaults` channel is turned off",
+                f"The app's channels include `defaults`, but {condarc.source} turns it off "
+                "(`nodefaults` in its channels, or an empty `default_channels`).",
+                "Name the channels the app needs instead of `defaults` (e.g. `conda-forge`), "
+                "or set `default_channels` in the binding's .condarc.",
+            )
+        print(
+            f"`defaults` means {', '.join(condarc.default_channels)} ({condarc.source}); "
+            "Anaconda's terms of service apply to its channels",
+            flush=True,
+        )
+        resolved += condarc.default_channels
+    return list(dict.fromkeys(resolved))
+
+
+def pin_spec_channels(specs: list[str], channels: list[str], condarc: Condarc) -> list[str]:
+    """`channel::package` specs with the channel as a full URL, which rattler resolves
+    without our channel_alias; each such channel joins `channels` (conda searches it for that
+    package even when the list does not name it)."""
+    pinned = []
+    for spec in specs:
+        channel, separator, rest = spec.rpartition("::")
+        if not separator:
+            pinned.append(spec)
+            continue
+        if channel == DEFAULTS:
+            channel = resolve_channels([DEFAULTS], [], condarc)[0]
+        url = str(_channel(channel, condarc).base_url)
+        if url not in (str(_channel(c, condarc).base_url) for c in channels):
+            channels.append(channel)
+        pinned.append(f"{url}::{rest}")
+    return pinned
 
 
 def _any_subdir(message: str) -> str:
@@ -161,8 +257,9 @@ def _any_subdir(message: str) -> str:
     return re.sub(r"subdir '[^']+'", "subdir <subdir>", message)
 
 
-def _channel(name: str, directory: Path) -> Any:
-    return rattler.Channel(_with_auth_file(name, directory), rattler.ChannelConfig(root_dir="/"))
+def _channel(name: str, condarc: Condarc) -> Any:
+    config = rattler.ChannelConfig(channel_alias=condarc.channel_alias, root_dir="/")
+    return rattler.Channel(name, config)
 
 
 def _with_auth_file(url: str, directory: Path) -> str:
@@ -286,7 +383,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--default-channels", default="conda-forge")
     parser.add_argument("--only-channel", help="a local channel that replaces all others")
-    parser.add_argument("--condarc", type=Path, help="its `channels` replace the defaults")
+    parser.add_argument("--condarc", type=Path, help="a binding's .condarc (channels, aliases)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--environment", type=Path)
     source.add_argument("--explicit", type=Path)
@@ -302,14 +399,17 @@ def main(argv: list[str]) -> int:
 
 
 async def from_environment(args: argparse.Namespace) -> dict[str, Any]:
-    defaults = args.default_channels.replace(",", " ").split()
-    if args.condarc:
-        defaults = read_condarc_channels(args.condarc) or defaults
-    channels, specs, pip = read_environment(args.environment, defaults)
+    condarc = read_condarc(args.condarc)
+    listed, specs, pip = read_environment(args.environment)
     if args.only_channel:
         channels = [args.only_channel]
+        specs = [spec.rpartition("::")[2] for spec in specs]  # every package is in it
+    else:
+        fallback = args.default_channels.replace(",", " ").split()
+        channels = resolve_channels(listed, fallback, condarc)
+        specs = pin_spec_channels(specs, channels, condarc)
     print(f"Solving {', '.join(specs)} from {', '.join(channels)}", flush=True)
-    records = await solve(channels, specs, args.platform, args.cache_dir)
+    records = await solve(channels, specs, args.platform, args.cache_dir, condarc)
     require_python([record.name.normalized for record in records], "environment.yml")
     for record in sorted(records, key=lambda r: r.name.normalized):
         print(f"  {record.name.normalized} {record.version} {record.build}", flush=True)

@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +17,13 @@ import pytest
 from test_packager import small_buildpack
 
 from cnb_python.cnb.toml import load_toml
+from cnb_python.errors import UserError
 from packager import cli
+from packager.gotar import GoTarWriter
 from packager.labels import Descriptor, labels
+from packager.layer import layer_headers, write_layer
 from packager.oci import _write_tar, canonical_json, write_buildpackage
+from packager.registry import Reference, docker_credentials
 
 
 def layout_cnb(root: Path, layer: bytes, config_labels: dict[str, str] | None) -> Path:
@@ -117,6 +122,37 @@ def no_labels(root: Path) -> Path:
     return layout_cnb(root, pythons_tarfile_layer(root), None)
 
 
+def go_layer(stage: Path) -> bytes:
+    out = io.BytesIO()
+    write_layer(stage, "cnb-python/python", "0.1.0", out)
+    return out.getvalue()
+
+
+def with_layer(root: Path, change: Callable[[Path], None]) -> Path:
+    """A .cnb of small_buildpack after `change` to the staged tree."""
+    stage = small_buildpack(root / "bp")
+    change(stage)
+    layer = go_layer(stage)
+    descriptor = Descriptor.from_toml(load_toml(stage / "buildpack.toml"))
+    return layout_cnb(
+        root, layer, labels(descriptor, "sha256:" + hashlib.sha256(layer).hexdigest())
+    )
+
+
+def corrupted_blob(root: Path) -> Path:
+    good = good_cnb(root)
+    with tarfile.open(good) as tar:
+        tar.extractall(root / "layout", filter="data")
+    blobs = root / "layout/blobs/sha256"
+    manifest = next(p for p in blobs.iterdir() if b'"schemaVersion"' in p.read_bytes())
+    layer = blobs / json.loads(manifest.read_text())["layers"][0]["digest"].removeprefix("sha256:")
+    data = bytearray(layer.read_bytes())
+    data[-9] ^= 0xFF  # in gzip's CRC: the bytes no longer match the digest
+    layer.write_bytes(bytes(data))
+    _write_tar(root / "layout", root / "bad.cnb")
+    return root / "bad.cnb"
+
+
 def not_a_tar(root: Path) -> Path:
     (root / "bad.cnb").write_text("hello\n" * 200)
     return root / "bad.cnb"
@@ -164,6 +200,26 @@ GOLDEN: dict[str, tuple[Callable[[Path], Path], str]] = {
     Package it again with scripts/package.sh (it writes the file in one go).
 """,
     ),
+    "a blob that is not its digest": (
+        corrupted_blob,
+        """[Error: A buildpackage blob does not match its digest]
+
+  FILE: the layer is named sha256:LAYER (LAYER_SIZE bytes), but its bytes are sha256:ACTUAL (LAYER_SIZE bytes). A registry refuses such a push.
+
+  How to fix:
+    Package it again with scripts/package.sh (it writes the file in one go).
+""",
+    ),
+    "a layer without bin/build": (
+        lambda root: with_layer(root, lambda stage: (stage / "bin/build").unlink()),
+        """[Error: Buildpack files missing from the layer]
+
+  FILE: there is no file /cnb/buildpacks/cnb-python_python/0.1.0/bin/build, which the lifecycle reads or runs.
+
+  How to fix:
+    Package it again with scripts/package.sh (it writes the file in one go).
+""",
+    ),
     "not a tar": (
         not_a_tar,
         """[Error: Not a buildpackage file]
@@ -177,13 +233,23 @@ GOLDEN: dict[str, tuple[Callable[[Path], Path], str]] = {
 }
 
 
+def stable(text: str, path: Path) -> str:
+    """The render with the temp path and the digests of the corrupted layer made stable."""
+    text = text.lstrip("\n").replace(str(path), "FILE")
+    if "does not match its digest" in text:
+        named, actual = re.findall(r"sha256:([0-9a-f]{64})", text)
+        size = re.search(r"\((\d+) bytes\)", text)[1]
+        text = text.replace(named, "LAYER").replace(actual, "ACTUAL").replace(size, "LAYER_SIZE")
+    return text
+
+
 @pytest.mark.parametrize("case", GOLDEN)
 def test_check_error_text(tmp_path, capsys, case):
     make, expected = GOLDEN[case]
     path = make(tmp_path)
     assert cli.main(["--check", str(path)]) == 1
     captured = capsys.readouterr()
-    assert captured.err.lstrip("\n").replace(str(path), "FILE") == expected
+    assert stable(captured.err, path) == expected
     assert "Traceback" not in captured.out + captured.err
 
 
@@ -193,3 +259,76 @@ def test_check_reports_a_good_file(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"{path}: OK, linux/amd64" in out
     assert "12 entries" in out
+
+
+def test_a_mode_pack_never_writes_is_named(tmp_path, capsys):
+    """A layer with an entry of mode 0600 (pack writes only 0755 and 0644)."""
+    stage = small_buildpack(tmp_path / "bp")
+    out = io.BytesIO()
+    tar = GoTarWriter(out)
+    for header, entry in layer_headers(stage, "cnb-python/python", "0.1.0"):
+        if header.name.endswith(b"/a.py"):
+            header.mode = 0o600
+        if entry is not None and header.typeflag == b"0":
+            with entry.path.open("rb") as data:
+                tar.add(header, data)
+        else:
+            tar.add(header)
+    tar.close()
+    layer = out.getvalue()
+    descriptor = Descriptor.from_toml(load_toml(stage / "buildpack.toml"))
+    diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
+    bad = layout_cnb(tmp_path, layer, labels(descriptor, diff_id))
+    assert cli.main(["--check", str(bad)]) == 1
+    assert stable(capsys.readouterr().err, bad) == (
+        """[Error: Buildpack layer not as pack writes it]
+
+  FILE: /cnb/buildpacks/cnb-python_python/0.1.0/cnb_python/a.py has mode 0600. pack writes 0755 for directories, bin/* entry points and executables, else 0644.
+
+  How to fix:
+    Package it again with scripts/package.sh (it writes the file in one go).
+"""
+    )
+
+
+def test_publish_reference_error_text():
+    with pytest.raises(UserError) as error:
+        Reference.parse("python:0.1.0")
+    assert error.value.render() == (
+        """[Error: Not an image reference to publish to]
+
+  --publish 'python:0.1.0' is not REGISTRY/NAME[:TAG] (a registry host, a lowercase repository name and an optional tag).
+
+  How to fix:
+    Name the registry host, e.g. --publish registry.example.com/cnb/python:0.1.0."""
+    )
+
+
+def test_credential_helper_error_text(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"credsStore": "desktop"}))
+    with pytest.raises(UserError) as error:
+        docker_credentials("reg.example.com", {"DOCKER_CONFIG": str(tmp_path)})
+    assert error.value.render().replace(str(tmp_path), "DIR") == (
+        """[Error: Docker credential helpers are not supported]
+
+  DIR/config.json keeps the credentials for reg.example.com in the 'desktop' helper, which this script does not run.
+
+  How to fix:
+    Add an auths entry for reg.example.com with its base64 'auth' to a config.json of its own and point DOCKER_CONFIG at that directory."""
+    )
+
+
+def test_bad_base64_credentials_error_text(tmp_path):
+    (tmp_path / "config.json").write_text(
+        json.dumps({"auths": {"reg.example.com": {"auth": "bm9jb2xvbg=="}}})
+    )
+    with pytest.raises(UserError) as error:
+        docker_credentials("reg.example.com", {"DOCKER_CONFIG": str(tmp_path)})
+    assert error.value.render().replace(str(tmp_path), "DIR") == (
+        """[Error: Unreadable Docker credentials]
+
+  DIR/config.json: auths.reg.example.com.auth is not base64 of user:password.
+
+  How to fix:
+    Log in again, or write base64 of 'user:password' there."""
+    )

@@ -102,9 +102,11 @@ def place_runtime(
     compile_stdlib: bool,
 ) -> None:
     """A bootstrap CPython for `arch` in runtime/ (scripts/place-runtime.py); an offline stage
-    already holds its archive, so nothing is downloaded twice. Its pycs name the sources as
-    they will be at run time (`installed_at`), never the staging dir, so they are reproducible."""
-    extra = ["--shown-as", f"{installed_at}/runtime"] if compile_stdlib else ["--no-compile"]
+    already holds its archive, so nothing is downloaded twice. Its build settings and pycs name
+    the place it has at run time (`installed_at`), never the staging dir, for every arch (the
+    stdlib is compiled only for this machine's), so they are reproducible."""
+    extra = ["--shown-as", f"{installed_at}/runtime"]
+    extra += [] if compile_stdlib else ["--no-compile"]
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
             [sys.executable, "-I", str(scripts / "place-runtime.py"), arch, str(stage / "runtime"),

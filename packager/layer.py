@@ -1,19 +1,28 @@
-"""The buildpackage's one layer: the staged buildpack at /cnb/buildpacks/<escaped id>/<version>/,
-with entries normalized the way pack writes them (pack:pkg/buildpack/buildpack.go toDistTar):
-owner 0:0, no user or group names, mtime 1980-01-01T00:00:01Z, parent directories first, then a
-lexical walk; directories and bin/{detect,build} 0755, other files 0755 when any exec bit is set,
-else 0644."""
+"""The buildpackage's one layer, byte for byte what `pack buildpack package` writes for the same
+staged directory, so its diffID is pack's (docs/distribution.md has the rules and sources).
+
+pack first reads the directory as a tar (pkg/blob Open -> pkg/archive ReadDirAsTar: a
+filepath.Walk, names relative, owner 0:0, mtime 1980-01-01T00:00:01Z), then rewrites that tar
+(pkg/buildpack toDistTar): a `/cnb/buildpacks/<escaped id>` and a `.../<version>` directory entry
+first, then every entry under the version directory with the mode calcFileMode gives. Each
+rewritten header keeps the format Go's tar reader reported for the first tar, so an entry that
+fit USTAR there must fit USTAR under the longer name too, or pack fails; we fail the same way.
+"""
 
 from __future__ import annotations
 
 import os
 import stat
-import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-NORMALIZED_MTIME = 315532801  # 1980-01-01T00:00:01Z
-ENTRYPOINTS = frozenset({"bin/build", "bin/detect"})
+from packager.gotar import DIR, REG, SYMLINK, Format, GoTarWriter, Header, allowed_formats
+
+NORMALIZED_MTIME = 315532801  # pkg/archive NormalizedDateTime, 1980-01-01T00:00:01Z
+BUILDPACKS_DIR = "/cnb/buildpacks"  # pkg/dist BuildpacksDir
+ENTRYPOINTS = frozenset({b"bin/build", b"bin/detect", b"bin/generate"})
 
 
 def escape_id(bp_id: str) -> str:
@@ -21,51 +30,94 @@ def escape_id(bp_id: str) -> str:
 
 
 def buildpack_root(bp_id: str, version: str) -> str:
-    return f"/cnb/buildpacks/{escape_id(bp_id)}/{version}"
+    return f"{BUILDPACKS_DIR}/{escape_id(bp_id)}/{version}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One path of the staged directory, as pack's first tar (ReadDirAsTar) holds it."""
+
+    path: Path
+    rel: bytes
+    typeflag: bytes
+    perm: int
+    size: int
+    linkname: bytes = b""
+
+
+def walk(stage: Path) -> Iterator[Entry]:
+    """filepath.Walk order: names sorted bytewise at each level, a directory before what it holds;
+    symlinks are not followed; sockets are skipped, as ReadDirAsTar skips them."""
+    yield from _walk(os.fsencode(stage), b"")
+
+
+def _walk(directory: bytes, prefix: bytes) -> Iterator[Entry]:
+    for name in sorted(os.listdir(directory)):
+        raw = os.path.join(directory, name)
+        rel = prefix + name
+        st = os.lstat(raw)
+        path = Path(os.fsdecode(raw))
+        perm = stat.S_IMODE(st.st_mode)
+        if stat.S_ISSOCK(st.st_mode):
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            yield Entry(path, rel, SYMLINK, perm, 0, os.readlink(raw))
+        elif stat.S_ISDIR(st.st_mode):
+            yield Entry(path, rel, DIR, perm, 0)
+            yield from _walk(raw, rel + b"/")
+        elif stat.S_ISREG(st.st_mode):
+            yield Entry(path, rel, REG, perm, st.st_size)
+        else:  # fifos and devices: pack would write them; a staged buildpack never holds any
+            raise ValueError(f"{path}: only files, directories and symlinks can be packaged")
+
+
+def pack_mode(entry: Entry) -> int:
+    """toDistTar calcFileMode: directories, bin/{build,detect,generate} and anything with an
+    exec bit 0755 (a symlink's lstat mode is 0777, so symlinks too), everything else 0644."""
+    if entry.typeflag == DIR or entry.rel in ENTRYPOINTS or entry.perm & 0o111:
+        return 0o755
+    return 0o644
+
+
+def first_tar_header(entry: Entry) -> Header:
+    """The entry as ReadDirAsTar writes it, with the format and PAX records Go's tar reader
+    then reports for it (USTAR when it fits, else PAX with the records the writer added)."""
+    header = Header(
+        name=entry.rel,
+        typeflag=entry.typeflag,
+        mode=entry.perm,
+        mtime=NORMALIZED_MTIME,
+        size=entry.size,
+        linkname=entry.linkname,
+    )
+    formats, pax = allowed_formats(header)
+    if Format.USTAR in formats:
+        header.format = Format.USTAR
+    else:
+        header.format, header.pax_records = Format.PAX, pax
+    return header
+
+
+def layer_headers(stage: Path, bp_id: str, version: str) -> Iterator[tuple[Header, Entry | None]]:
+    """toDistTar's headers in order, each with the staged entry whose bytes follow it."""
+    parent = f"{BUILDPACKS_DIR}/{escape_id(bp_id)}".encode()
+    root = buildpack_root(bp_id, version).encode()
+    for name in (parent, root):
+        yield Header(name=name, typeflag=DIR, mode=0o755, mtime=NORMALIZED_MTIME), None
+    for entry in walk(stage):
+        header = first_tar_header(entry)
+        header.name = root + b"/" + entry.rel
+        header.mode = pack_mode(entry)
+        yield header, entry
 
 
 def write_layer(stage: Path, bp_id: str, version: str, out: IO[bytes]) -> None:
     """Write the uncompressed layer tar of `stage` to `out`."""
-    root = buildpack_root(bp_id, version)
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        parts = root.strip("/").split("/")
-        for depth in range(1, len(parts) + 1):
-            tar.addfile(_entry("/" + "/".join(parts[:depth]), tarfile.DIRTYPE, 0o755))
-        for path in _walk(stage):
-            rel = path.relative_to(stage).as_posix()
-            name = f"{root}/{rel}"
-            st = path.lstat()
-            if stat.S_ISLNK(st.st_mode):
-                entry = _entry(name, tarfile.SYMTYPE, 0o777)
-                entry.linkname = os.readlink(path)
-                tar.addfile(entry)
-            elif stat.S_ISDIR(st.st_mode):
-                tar.addfile(_entry(name, tarfile.DIRTYPE, 0o755))
-            elif stat.S_ISREG(st.st_mode):
-                executable = rel in ENTRYPOINTS or bool(st.st_mode & 0o111)
-                entry = _entry(name, tarfile.REGTYPE, 0o755 if executable else 0o644)
-                entry.size = st.st_size
-                with path.open("rb") as data:
-                    tar.addfile(entry, data)
-            # Sockets and fifos have no place in a buildpack: skipped, as pack does.
-
-
-def _walk(top: Path) -> list[Path]:
-    """Every path below `top`, lexically ordered by name at each level (filepath.Walk)."""
-    found: list[Path] = []
-    for entry in sorted(os.scandir(top), key=lambda e: e.name):
-        path = Path(entry.path)
-        found.append(path)
-        if entry.is_dir(follow_symlinks=False):
-            found += _walk(path)
-    return found
-
-
-def _entry(name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
-    entry = tarfile.TarInfo(name)
-    entry.type = kind
-    entry.mode = mode
-    entry.mtime = NORMALIZED_MTIME
-    entry.uid = entry.gid = 0
-    entry.uname = entry.gname = ""
-    return entry
+    tar = GoTarWriter(out)
+    for header, entry in layer_headers(stage, bp_id, version):
+        if entry is not None and entry.typeflag == REG:
+            with entry.path.open("rb") as data:
+                tar.add(header, data)
+        else:
+            tar.add(header)
+    tar.close()

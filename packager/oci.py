@@ -1,6 +1,6 @@
 """A buildpackage file (.cnb) as the distribution spec defines it: an OCI image layout in a tar
 (oci-layout, index.json, blobs/sha256/...), one image with one gzipped layer holding the
-buildpack and the io.buildpacks.buildpackage.metadata and io.buildpacks.buildpack.layers labels.
+buildpack (packager/layer.py, pack's bytes) and pack's two labels (packager/labels.py).
 
 Everything is a function of the staged files: fixed timestamps, gzip with mtime 0 and no file
 name, sorted JSON keys, normalized outer tar entries. Two runs give the same bytes.
@@ -16,8 +16,8 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from packager.labels import Descriptor, labels
 from packager.layer import NORMALIZED_MTIME, write_layer
 
 CREATED = "1980-01-01T00:00:01Z"
@@ -25,51 +25,40 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
-METADATA_LABEL = "io.buildpacks.buildpackage.metadata"
-LAYERS_LABEL = "io.buildpacks.buildpack.layers"
 _CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
-class Descriptor:
-    """What the labels say about the packaged buildpack (from its buildpack.toml)."""
+class ManifestRef:
+    """An image manifest as an index names it."""
 
-    api: str
-    id: str
-    version: str
-    name: str
-    homepage: str
-    targets: tuple[dict[str, Any], ...]
+    digest: str
+    size: int
+    arch: str
+    os: str = "linux"
 
-    @classmethod
-    def from_toml(cls, doc: dict[str, Any]) -> Descriptor:
-        info = doc["buildpack"]
-        return cls(
-            api=doc["api"],
-            id=info["id"],
-            version=info["version"],
-            name=info.get("name", ""),
-            homepage=info.get("homepage", ""),
-            targets=tuple(doc.get("targets", ())),
-        )
+    def descriptor(self) -> dict[str, object]:
+        return {
+            "mediaType": OCI_MANIFEST,
+            "digest": self.digest,
+            "size": self.size,
+            "platform": {"architecture": self.arch, "os": self.os},
+        }
 
 
-def labels(descriptor: Descriptor, diff_id: str) -> dict[str, str]:
-    metadata: dict[str, Any] = {"id": descriptor.id, "version": descriptor.version}
-    layer: dict[str, Any] = {"api": descriptor.api, "layerDiffID": diff_id}
-    for key, value in (("name", descriptor.name), ("homepage", descriptor.homepage)):
-        if value:
-            metadata[key] = layer[key] = value
-    if descriptor.targets:
-        layer["targets"] = list(descriptor.targets)
-    return {
-        METADATA_LABEL: _json(metadata),
-        LAYERS_LABEL: _json({descriptor.id: {descriptor.version: layer}}),
+def image_index(manifests: list[ManifestRef]) -> bytes:
+    """An OCI image index over `manifests`: the .cnb's index.json, and, published with more
+    than one arch, the index pushed under the tag (as pack's CreateManifest does)."""
+    index = {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [m.descriptor() for m in manifests],
     }
+    return canonical_json(index)
 
 
-def write_buildpackage(stage: Path, descriptor: Descriptor, arch: str, output: Path) -> str:
-    """Write `stage` as a .cnb file for linux/`arch`; return the manifest digest."""
+def write_buildpackage(stage: Path, descriptor: Descriptor, arch: str, output: Path) -> ManifestRef:
+    """Write `stage` as a .cnb file for linux/`arch`; return its image manifest."""
     with tempfile.TemporaryDirectory(prefix="cnb-package-") as tmp:
         layout = Path(tmp, "layout")
         blobs = layout / "blobs" / "sha256"
@@ -95,30 +84,19 @@ def write_buildpackage(stage: Path, descriptor: Descriptor, arch: str, output: P
             "rootfs": {"type": "layers", "diff_ids": [diff_id]},
             "history": [{"created": CREATED}],
         }
-        config_digest, config_size = _add_blob(blobs, _json(config).encode())
+        config_digest, config_size = _add_blob(blobs, canonical_json(config))
         manifest = {
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
             "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config_size},
             "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": layer_digest, "size": layer_size}],
         }
-        manifest_digest, manifest_size = _add_blob(blobs, _json(manifest).encode())
-        index = {
-            "schemaVersion": 2,
-            "mediaType": OCI_INDEX,
-            "manifests": [
-                {
-                    "mediaType": OCI_MANIFEST,
-                    "digest": manifest_digest,
-                    "size": manifest_size,
-                    "platform": {"architecture": arch, "os": "linux"},
-                }
-            ],
-        }
-        (layout / "index.json").write_bytes(_json(index).encode())
-        (layout / "oci-layout").write_bytes(_json({"imageLayoutVersion": "1.0.0"}).encode())
+        manifest_digest, manifest_size = _add_blob(blobs, canonical_json(manifest))
+        ref = ManifestRef(manifest_digest, manifest_size, arch)
+        (layout / "index.json").write_bytes(image_index([ref]))
+        (layout / "oci-layout").write_bytes(canonical_json({"imageLayoutVersion": "1.0.0"}))
         _write_tar(layout, output)
-        return manifest_digest
+        return ref
 
 
 def _write_tar(layout: Path, output: Path) -> None:
@@ -141,8 +119,8 @@ def _write_tar(layout: Path, output: Path) -> None:
     partial.replace(output)
 
 
-def _json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+def canonical_json(value: object) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _sha256_file(path: Path) -> str:

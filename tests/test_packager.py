@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import io
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cnb_python.cnb.toml import load_toml
 from cnb_python.dependencies import BuildpackMetadata, Dependency
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
@@ -22,8 +24,12 @@ from packager.bundle import (
     chosen_dependencies,
     python_tags,
 )
+from packager.gotar import Header, allowed_formats, split_ustar_path
+from packager.labels import LAYERS_LABEL, METADATA_LABEL, Descriptor, go_json, labels
 from packager.layer import write_layer
-from packager.oci import LAYERS_LABEL, METADATA_LABEL, Descriptor, write_buildpackage
+from packager.oci import write_buildpackage
+from packager.reader import read_package
+from packager.registry import Reference, docker_credentials
 from packager.stage import is_semver, set_version, stage_buildpack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,29 +103,45 @@ def test_staging_copies_only_the_buildpack_and_sets_the_version(tmp_path):
     assert 'version = "3.1.4"' in (tmp_path / "stage/buildpack.toml").read_text()
 
 
-def test_layer_entries_are_normalized_like_packs(tmp_path):
+# The layer's header sequence for small_buildpack, as read back by the reader: pack's toDistTar
+# order and normalization (docs/distribution.md). No /cnb or /cnb/buildpacks entries: pack's
+# ToNLayerTar takes the first name holding '/cnb/buildpacks/' as /cnb/buildpacks/<id>.
+GOLDEN_HEADERS = """\
+dir     0755 0:0 315532801 /cnb/buildpacks/cnb-python_python
+dir     0755 0:0 315532801 /cnb/buildpacks/cnb-python_python/0.1.0
+dir     0755 0:0 315532801 /cnb/buildpacks/cnb-python_python/0.1.0/bin
+file    0755 0:0 315532801 /cnb/buildpacks/cnb-python_python/0.1.0/bin/build
+file    0755 0:0 315532801 /cnb/buildpacks/cnb-python_python/0.1.0/bin/detect
+file    0644 0:0 315532801 /cnb/buildpacks/cnb-python_python/0.1.0/buildpack.toml
+dir     0755 0:0 315532801 /cnb/buildpacks/cnb-python_python/0.1.0/cnb_python
+file    0644 0:0 315532801 /cnb/buildpacks/cnb-python_python/0.1.0/cnb_python/a.py
+file    0644 0:0 315532801 /cnb/buildpacks/cnb-python_python/0.1.0/cnb_python/b.py
+dir     0755 0:0 315532801 /cnb/buildpacks/cnb-python_python/0.1.0/vendor
+symlink 0755 0:0 315532801 /cnb/buildpacks/cnb-python_python/0.1.0/vendor/link -> tool
+file    0755 0:0 315532801 /cnb/buildpacks/cnb-python_python/0.1.0/vendor/tool
+"""
+
+
+def test_the_layer_header_sequence_is_packs(tmp_path):
     stage = small_buildpack(tmp_path / "bp")
+    descriptor = Descriptor.from_toml(load_toml(stage / "buildpack.toml"))
+    write_buildpackage(stage, descriptor, "amd64", tmp_path / "a.cnb")
+    (image,) = read_package(tmp_path / "a.cnb").images
+    assert "".join(entry.line() + "\n" for entry in image.entries) == GOLDEN_HEADERS
+
+
+def test_the_layer_is_a_go_tar_with_no_record_padding(tmp_path):
+    stage = small_buildpack(tmp_path / "bp")
+    (stage / "extra").write_text("x")
     out = io.BytesIO()
     write_layer(stage, "cnb-python/python", "0.1.0", out)
-    with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tar:
-        entries = {e.name: e for e in tar.getmembers()}
-        names = list(entries)
-    base = "/cnb/buildpacks/cnb-python_python/0.1.0"
-    assert names == [
-        "/cnb", "/cnb/buildpacks", "/cnb/buildpacks/cnb-python_python", base,
-        f"{base}/bin", f"{base}/bin/build", f"{base}/bin/detect", f"{base}/buildpack.toml",
-        f"{base}/cnb_python", f"{base}/cnb_python/a.py", f"{base}/cnb_python/b.py",
-        f"{base}/vendor", f"{base}/vendor/link", f"{base}/vendor/tool",
-    ]  # fmt: skip
-    for entry in entries.values():
-        assert (entry.uid, entry.gid, entry.uname, entry.gname) == (0, 0, "", "")
-        assert entry.mtime == 315532801
-    modes = {name.removeprefix(base + "/"): e.mode for name, e in entries.items()}
-    assert modes["bin/detect"] == modes["bin/build"] == modes["vendor/tool"] == 0o755
-    assert modes["cnb_python/a.py"] == modes["buildpack.toml"] == 0o644
-    assert modes["cnb_python"] == 0o755
-    assert entries[f"{base}/vendor/link"].issym()
-    assert entries[f"{base}/vendor/link"].linkname == "tool"
+    data = out.getvalue()
+    # 13 headers, 7 one-block files and Go's two zero blocks; Python's tarfile would pad the
+    # 22 blocks to a multiple of 20 (its 10 KiB records).
+    assert len(data) == (13 + 7 + 2) * 512
+    assert data[-1024:] == bytes(1024)
+    # Directory names have no trailing '/' (Python's tarfile would add one).
+    assert data[:512].split(b"\0", 1)[0] == b"/cnb/buildpacks/cnb-python_python"
 
 
 def test_the_cnb_is_a_deterministic_oci_layout(tmp_path):
@@ -127,9 +149,9 @@ def test_the_cnb_is_a_deterministic_oci_layout(tmp_path):
     descriptor = Descriptor.from_toml(
         {"api": "0.10", "buildpack": {"id": "cnb-python/python", "version": "0.1.0"}}
     )
-    first = write_buildpackage(stage, descriptor, "arm64", tmp_path / "a.cnb")
+    first = write_buildpackage(stage, descriptor, "arm64", tmp_path / "a.cnb").digest
     os.utime(stage / "buildpack.toml", (0, 0))  # mtimes of the stage do not matter
-    second = write_buildpackage(stage, descriptor, "arm64", tmp_path / "b.cnb")
+    second = write_buildpackage(stage, descriptor, "arm64", tmp_path / "b.cnb").digest
     assert first == second
     assert (tmp_path / "a.cnb").read_bytes() == (tmp_path / "b.cnb").read_bytes()
     with tarfile.open(tmp_path / "a.cnb") as tar:
@@ -152,10 +174,10 @@ def test_the_cnb_is_a_deterministic_oci_layout(tmp_path):
     assert config["rootfs"] == {"type": "layers", "diff_ids": [diff_id]}
     assert (config["os"], config["architecture"]) == ("linux", "arm64")
     labels = config["config"]["Labels"]
-    assert json.loads(labels[METADATA_LABEL]) == {"id": "cnb-python/python", "version": "0.1.0"}
-    assert json.loads(labels[LAYERS_LABEL]) == {
-        "cnb-python/python": {"0.1.0": {"api": "0.10", "layerDiffID": diff_id}}
-    }
+    assert labels[METADATA_LABEL] == '{"id":"cnb-python/python","version":"0.1.0","stacks":null}'
+    assert labels[LAYERS_LABEL] == (
+        f'{{"cnb-python/python":{{"0.1.0":{{"api":"0.10","layerDiffID":"{diff_id}"}}}}}}'
+    )
 
 
 def test_an_offline_bundle_has_the_chosen_cpythons_and_every_tool_for_the_arch():
@@ -207,3 +229,116 @@ def test_bundling_honors_the_mirror_and_checks_sha256(tmp_path):
     wrong = Dependency(**{**dep.__dict__, "sha256": "0" * 64})
     with pytest.raises(UserError, match="Checksum mismatch"):
         bundle_dependencies(tmp_path / "stage2", [wrong], env, Logger(io.StringIO()))
+
+
+def test_labels_are_packs_json_for_our_buildpack_toml():
+    descriptor = Descriptor.from_toml(load_toml(ROOT / "buildpack.toml"))
+    found = labels(descriptor, "sha256:" + "ab" * 32)
+    info = load_toml(ROOT / "buildpack.toml")["buildpack"]
+    keywords = ",".join(f'"{k}"' for k in info["keywords"])
+    # Go's json.Marshal of pack's Metadata{ModuleInfo, Stacks}: struct field order, License
+    # keys "Type"/"URI" (no json tags), "stacks":null (no omitempty).
+    assert found[METADATA_LABEL] == (
+        f'{{"id":"cnb-python/python","name":"{info["name"]}","version":"{info["version"]}",'
+        f'"description":"{info["description"]}","homepage":"{info["homepage"]}",'
+        f'"keywords":[{keywords}],"licenses":[{{"Type":"Apache-2.0","URI":""}}],"stacks":null}}'
+    )
+    assert found[LAYERS_LABEL] == (
+        f'{{"cnb-python/python":{{"{info["version"]}":{{"api":"0.10","targets":'
+        '[{"os":"linux","arch":"amd64"},{"os":"linux","arch":"arm64"}],'
+        f'"layerDiffID":"sha256:{"ab" * 32}","homepage":"{info["homepage"]}",'
+        f'"name":"{info["name"]}"}}}}}}'
+    )
+
+
+def test_go_json_escapes_html_characters_as_go_does():
+    assert go_json({"b": ["<a> & é", None], "a": True}) == (
+        '{"b":["\\u003ca\\u003e \\u0026 é",null],"a":true}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "split"),
+    [
+        ("a" * 100, None),  # fits the name field as it is
+        ("p" * 60 + "/" + "n" * 60, ("p" * 60, "n" * 60)),
+        ("p" * 20 + "/" + "n" * 101, None),  # the last part is longer than the name field
+        ("p" * 160 + "/n", None),  # no '/' within the first 156 bytes but at 160
+        ("é" * 60 + "/" + "n" * 60, None),  # not ASCII
+    ],
+)
+def test_long_names_split_into_the_ustar_prefix_as_go_splits_them(name, split):
+    expected = None if split is None else tuple(part.encode() for part in split)
+    assert split_ustar_path(name.encode()) == expected
+
+
+def test_a_name_that_needs_pax_gets_a_path_record_and_no_ustar():
+    header = Header(name=b"x/" + b"n" * 120, typeflag=b"0", mode=0o644, mtime=315532801)
+    formats, pax = allowed_formats(header)
+    assert {f.value for f in formats} == {"PAX", "GNU"}
+    assert pax == {b"path": header.name}
+
+
+@pytest.mark.parametrize(
+    ("arches", "output", "names"),
+    [
+        (["amd64"], None, ["cnb-python_python-0.1.0-amd64.cnb"]),
+        (["amd64"], "out/x.cnb", ["x.cnb"]),
+        (
+            ["amd64", "arm64"],
+            None,
+            ["cnb-python_python-0.1.0-linux-amd64.cnb", "cnb-python_python-0.1.0-linux-arm64.cnb"],
+        ),
+        (["amd64", "arm64"], "out/x.cnb", ["x-linux-amd64.cnb", "x-linux-arm64.cnb"]),
+    ],
+)
+def test_one_file_per_arch_named_as_pack_names_them(tmp_path, arches, output, names):
+    descriptor = Descriptor.from_toml(load_toml(ROOT / "buildpack.toml"))
+    given = tmp_path / output if output else None
+    assert [p.name for p in cli.output_paths(descriptor, arches, given)] == names
+
+
+def test_arches_come_in_packs_order_once():
+    args = cli.parse_args(["--arch", "arm64", "--arch", "amd64", "--arch", "arm64"])
+    assert args.arches == ["amd64", "arm64"]
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("127.0.0.1:5000/cnb/python:1.2.3", ("127.0.0.1:5000", "cnb/python", "1.2.3")),
+        ("registry.example.com/python", ("registry.example.com", "python", "latest")),
+        ("localhost/a/b:x", ("localhost", "a/b", "x")),
+    ],
+)
+def test_publish_references(text, parts):
+    ref = Reference.parse(text)
+    assert (ref.registry, ref.repository, ref.tag) == parts
+
+
+@pytest.mark.parametrize("text", ["python:1.0", "cnb/python", "host.io/Upper:1", "host.io/a:"])
+def test_references_that_name_no_registry_or_a_bad_repository_are_refused(text):
+    with pytest.raises(UserError, match="Not an image reference to publish to"):
+        Reference.parse(text)
+
+
+def docker_config(tmp_path: Path, config: dict) -> dict[str, str]:
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    return {"DOCKER_CONFIG": str(tmp_path)}
+
+
+def test_credentials_come_from_the_docker_config(tmp_path):
+    auth = base64.b64encode(b"bob:s3:cret").decode()
+    env = docker_config(
+        tmp_path,
+        {
+            "auths": {
+                "https://reg.example.com": {"auth": auth},
+                "other.example.com:5000": {"username": "amy", "password": "pw"},
+            }
+        },
+    )
+    assert docker_credentials("reg.example.com", env) == ("bob", "s3:cret")
+    assert docker_credentials("other.example.com:5000", env) == ("amy", "pw")
+    assert docker_credentials("third.example.com", env) is None
+    assert docker_credentials("x.example.com", {"DOCKER_CONFIG": str(tmp_path / "none")}) is None

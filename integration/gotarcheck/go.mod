@@ -1,0 +1,3 @@
+module gotarcheck
+
+go 1.19

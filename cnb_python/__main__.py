@@ -27,11 +27,14 @@ def incomplete_buildpack(module: str) -> UserError:
 def _detect(args: Sequence[str], log: Logger) -> int:
     from cnb_python.cnb.plan import write_build_plan
     from cnb_python.detect import DETECT_FAIL, DETECT_PASS, build_plan, python_signals
+    from cnb_python.lookalikes import lookalike_warnings
 
     ctx = detect_context(args)
     signals = python_signals(ctx.app_dir)
     if not signals:
         log.title("No Python app found: none of the files that mark one exist at the app root.")
+        for warning in lookalike_warnings(ctx.app_dir):  # a misspelled one is the likely cause
+            log.warning(*warning)
         return DETECT_FAIL
     log.title(f"Python app detected ({', '.join(signals[:5])})")
     assert ctx.build_plan_path is not None

@@ -17,6 +17,7 @@ from cnb_python.cpython import provide_cpython
 from cnb_python.dependencies import BuildpackMetadata
 from cnb_python.layer_sboms import LayerSboms
 from cnb_python.log import Logger
+from cnb_python.lookalikes import lookalike_warnings
 from cnb_python.managers import ignored_warning, select_manager
 from cnb_python.managers.conda import ignored_python_requests
 from cnb_python.processes import app_processes, pid1_advice
@@ -48,6 +49,8 @@ def build(ctx: Context, log: Logger) -> None:
     ignored = ignored_warning(choice)
     if ignored:
         log.warning(*ignored)
+    for warning in lookalike_warnings(ctx.app_dir):
+        log.warning(*warning)
     log.blank()
     # A manager that brings its own Python (conda) leaves CPython to the build tools alone.
     own_python = manager is not None and manager.creates_environment

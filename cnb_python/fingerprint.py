@@ -8,8 +8,10 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-# Never part of an install's inputs.
-_SKIP_DIRS = frozenset({".git", "__pycache__", ".hg", ".svn"})
+from cnb_python.lookalikes import is_foreign_dir
+
+# Never part of an install's inputs (nor is what lookalikes.is_foreign_dir names).
+_SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 
 
 def file_sha256(path: Path) -> str:
@@ -24,7 +26,9 @@ def tree_sha256(root: Path) -> str:
     """Names, exec bits, symlink targets and contents of every file below `root`, in order."""
     digest = hashlib.sha256()
     for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in _SKIP_DIRS and not is_foreign_dir(Path(directory, d))
+        )
         for name in sorted(filenames) + [d for d in dirnames if Path(directory, d).is_symlink()]:
             path = Path(directory, name)
             rel = path.relative_to(root).as_posix()

@@ -269,3 +269,8 @@ def test_bundled_runtime_runs_the_buildpack_on_python_39(make_app, tmp_path, bui
     app.platform = Platform(tmp_path / "rt", [copy])
     app.build_ok(builder_env={"PATH": "/nonexistent"})
     assert app.python("import six; print(six.__version__)") == "1.16.0\n"
+
+
+def test_a_misspelled_file_is_named_in_the_build_log(make_app):
+    build = make_app(files={**HELLO, ".python_version": "3.11\n"}).build_ok()
+    assert "Found .python_version: did you mean .python-version?" in build.output

@@ -10,20 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnb_python.detect import SIGNAL_FILES
+
 # The files the buildpack reads at the app root.
-KNOWN = (
-    "requirements.txt",
-    ".python-version",
-    "runtime.txt",
-    "Pipfile",
-    "Pipfile.lock",
-    "pyproject.toml",
-    "poetry.lock",
-    "uv.lock",
-    "environment.yml",
-    "package-list.txt",
-    "Procfile",
-)
+KNOWN = (*SIGNAL_FILES, "Procfile")
 # Misspellings seen in real apps that no normalization below catches.
 _TYPOS = {
     "requirement.txt": "requirements.txt",

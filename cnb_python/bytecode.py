@@ -3,10 +3,11 @@
 The exporter sets every mtime to 1980, so timestamp-based pycs would be stale in the image and
 recompiled at every container start. Hash-based pycs stay valid.
 
-Marshal output can depend on what the same process compiled before (3.9/3.10 were seen to vary
-with compile order) and on the hash seed (set and frozenset constants), so files are compiled in
-a fixed number of fresh processes, each given a fixed slice of the sorted file list, with a
-fixed PYTHONHASHSEED. The result does not depend on core count or scheduling.
+Marshal output can depend on what the same process compiled before (cpython#129724: 3.9/3.10
+were seen to vary with compile order) and on the hash seed (set and frozenset constants), so the
+sorted file list is cut into fixed chunks, each compiled by a fresh process in list order with a
+fixed PYTHONHASHSEED. Every core runs one such process at a time, but which core runs a chunk,
+and how many cores there are, changes no byte: a chunk's output depends on its files alone.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cnb_python.errors import UserError
@@ -24,7 +26,9 @@ from cnb_python.log import Logger
 # Layers are immutable in the image, so checking the source hash at import buys nothing;
 # measured (scripts/bench-stdlib-pyc startup), checked-hash starts 3-9% slower.
 INVALIDATION_MODE = "UNCHECKED_HASH"
-PARTITIONS = 4
+# Files per compiler process: enough to pay for its start-up (about 20 ms), few enough that the
+# stdlib (about 2,000 files) keeps a many-core machine busy.
+CHUNK_FILES = 100
 
 _COMPILE_SCRIPT = """
 import py_compile, sys
@@ -71,8 +75,13 @@ def remove_bytecode(roots: Iterable[Path]) -> None:
                 dirnames.remove("__pycache__")
 
 
+def workers() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    return len(os.sched_getaffinity(0))
+
+
 class Compilation:
-    """Compiler processes running in the background; `wait` collects them.
+    """Compiler processes running in the background, one per core; `wait` collects them.
 
     `shown_as` (real dir, path it will have) records source paths as they will be seen at run
     time, for files compiled somewhere else than where they will live."""
@@ -87,42 +96,43 @@ class Compilation:
         self._python, self._total, self._what = python, len(files), what
         self._tmp = tempfile.TemporaryDirectory(prefix="cnb-python-compile-")
         env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        self._workers: list[subprocess.Popen[str]] = []
-        for index in range(PARTITIONS):
-            chunk = files[index::PARTITIONS]
-            if not chunk:
-                continue
+        # -B: the compiler's own imports must not race it with timestamp pycs in the tree.
+        # -s: no user site; cwd "/": nothing from the app dir can shadow the stdlib. Not -I or
+        # -E: they would ignore PYTHONHASHSEED.
+        command = [str(python), "-B", "-s", "-c", _COMPILE_SCRIPT, INVALIDATION_MODE]
+
+        def compile_chunk(index: int) -> subprocess.CompletedProcess[str]:
             listing = Path(self._tmp.name, f"files-{index}")
+            chunk = files[index * CHUNK_FILES : (index + 1) * CHUNK_FILES]
             listing.write_text("\0".join(map(str, chunk)), encoding="utf-8")
-            # -B: the compiler's own imports must not race it with timestamp pycs in the tree.
-            # -s: no user site; cwd "/": nothing from the app dir can shadow the stdlib. Not -I
-            # or -E: they would ignore PYTHONHASHSEED.
-            command = [str(python), "-B", "-s", "-c", _COMPILE_SCRIPT, INVALIDATION_MODE]
-            self._workers.append(
-                subprocess.Popen(
-                    [*command, str(listing), *_shown_as_args(shown_as)],
-                    env=env,
-                    cwd="/",
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
+            return subprocess.run(
+                [*command, str(listing), *_shown_as_args(shown_as)],
+                env=env,
+                cwd="/",
+                capture_output=True,
+                text=True,
+                check=False,
             )
+
+        chunks = range(-(-len(files) // CHUNK_FILES))
+        self._pool = ThreadPoolExecutor(max_workers=workers())
+        self._results = [self._pool.submit(compile_chunk, index) for index in chunks]
 
     def wait(self, log: Logger) -> None:
         failed = 0
         try:
-            for proc in self._workers:
-                out, err = proc.communicate()
+            for result in self._results:
+                proc = result.result()
                 if proc.returncode != 0:
                     raise UserError(
                         f"Unable to compile bytecode for {self._what}",
                         f"{self._python} exited with status {proc.returncode}:\n"
-                        f"{err.strip()[-2000:]}",
+                        f"{proc.stderr.strip()[-2000:]}",
                         "This is a buildpack problem; please report it with the build log.",
                     )
-                failed += int(out.strip() or 0)
+                failed += int(proc.stdout.strip() or 0)
         finally:
+            self._pool.shutdown(cancel_futures=True)
             self._tmp.cleanup()
         log.debug(f"compiled {self._total - failed} of {self._total} files for {self._what}")
 

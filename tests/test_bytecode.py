@@ -4,6 +4,7 @@ import struct
 import sys
 from pathlib import Path
 
+from cnb_python import bytecode
 from cnb_python.bytecode import compile_files, python_sources, remove_bytecode
 from cnb_python.log import Logger
 
@@ -58,3 +59,17 @@ def test_sources_skip_symlinks_and_named_dirs(tmp_path):
         for p in python_sources([tmp_path], frozenset({"site-packages"}))
     ]
     assert found == ["pkg/__init__.py", "pkg/broken.py", "pkg/mod.py"]
+
+
+def test_output_does_not_depend_on_the_number_of_cores(tmp_path, monkeypatch):
+    """cpython#129724: pyc bytes may depend on what the same process compiled before. Chunks
+    are fixed by the sorted file list, so one core or many give the same bytes."""
+    root = make_tree(tmp_path / "a")
+    for index in range(7):
+        (root / f"pkg/m{index}.py").write_text(f"X = ('shared', {index}, frozenset({{'a'}}))\n")
+    monkeypatch.setattr(bytecode, "CHUNK_FILES", 2)
+    monkeypatch.setattr(bytecode, "workers", lambda: 1)
+    one = compile_tree(root)
+    monkeypatch.setattr(bytecode, "workers", lambda: 3)
+    assert compile_tree(root) == one
+    assert len(one) == 9  # every chunk ran: __init__, mod and m0..m6

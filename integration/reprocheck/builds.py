@@ -1,6 +1,6 @@
 """Builds under deliberately different conditions: each in a child process with its own
-PYTHONHASHSEED and umask, its own temp root (TMPDIR, platform workdir, a fresh copy of the app)
-and its own wall-clock time."""
+PYTHONHASHSEED, umask and CPU set (so the bytecode compiler runs on one core or on all), its own
+temp root (TMPDIR, platform workdir, a fresh copy of the app) and its own wall-clock time."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ INTEGRATION_DIR = Path(__file__).resolve().parents[1]
 class Conditions:
     hash_seed: str
     umask: int
+    one_cpu: bool = False  # else every CPU this process may use
+
+    def cpu_set(self) -> set[int]:
+        cpus = os.sched_getaffinity(0)
+        return {min(cpus)} if self.one_cpu else cpus
 
 
 @dataclass
@@ -33,6 +38,7 @@ class BuildRecord:
     workdir: str
     hash_seed: str
     umask: str
+    cpus: int
     started: str  # UTC wall-clock time
     seconds: float
     success: bool
@@ -75,8 +81,15 @@ def run_build(
     clock = time.monotonic()
     paths = [str(path) for path in (workdir, buildpack, app, log)]
     argv = [sys.executable, "-m", "reprocheck.buildone", *paths]
+    cpus = conditions.cpu_set()
     proc = subprocess.run(
-        argv, env=env, umask=conditions.umask, cwd=root, capture_output=True, text=True
+        argv,
+        env=env,
+        umask=conditions.umask,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, cpus),
     )
     seconds = time.monotonic() - clock
     try:
@@ -90,6 +103,7 @@ def run_build(
         workdir=str(workdir),
         hash_seed=conditions.hash_seed,
         umask=f"{conditions.umask:03o}",
+        cpus=len(cpus),
         started=started.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         seconds=round(seconds, 2),
         log=str(log),

@@ -51,7 +51,8 @@ def render(report: RunReport) -> str:
         state = "ok" if build.success else f"FAILED in {build.phase} (exit {build.exit_code})"
         out.append(
             f"  build {build.name:<7} {build.started}  PYTHONHASHSEED={build.hash_seed} "
-            f"umask {build.umask}  {build.seconds:6.1f} s  {state}  {build.root}"
+            f"umask {build.umask}  cpus {build.cpus}  {build.seconds:6.1f} s  {state}  "
+            f"{build.root}"
         )
     for comparison in report.comparisons:
         out += ["", *_comparison(comparison)]

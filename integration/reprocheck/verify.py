@@ -27,7 +27,7 @@ def verify(
     on A's cache and previous image, then a clean B; both A and the rebuild are compared to B."""
     report = RunReport(str(app), "warm" if warm else "cold")
     root_a, root_b = roots
-    first = Conditions(hash_seed="1", umask=umasks[0])
+    first = Conditions(hash_seed="1", umask=umasks[0], one_cpu=True)
     other = Conditions(hash_seed="2", umask=umasks[1])
 
     if not _build(report, "A", stage_app(app, root_a, "app"), root_a, buildpack, first):

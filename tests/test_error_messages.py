@@ -924,6 +924,36 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   How to fix:
     Make the settings importable at build time: read secrets and service URLs from the environment with build-safe defaults, or pass them with `pack build --env`. Set BP_DISABLE_COLLECTSTATIC=true to skip collectstatic.""",
     ),
+    "Django settings that exit when imported": (
+        collectstatic(FAKE_SETTINGS_EXIT="1"),
+        """[Error: Unable to read the Django settings]
+
+  Reading STATIC_ROOT from the Django settings ended before it was read: the settings module exits when it is imported.
+
+  The end of its output:
+    settings: nothing to do here
+
+  How to fix:
+    Make the settings importable at build time: read secrets and service URLs from the environment with build-safe defaults, or pass them with `pack build --env`. Set BP_DISABLE_COLLECTSTATIC=true to skip collectstatic.""",
+    ),
+    "collectstatic times out": (
+        collectstatic(FAKE_HANG="/dev/null", BP_COLLECTSTATIC_TIMEOUT="0.5"),
+        """[Error: Django's collectstatic timed out]
+
+  The command 'python -c <read STATIC_ROOT from the Django settings>' was stopped: the step's deadline of 0.5 seconds passed.
+
+  How to fix:
+    The Django settings may wait for a database or another service at import: make them importable at build time without one (read service URLs from the environment with build-safe defaults). Raise BP_COLLECTSTATIC_TIMEOUT (seconds) if it only needs more time, or set BP_DISABLE_COLLECTSTATIC=true to skip collectstatic.""",
+    ),
+    "invalid BP_COLLECTSTATIC_TIMEOUT": (
+        collectstatic(BP_COLLECTSTATIC_TIMEOUT="10m"),
+        """[Error: Invalid BP_COLLECTSTATIC_TIMEOUT]
+
+  BP_COLLECTSTATIC_TIMEOUT is '10m', not a number of seconds above 0.
+
+  How to fix:
+    Set BP_COLLECTSTATIC_TIMEOUT to the seconds collectstatic may take, e.g. 1200, or unset it for the default (600).""",
+    ),
     "collectstatic fails": (
         collectstatic(FAKE_STATIC_ROOT="staticfiles", FAKE_FAIL="1"),
         """[Error: Django's collectstatic failed]

@@ -1,7 +1,7 @@
 """The PID 1 SIGTERM hook (cnb_python/pid1.py, image_hooks/pid1_sigterm.py), run by `site` from
 its .pth file in a Python that is PID 1 of a new PID namespace (`unshare --pid`, needs root).
 The end-to-end runs, as the launcher starts each kind of process, are in
-integration/test_pid1.py."""
+integration/test_sigterm.py."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from cnb_python.appfiles import read_json, read_text, read_toml
+from cnb_python.appfiles import read_json, read_text, read_toml, table
 from cnb_python.dependencies import BuildpackMetadata, Dependency
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
@@ -162,10 +162,7 @@ def _from_pipfile_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | No
     if not path.is_file():
         return None
     doc = read_json(path, "Regenerate it with `pipenv lock`.")
-    meta = doc.get("_meta", {}) if isinstance(doc, dict) else {}
-    return _pipfile_requires(
-        meta.get("requires") if isinstance(meta, dict) else None, "Pipfile.lock"
-    )
+    return _pipfile_requires(table(doc, "_meta").get("requires"), "Pipfile.lock")
 
 
 def _from_pipfile(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
@@ -180,10 +177,10 @@ def _from_pyproject(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
     if not path.is_file():
         return None
     doc = read_toml(path)
-    requires_python = doc.get("project", {}).get("requires-python")
+    requires_python = table(doc, "project").get("requires-python")
     if isinstance(requires_python, str) and requires_python.strip():
         return _request("pyproject.toml", requires_python.strip(), parse_constraint)
-    poetry_python = doc.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
+    poetry_python = table(doc, "tool", "poetry", "dependencies").get("python")
     if isinstance(poetry_python, str) and poetry_python.strip():
         return _request("pyproject.toml", poetry_python.strip(), parse_constraint)
     return None

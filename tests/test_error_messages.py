@@ -22,6 +22,7 @@ from packaging.version import Version
 
 from cnb_python import __main__
 from cnb_python import python_version as pv
+from cnb_python.cnb.bindings import read_bindings
 from cnb_python.cnb.context import build_context
 from cnb_python.django import collect_static
 from cnb_python.download import Source, bundled_path, download, resolve_source
@@ -41,6 +42,13 @@ EOL = pv.parse_eol_table([{"version": "3.9", "date": "2025-10-31", "after": "err
 def app_with(root: Path, files: dict[str, str]) -> Path:
     for name, content in files.items():
         (root / name).write_text(content)
+    return root
+
+
+def app_with_bytes(root: Path, files: dict[str, bytes]) -> Path:
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(content)
     return root
 
 
@@ -907,6 +915,28 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Fix the .condarc entry of the binding of type `conda`.""",
+    ),
+    "binding file that is not UTF-8": (
+        lambda root: read_bindings([app_with_bytes(root, {"b/type": b"pip\x80"})]),
+        """[Error: Unable to read the binding b]
+
+  Its file type is not valid UTF-8 text (invalid start byte at byte 3).
+
+  How to fix:
+    Write type of the binding as plain UTF-8 text.""",
+    ),
+    "environment.yml that is not UTF-8": (
+        conda_fails(
+            lambda root: conda_env.read_environment(
+                app_with_bytes(root, {"environment.yml": b"\xff"}) / "environment.yml", []
+            )
+        ),
+        """[Error: Unable to read environment.yml]
+
+  environment.yml is not valid UTF-8 text (invalid start byte at byte 0).
+
+  How to fix:
+    Save environment.yml as plain UTF-8 text.""",
     ),
     "unreadable Django settings": (
         collectstatic(FAKE_BAD_SETTINGS="1"),

@@ -28,7 +28,7 @@ from cnb_python.django import collect_static
 from cnb_python.download import Source, bundled_path, download, resolve_source
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
-from cnb_python.managers import pipenv, poetry, select_manager, uv
+from cnb_python.managers import pipenv, pipfile_lock, poetry, select_manager, uv
 from cnb_python.processes import app_processes
 from cnb_python.run import run as run_command
 from cnb_python.tools import Tool
@@ -915,6 +915,28 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Fix the .condarc entry of the binding of type `conda`.""",
+    ),
+    "Pipfile.lock section that is not a table": (
+        lambda root: pipfile_lock.export_requirements(
+            {"_meta": {}, "default": []}, ["default"], {}, offline=False
+        ),
+        """[Error: Invalid Pipfile.lock]
+
+  In Pipfile.lock, its default section is not a table.
+
+  How to fix:
+    Regenerate it with `pipenv lock`.""",
+    ),
+    "Pipfile.lock hashes that are not strings": (
+        lambda root: pipfile_lock.export_requirements(
+            {"_meta": {}, "default": {"six": {"hashes": [1]}}}, ["default"], {}, offline=False
+        ),
+        """[Error: Invalid Pipfile.lock]
+
+  In Pipfile.lock, the hashes of six is not a list of strings.
+
+  How to fix:
+    Regenerate it with `pipenv lock`.""",
     ),
     "binding file that is not UTF-8": (
         lambda root: read_bindings([app_with_bytes(root, {"b/type": b"pip\x80"})]),

@@ -46,7 +46,7 @@ from cnb_python.managers.requirements import collect
 from cnb_python.processes import app_processes
 from cnb_python.toolscripts import conda_env
 
-EXAMPLES = int(os.environ.get("CNB_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("CNB_FUZZ_EXAMPLES", "400"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     derandomize="CNB_FUZZ_EXAMPLES" not in os.environ,  # CI: the same inputs every run
@@ -504,3 +504,23 @@ def test_a_conda_file_that_is_not_utf8_is_a_failure(name):
     }
     with app_with({name: b"\x80"}) as app, pytest.raises(conda_env.Failure):
         read[name](app / name)
+
+
+def test_a_pipfile_source_that_is_not_a_table_is_ignored_for_secrets():
+    # AttributeError: 'bool' object has no attribute 'get'
+    with app_with({"Pipfile": tomli_w.dumps({"url": [], "source": [False]})}) as app:
+        assert source_variable_values(read_toml(app / "Pipfile"), {}) == set()
+
+
+@pytest.mark.parametrize(
+    "lock",
+    [
+        {"_meta": {}, "default": []},  # AttributeError: 'list' object has no attribute 'items'
+        {"_meta": {"sources": [1]}, "default": {}},
+        {"_meta": {}, "default": {"six": {"version": "==1", "extras": 1}}},  # TypeError
+        {"_meta": {}, "default": {"six": {"version": "==1", "hashes": ["sha256:a", 2]}}},
+    ],
+)
+def test_pipfile_lock_values_of_another_type_are_a_user_error(lock):
+    with pytest.raises(UserError, match=r"Invalid Pipfile\.lock"):
+        export_requirements(lock, ["default"], {}, offline=False)

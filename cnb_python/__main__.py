@@ -44,9 +44,11 @@ def _detect(args: Sequence[str], log: Logger) -> int:
 
 def _build(args: Sequence[str], log: Logger) -> int:
     from cnb_python.build import build
+    from cnb_python.run import stop_on_interrupt
 
     # Files the build creates get the same modes whatever umask the platform runs us with.
     os.umask(0o022)
+    stop_on_interrupt()
     build(build_context(args), log)
     return 0
 

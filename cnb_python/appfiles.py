@@ -38,3 +38,11 @@ def read_toml(path: Path) -> dict[str, Any]:
             f'Fix the syntax of {path.name}; `python -c "import tomllib; '
             f"tomllib.load(open('{path.name}', 'rb'))\"` shows the same error locally.",
         ) from e
+
+
+def table(doc: Any, *keys: str) -> dict[str, Any]:
+    """The table at `keys` in a parsed TOML or JSON document, or {} where a key is missing or
+    a value is not a table: the app's files may hold any type anywhere."""
+    for key in keys:
+        doc = doc.get(key) if isinstance(doc, dict) else None
+    return doc if isinstance(doc, dict) else {}

@@ -125,10 +125,11 @@ def build(ctx: Context, log: Logger) -> None:
     cpython_layer.finish(log)
 
     # 4. Processes.
-    processes, source = app_processes(ctx.app_dir, manager.project_scripts() if manager else ())
-    django_web = django_app and django.default_process(django_app, site_packages)
-    if django_web and not (ctx.app_dir / "Procfile").is_file():  # a Procfile always wins
-        processes, source = [django_web], "a Django app with gunicorn"
+    processes, source = app_processes(
+        ctx.app_dir,
+        manager.project_scripts() if manager else (),
+        django.default_process(django_app, site_packages) if django_app else None,
+    )
     log.blank()
     if processes:
         log.section(f"Assigning launch processes ({source}):")

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnb_python import bytecode, sysconfig_patch
+from cnb_python import bytecode, pid1, sysconfig_patch
 from cnb_python.archive import extract_tarball
 from cnb_python.buildenv import DEFAULT_SOURCE_DATE_EPOCH
 from cnb_python.cnb.bindings import Binding
@@ -61,7 +61,13 @@ class CPython:
 
 
 def layer_metadata(dep: Dependency) -> dict[str, object]:
-    return {"version": dep.version, "arch": dep.arch, "sha256": dep.sha256, "format": LAYER_FORMAT}
+    return {
+        "version": dep.version,
+        "arch": dep.arch,
+        "sha256": dep.sha256,
+        "format": LAYER_FORMAT,
+        "pid1_hook": pid1.HOOK_DIGEST,
+    }
 
 
 class CPythonLayer:
@@ -106,7 +112,9 @@ def provide_cpython(
         log.section(f"Installing CPython {dep.version}")
         with log.timed():
             layer.reset()
-            compilation = install_cpython(cpython, dep, env=env, bindings=bindings, log=log)
+            compilation = install_cpython(
+                cpython, dep, env=env, bindings=bindings, log=log, pid1_hook=True
+            )
             _write_env(layer, cpython)
     return CPythonLayer(layer, cpython, types, wanted, compilation)
 
@@ -126,12 +134,14 @@ def install_cpython(
     buildpack_dir: Path = BUILDPACK_DIR,
     compile_stdlib: bool = True,
     shown_home: str | None = None,
+    pid1_hook: bool = False,
 ) -> bytecode.Compilation:
     """Download, verify and unpack `dep` into the empty directory `cpython.home`, drop what an
     app never needs, and start compiling the stdlib. Also used for the buildpack's runtime/
     (`buildpack_dir` is where bundled downloads are looked up; `compile_stdlib` is off when
     packaging for another arch, whose interpreter cannot run here; `shown_home` is where the
-    home will be at run time, recorded in the pycs instead of a staging path)."""
+    home will be at run time, recorded in the pycs instead of a staging path; `pid1_hook` is on
+    for the image's CPython only, see pid1.py)."""
     what = f"CPython {dep.version}"
     with tempfile.TemporaryDirectory(prefix="cnb-python-") as tmp:
         archive = Path(tmp, "cpython.tar.gz")
@@ -146,10 +156,13 @@ def install_cpython(
     # Before compiling: the patched _sysconfigdata_*.py must get its pyc from the new source.
     sysconfig_patch.patch_install(cpython.home, cpython.minor, log, prefix=shown_home)
     bytecode.remove_bytecode([cpython.home / "lib"])
+    # site-packages is emptied by _trim: the hook is its only source.
+    hooks = [pid1.install_hook(cpython.stdlib / "site-packages")] if pid1_hook else []
     files: list[Path] = []
     if compile_stdlib:
         log.step("Compiling the standard library to hash-based bytecode (in the background)")
-        files = bytecode.python_sources([cpython.stdlib], skip_dirs=frozenset({"site-packages"}))
+        stdlib = bytecode.python_sources([cpython.stdlib], skip_dirs=frozenset({"site-packages"}))
+        files = sorted([*stdlib, *hooks])
     shown_as = (cpython.home, shown_home) if shown_home else None
     return bytecode.Compilation(cpython.python, files, what, shown_as)
 

@@ -6,6 +6,8 @@ README):
   BP_DISABLE_COLLECTSTATIC=true; it is skipped, with a log line, when STATIC_ROOT is unset. The
   files land in the app dir, so in the app layer. A manifest (ManifestStaticFilesStorage) is
   rewritten with sorted keys, because Django writes it in directory-listing order.
+- The step (reading the settings, then collectstatic) has a deadline, BP_COLLECTSTATIC_TIMEOUT
+  seconds (default 600): settings that connect to a service at import must not hang the build.
 - Without a Procfile, an app whose venv has gunicorn gets `web: gunicorn <project>.wsgi`.
 """
 
@@ -13,20 +15,26 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cnb_python.cnb.launch import Process
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
 from cnb_python.processes import exec_simple_command
-from cnb_python.run import run
+from cnb_python.run import TAIL_LINES, Deadline, output_tail, run
 
 _SETTINGS_DEFAULT = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([A-Za-z_][\w.]*)['"]""")
-# Prints what the build needs from the settings, as JSON on the last line of output.
+TIMEOUT_VARIABLE = "BP_COLLECTSTATIC_TIMEOUT"
+DEFAULT_TIMEOUT = 600
+# Writes what the build needs from the settings as JSON to the file named by argv[1]: a file of
+# its own, since the settings may print anything, even at exit.
 _READ_SETTINGS = """\
-import json
+import json, sys
 from django.conf import settings
 apps = [a for a in settings.INSTALLED_APPS if a.startswith("django.contrib.staticfiles")]
 root = settings.STATIC_ROOT if apps else None
@@ -34,8 +42,10 @@ manifest = None
 if root:  # ManifestStaticFilesStorage and its subclasses write a manifest into STATIC_ROOT
     from django.contrib.staticfiles.storage import staticfiles_storage
     manifest = getattr(staticfiles_storage, "manifest_name", None)
-print(json.dumps({"staticfiles": bool(apps), "static_root": str(root) if root else None,
-                  "manifest": manifest}))
+found = {"staticfiles": bool(apps), "static_root": str(root) if root else None,
+         "manifest": manifest}
+with open(sys.argv[1], "w") as f:
+    json.dump(found, f)
 """
 _SETTINGS_FIX = (
     "Make the settings importable at build time: read secrets and service URLs from the "
@@ -75,20 +85,11 @@ def collect_static(django: DjangoApp, python: Path, env: Mapping[str, str], log:
         log.section("Skipping Django collectstatic: BP_DISABLE_COLLECTSTATIC is set")
         return
     log.section("Collecting Django static files")
+    deadline = _deadline(collectstatic_timeout(env))
     run_env = dict(env)
     if django.settings_module:
         run_env.setdefault("DJANGO_SETTINGS_MODULE", django.settings_module)
-    output = run(
-        [str(python), "-c", _READ_SETTINGS],
-        env=run_env,
-        cwd=django.app,
-        log=log,
-        show="python -c <read STATIC_ROOT from the Django settings>",
-        stream=False,
-        error_title="Unable to read the Django settings",
-        error_fix=_SETTINGS_FIX,
-    )
-    found = json.loads(output.splitlines()[-1])
+    found = _read_settings(django, python, run_env, deadline, log)
     if not found["staticfiles"]:
         log.step("Skipping collectstatic: django.contrib.staticfiles is not in INSTALLED_APPS")
         return
@@ -117,10 +118,78 @@ def collect_static(django: DjangoApp, python: Path, env: Mapping[str, str], log:
                 "--noinput` reproduces it locally. Set BP_DISABLE_COLLECTSTATIC=true to skip "
                 "collectstatic."
             ),
+            deadline=deadline,
         )
-        log.detail(output.strip().splitlines()[-1] if output.strip() else "done")
+        summary = [line for line in output.splitlines() if _COLLECTED.search(line)]
+        log.detail(summary[-1].strip() if summary else "done")
     if found["manifest"]:
         _sort_manifest(static_root / found["manifest"])
+
+
+# collectstatic's summary line: "3 static files copied to '/workspace/static'."
+_COLLECTED = re.compile(r"\d+ static files? (copied|symlinked)")
+
+
+def collectstatic_timeout(env: Mapping[str, str]) -> float:
+    value = env.get(TIMEOUT_VARIABLE, "").strip()
+    if not value:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0
+    if not 0 < seconds < float("inf"):
+        raise UserError(
+            f"Invalid {TIMEOUT_VARIABLE}",
+            f"{TIMEOUT_VARIABLE} is {value!r}, not a number of seconds above 0.",
+            f"Set {TIMEOUT_VARIABLE} to the seconds collectstatic may take, e.g. 1200, or "
+            f"unset it for the default ({DEFAULT_TIMEOUT}).",
+        )
+    return seconds
+
+
+def _deadline(seconds: float) -> Deadline:
+    """One deadline for the step: reading the settings and collectstatic share its time."""
+    return Deadline(
+        time.monotonic() + seconds,
+        seconds,
+        "Django's collectstatic timed out",
+        "The Django settings may wait for a database or another service at import: make them "
+        "importable at build time without one (read service URLs from the environment with "
+        f"build-safe defaults). Raise {TIMEOUT_VARIABLE} (seconds) if it only needs more "
+        "time, or set BP_DISABLE_COLLECTSTATIC=true to skip collectstatic.",
+    )
+
+
+def _read_settings(
+    django: DjangoApp, python: Path, env: Mapping[str, str], deadline: Deadline, log: Logger
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="cnb-python-django-") as tmp:
+        result = Path(tmp, "settings.json")
+        output = run(
+            [str(python), "-c", _READ_SETTINGS, str(result)],
+            env=env,
+            cwd=django.app,
+            log=log,
+            show="python -c <read STATIC_ROOT from the Django settings>",
+            stream=False,
+            error_title="Unable to read the Django settings",
+            error_fix=_SETTINGS_FIX,
+            deadline=deadline,
+        )
+        try:
+            found = json.loads(result.read_text())
+        except (OSError, ValueError):
+            found = None
+    if not isinstance(found, dict):  # the settings ended the process early, with status 0
+        raise UserError(
+            "Unable to read the Django settings",
+            "Reading STATIC_ROOT from the Django settings ended before it was read: the "
+            "settings module exits when it is imported."
+            + output_tail(output.splitlines()[-TAIL_LINES:]),
+            _SETTINGS_FIX,
+        )
+    return found
 
 
 def _sort_manifest(path: Path) -> None:

@@ -1,14 +1,16 @@
-"""Launch processes: from a Procfile, or a default for apps with an obvious entry script.
+"""Launch processes: from a Procfile, or a default for apps with an obvious entry point.
 
-Rules (also in the README):
+Rules (also in the README), first match wins:
 - A Procfile's entries become processes. `web` is the default when present, else the first.
-- Without a Procfile, when the installed project has exactly one [project.scripts] entry, that
-  script is `web`.
+  A Procfile without entries (empty, or only comments) counts as no Procfile.
+- A Django app whose venv has gunicorn: `web` serves its WSGI module with gunicorn.
+- When the installed project has exactly one [project.scripts] entry, that script is `web`.
 - Otherwise `web: python <script>` for the first of app.py, main.py, server.py.
 - Otherwise no process is set, and the log says how to add one.
 Commands that need a shell (variables, pipes, `&&`...) run under `sh -c`; others run directly.
 A shell command that is one simple command runs as `exec <command>`, so the app replaces the
 shell and, as the container's PID 1, receives SIGTERM itself (a shell as PID 1 ignores it).
+Python itself as PID 1 stops on SIGTERM through the image's startup hook (pid1.py).
 """
 
 from __future__ import annotations
@@ -142,25 +144,14 @@ def _is_redirection(text: str, i: int) -> bool:
 
 
 def pid1_advice(process: Process) -> str | None:
-    """A log line when a process will not stop on SIGTERM as a container's PID 1."""
+    """A log line when a process will not stop on SIGTERM as a container's PID 1: a shell that
+    stays PID 1. (Python as PID 1 stops: the image's startup hook sees to it, see pid1.py.)"""
     command = process.command
     if command[:2] == ("sh", "-c") and not _starts_with_exec(command[2]):
         return (
             f"The {process.type} process is a shell list or pipeline, so `sh` stays PID 1 and "
             "does not pass SIGTERM on: `docker stop` waits and kills it. Put `exec` before its "
             "last command, e.g. `cd src && exec gunicorn app:app`."
-        )
-    if (
-        process.default
-        and len(command) == 2
-        and command[0] in ("python", "python3")
-        and command[1].endswith(".py")
-    ):
-        return (
-            f"The {process.type} process runs `{shlex.join(command)}` as PID 1, where the kernel "
-            "gives SIGTERM no default action: unless the script handles SIGTERM, `docker stop` "
-            "waits and kills it. Serve with gunicorn or uvicorn (they stop on SIGTERM), or run "
-            "the container with `--init`."
         )
     return None
 
@@ -193,16 +184,29 @@ def read_procfile(path: Path) -> list[tuple[str, str]]:
     return entries
 
 
-def app_processes(app: Path, project_scripts: tuple[str, ...] = ()) -> tuple[list[Process], str]:
-    """The processes and a sentence for the log saying where they came from.
-    `project_scripts` are the console scripts the install put on PATH."""
+def app_processes(
+    app: Path, project_scripts: tuple[str, ...] = (), django_web: Process | None = None
+) -> tuple[list[Process], str]:
+    """The processes and a sentence for the log saying where they came from. Facts from the
+    build: `project_scripts`, the console scripts the install put on PATH; `django_web`, the
+    gunicorn process of a Django app (django.default_process), if it is one."""
     procfile = app / "Procfile"
-    if procfile.is_file():
-        entries = read_procfile(procfile)
-        if entries:
-            default = "web" if any(t == "web" for t, _ in entries) else entries[0][0]
-            processes = [Process(t, _command(c), default=t == default) for t, c in entries]
-            return processes, "from the Procfile"
+    entries = read_procfile(procfile) if procfile.is_file() else []
+    if entries:
+        default = "web" if any(t == "web" for t, _ in entries) else entries[0][0]
+        processes = [Process(t, _command(c), default=t == default) for t, c in entries]
+        return processes, "from the Procfile"
+    processes, source = _default_process(app, project_scripts, django_web)
+    if processes and procfile.is_file():
+        source = f"the Procfile has no entries; {source}"
+    return processes, source
+
+
+def _default_process(
+    app: Path, project_scripts: tuple[str, ...], django_web: Process | None
+) -> tuple[list[Process], str]:
+    if django_web:
+        return [django_web], "a Django app with gunicorn"
     if len(project_scripts) == 1:
         script = project_scripts[0]
         return [Process("web", (script,), default=True)], f"the project's one script, {script}"

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from cnb_python.appfiles import read_json, read_text, read_toml
+from cnb_python.appfiles import read_json, read_text, read_toml, table
 from cnb_python.dependencies import BuildpackMetadata, Dependency
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
@@ -167,10 +167,7 @@ def _from_pipfile_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | No
     if not path.is_file():
         return None
     doc = read_json(path, "Regenerate it with `pipenv lock`.")
-    meta = doc.get("_meta", {}) if isinstance(doc, dict) else {}
-    return _pipfile_requires(
-        meta.get("requires") if isinstance(meta, dict) else None, "Pipfile.lock"
-    )
+    return _pipfile_requires(table(doc, "_meta").get("requires"), "Pipfile.lock")
 
 
 def _from_pipfile(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
@@ -185,9 +182,7 @@ def _toml_range(app: Path, name: str, keys: tuple[str, ...], source: str) -> Ver
     path = app / name
     if not path.is_file():
         return None
-    value: Any = read_toml(path)
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
+    value = table(read_toml(path), *keys[:-1]).get(keys[-1])
     if isinstance(value, str) and value.strip():
         return _request(source, value.strip(), parse_constraint)
     return None

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnb_python import bytecode
+from cnb_python import bytecode, pid1
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.cpython import CPython
 from cnb_python.fingerprint import key_sha256
@@ -53,6 +53,7 @@ def reuse_key(
             "python": cpython.version,
             "arch": arch,
             "inputs": manager.key_inputs(env),
+            "pid1_hook": pid1.HOOK_DIGEST,
         }
     )
 
@@ -87,6 +88,8 @@ def provide_venv(
                     venv.path, env=tool_env, log=log, what="the virtual environment"
                 )
             manager.install(venv.path, tools, tool_env, log)
+            for site_packages in venv.site_packages():
+                pid1.install_hook(site_packages)
             log.step("Compiling the dependencies to hash-based bytecode")
             roots = (
                 sorted((venv.path / "lib").glob("python*"))

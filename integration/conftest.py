@@ -9,8 +9,12 @@ runs on a PBS-like Python with the builder's gcc.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +25,13 @@ from testsupport.cpython import CLEAN, TestCPython, build_available, build_minor
 from testsupport.server import DownloadServer
 
 from localcnb import BuildResult, Platform
+from localcnb.run import Running
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = Path(__file__).parents[1] / "samples"
 BP_ID = "cnb-python/python"
 VENV = "/layers/cnb-python_python/venv"
+GRACE_PERIOD = 10.0  # docker stop's default, before SIGKILL
 # The default CPython of the test buildpack: a minor whose pip (pinned in buildpack.toml) works.
 TEST_DEFAULT_PYTHON = "3.12"
 
@@ -94,6 +100,18 @@ def http_get(url: str) -> str:
     """The body of a GET to an app the test started."""
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read().decode()
+
+
+def sigterm(running: Running, wait: float = GRACE_PERIOD) -> tuple[int | None, float]:
+    """SIGTERM to the container's PID 1 only, as `docker stop` sends it: (exit status, seconds
+    it took), or (None, wait) when the process still runs after `wait` seconds."""
+    started = time.monotonic()
+    os.kill(running.pid, signal.SIGTERM)
+    try:
+        code = running.proc.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        return None, wait
+    return code, time.monotonic() - started
 
 
 def free_port() -> int:

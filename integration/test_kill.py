@@ -8,13 +8,19 @@ from files appearing in the layers dir (SBOMs, launch.toml). Every point must ac
 build; where the phase lasts long enough to tell, in the phase it names: the killed build's log
 must not have reached the line that starts the next phase. The number of points is the number of
 tests collected here.
+
+Interrupts (SIGTERM or SIGINT to bin/build alone, as a platform stopping it would send them)
+must end every process of the build within 5 s, and leave no layer declared that the build
+had not finished: the next build equals a clean one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -137,3 +143,47 @@ def test_kill_during_rebuild(tmp_path, clean_v1, clean_v2, name):
         (app / file).write_text(content)
     kill_then_build(platform, app, REBUILD[name])
     assert state(platform) == state(clean_v2.platform)
+
+
+# name: (interrupt point, a later line the interrupted build must not have reached, the layer
+# tomls it may have written: those of layers it had finished).
+INTERRUPTS = {
+    "SIGTERM during pip install": (
+        KillPoint("Running 'pip install", delay=0.15, signal=signal.SIGTERM),
+        "Compiling the dependencies",
+        {"pip.toml"},
+    ),
+    "SIGINT during the stdlib bytecode (in the background) and the pip download": (
+        KillPoint("Compiling the standard library", delay=0.2, signal=signal.SIGINT),
+        "Running 'python -m venv",
+        set(),
+    ),
+    "SIGTERM during the CPython download": (
+        KillPoint("Downloading http", delay=0.4, signal=signal.SIGTERM),
+        "sha256 verified",
+        set(),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(INTERRUPTS))
+def test_an_interrupted_build_stops_everything_it_started(
+    tmp_path, buildpack, cpython_server, clean_v1, name
+):
+    point, not_reached, finished = INTERRUPTS[name]
+    app = App(tmp_path, buildpack).write(V1)
+    if "download" in name:
+        cpython_server.slow_next(1, bytes_per_second=4_000_000, path=None)
+    interrupted = app.build(kill=point)
+    output = interrupted.output
+    assert not interrupted.success and interrupted.build_code == 128 + point.signal, output
+    assert f"Build interrupted ({signal.Signals(point.signal).name})" in output
+    assert not_reached not in output, output[-3000:]
+    ended = re.search(r"localcnb: sent SIG\w+ .*; its last process ended in (\S+) s", output)
+    assert ended, output[-3000:]  # else the harness names what still ran after 5 s
+    tomls = re.search(r"localcnb: tomls bin/build left: (.*)", output)
+    assert tomls and set(tomls.group(1).split(", ")) - {"none"} <= finished, output[-3000:]
+    print(f"{name}: exit {interrupted.build_code}, every process gone in {ended.group(1)} s")
+    again = app.build()
+    assert again.success, again.output[-3000:]
+    assert state(app.platform) == state(clean_v1.platform)

@@ -6,13 +6,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 import urllib.request
 
 import pytest
-from conftest import SAMPLES, App, free_port
-
-GRACE_PERIOD = 10.0  # docker stop's default, before SIGKILL
+from conftest import GRACE_PERIOD, SAMPLES, App, free_port, sigterm
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +34,9 @@ def test_sigterm_to_pid1_stops_gunicorn_gracefully(flask_app):
         running.wait_for_port(port)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
             assert response.status == 200
-        started = time.monotonic()
-        os.kill(running.pid, signal.SIGTERM)  # what `docker stop` does: PID 1 only
-        code = running.proc.wait(timeout=GRACE_PERIOD)
-        took = time.monotonic() - started
+        code, took = sigterm(running)
         output = running.output()
+    print(f"gunicorn (Procfile, pip): exit {code} after {took:.2f} s")
     assert code == 0, output
     assert took < GRACE_PERIOD / 2, output
     assert "Handling signal: term" in output

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BP_ID, SAMPLES, VENV, App, free_port, http_get
+from conftest import BP_ID, SAMPLES, VENV, App, free_port, http_get, sigterm
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,13 @@ def test_fastapi_sample_answers_http(fastapi_app):
         assert json.loads(http_get(f"http://127.0.0.1:{port}/")) == {
             "message": "Hello from FastAPI on Python 3.12"
         }
+        code, took = sigterm(running)
+        output = running.output()
+    # uvicorn shuts down gracefully, then restores the handler it found (the PID 1 hook's) and
+    # raises the signal again, to end as SIGTERM's default action would: 143, as under --init.
+    print(f"uvicorn (Procfile, uv): exit {code} after {took:.2f} s")
+    assert code == 143, output
+    assert "Finished server process" in output
 
 
 def test_dependencies_load_from_valid_bytecode(fastapi_app):
@@ -119,6 +126,9 @@ def test_package_project_runs_its_one_script_as_web(make_app):
     with app.platform.start("web", env={"PORT": str(port)}) as running:
         running.wait_for_port(port)
         assert http_get(f"http://127.0.0.1:{port}/") == "Hello from hello-server with six 1.17.0\n"
+        code, took = sigterm(running)  # a console script as PID 1 (docs/pid1.md)
+    print(f"console script hello-server (default, uv): exit {code} after {took:.2f} s")
+    assert code == 143
     record = app.python(
         "import importlib.metadata as m; d = m.distribution('hello-server'); "
         "print(d.read_text('direct_url.json'), d.read_text('INSTALLER'))"

@@ -1,7 +1,9 @@
 """A stand-in for Django in an app dir, enough for cnb_python.django: settings with STATIC_ROOT
 (from FAKE_STATIC_ROOT) and INSTALLED_APPS (FAKE_APPS), a manifest storage, and a manage.py
 whose collectstatic writes a manifest in unsorted order (or fails with FAKE_FAIL, or the
-settings with FAKE_BAD_SETTINGS)."""
+settings with FAKE_BAD_SETTINGS). Settings that misbehave: FAKE_HANG starts a child (its pid
+in the file FAKE_HANG names) and waits forever, as one waiting for a database would;
+FAKE_EXIT_NOISE prints at exit; FAKE_SETTINGS_EXIT exits with status 0 when imported."""
 
 from __future__ import annotations
 
@@ -15,9 +17,18 @@ from cnb_python.log import Logger
 FILES = {
     "django/__init__.py": "",
     "django/conf.py": """\
-import os
+import atexit, os, subprocess, sys, time
 if os.environ.get("FAKE_BAD_SETTINGS"):
     raise ImportError("No module named 'environ'")
+if os.environ.get("FAKE_HANG"):
+    with open(os.environ["FAKE_HANG"], "w") as f:
+        f.write(str(subprocess.Popen(["sleep", "300"]).pid))
+    time.sleep(300)
+if os.environ.get("FAKE_EXIT_NOISE"):
+    atexit.register(print, "Exception ignored in: <socket.socket fd=3>")
+if os.environ.get("FAKE_SETTINGS_EXIT"):
+    print("settings: nothing to do here")
+    sys.exit(0)
 class Settings:
     STATIC_ROOT = os.environ.get("FAKE_STATIC_ROOT") or None
     INSTALLED_APPS = os.environ.get("FAKE_APPS", "django.contrib.staticfiles").split()

@@ -1,10 +1,13 @@
 import json
 import os
+import time
 
 import fake_django
 import pytest
 
-from cnb_python.django import collect_static, default_process, find_django
+from cnb_python.django import collect_static, collectstatic_timeout, default_process, find_django
+from cnb_python.errors import UserError
+from cnb_python.run import alive
 
 
 def env(**values: str) -> dict[str, str]:
@@ -21,6 +24,39 @@ def test_collectstatic_runs_and_sorts_the_manifest(tmp_path):
     )
     assert "Running 'python manage.py collectstatic --noinput'" in out.getvalue()
     assert "2 static files copied to 'staticfiles', 2 post-processed." in out.getvalue()
+
+
+def test_a_warning_printed_at_exit_is_not_the_result(tmp_path):
+    app = fake_django.make_app(tmp_path)
+    log, out = fake_django.logger()
+    run_env = env(FAKE_STATIC_ROOT="staticfiles", FAKE_EXIT_NOISE="1")
+    collect_static(app, fake_django.python(), run_env, log)
+    assert (tmp_path / "staticfiles" / "staticfiles.json").is_file()
+    assert "2 static files copied to 'staticfiles', 2 post-processed." in out.getvalue()
+
+
+def test_settings_that_hang_are_stopped_at_the_deadline_with_what_they_started(tmp_path):
+    app = fake_django.make_app(tmp_path / "app")
+    log, _ = fake_django.logger()
+    child = tmp_path / "child.pid"
+    run_env = env(FAKE_HANG=str(child), BP_COLLECTSTATIC_TIMEOUT="1")
+    started = time.monotonic()
+    with pytest.raises(UserError, match="Django's collectstatic timed out"):
+        collect_static(app, fake_django.python(), run_env, log)
+    assert time.monotonic() - started < 30  # stopped, not waited out (300 s)
+    assert not alive(int(child.read_text()))
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_the_default_deadline_is_ten_minutes(value):
+    assert collectstatic_timeout({"BP_COLLECTSTATIC_TIMEOUT": value}) == 600
+    assert collectstatic_timeout({"BP_COLLECTSTATIC_TIMEOUT": "1200"}) == 1200
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ten minutes", "nan", "inf"])
+def test_an_invalid_deadline_is_a_user_error(value):
+    with pytest.raises(UserError, match="Invalid BP_COLLECTSTATIC_TIMEOUT"):
+        collectstatic_timeout({"BP_COLLECTSTATIC_TIMEOUT": value})
 
 
 def test_collectstatic_is_skipped_without_static_root(tmp_path):

@@ -22,12 +22,13 @@ from packaging.version import Version
 
 from cnb_python import __main__
 from cnb_python import python_version as pv
+from cnb_python.cnb.bindings import read_bindings
 from cnb_python.cnb.context import build_context
 from cnb_python.django import collect_static
 from cnb_python.download import Source, bundled_path, download, resolve_source
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
-from cnb_python.managers import pipenv, poetry, select_manager, uv
+from cnb_python.managers import pipenv, pipfile_lock, poetry, select_manager, uv
 from cnb_python.processes import app_processes
 from cnb_python.run import run as run_command
 from cnb_python.tools import Tool
@@ -41,6 +42,13 @@ EOL = pv.parse_eol_table([{"version": "3.9", "date": "2025-10-31", "after": "err
 def app_with(root: Path, files: dict[str, str]) -> Path:
     for name, content in files.items():
         (root / name).write_text(content)
+    return root
+
+
+def app_with_bytes(root: Path, files: dict[str, bytes]) -> Path:
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(content)
     return root
 
 
@@ -986,6 +994,50 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   How to fix:
     Fix the .condarc entry of the binding of type `conda`.""",
     ),
+    "Pipfile.lock section that is not a table": (
+        lambda root: pipfile_lock.export_requirements(
+            {"_meta": {}, "default": []}, ["default"], {}, offline=False
+        ),
+        """[Error: Invalid Pipfile.lock]
+
+  In Pipfile.lock, its default section is not a table.
+
+  How to fix:
+    Regenerate it with `pipenv lock`.""",
+    ),
+    "Pipfile.lock hashes that are not strings": (
+        lambda root: pipfile_lock.export_requirements(
+            {"_meta": {}, "default": {"six": {"hashes": [1]}}}, ["default"], {}, offline=False
+        ),
+        """[Error: Invalid Pipfile.lock]
+
+  In Pipfile.lock, the hashes of six is not a list of strings.
+
+  How to fix:
+    Regenerate it with `pipenv lock`.""",
+    ),
+    "binding file that is not UTF-8": (
+        lambda root: read_bindings([app_with_bytes(root, {"b/type": b"pip\x80"})]),
+        """[Error: Unable to read the binding b]
+
+  Its file type is not valid UTF-8 text (invalid start byte at byte 3).
+
+  How to fix:
+    Write type of the binding as plain UTF-8 text.""",
+    ),
+    "environment.yml that is not UTF-8": (
+        conda_fails(
+            lambda root: conda_env.read_environment(
+                app_with_bytes(root, {"environment.yml": b"\xff"}) / "environment.yml"
+            )
+        ),
+        """[Error: Unable to read environment.yml]
+
+  environment.yml is not valid UTF-8 text (invalid start byte at byte 0).
+
+  How to fix:
+    Save environment.yml as plain UTF-8 text.""",
+    ),
     "unreadable Django settings": (
         collectstatic(FAKE_BAD_SETTINGS="1"),
         """[Error: Unable to read the Django settings]
@@ -1001,6 +1053,36 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Make the settings importable at build time: read secrets and service URLs from the environment with build-safe defaults, or pass them with `pack build --env`. Set BP_DISABLE_COLLECTSTATIC=true to skip collectstatic.""",
+    ),
+    "Django settings that exit when imported": (
+        collectstatic(FAKE_SETTINGS_EXIT="1"),
+        """[Error: Unable to read the Django settings]
+
+  Reading STATIC_ROOT from the Django settings ended before it was read: the settings module exits when it is imported.
+
+  The end of its output:
+    settings: nothing to do here
+
+  How to fix:
+    Make the settings importable at build time: read secrets and service URLs from the environment with build-safe defaults, or pass them with `pack build --env`. Set BP_DISABLE_COLLECTSTATIC=true to skip collectstatic.""",
+    ),
+    "collectstatic times out": (
+        collectstatic(FAKE_HANG="/dev/null", BP_COLLECTSTATIC_TIMEOUT="0.5"),
+        """[Error: Django's collectstatic timed out]
+
+  The command 'python -c <read STATIC_ROOT from the Django settings>' was stopped: the step's deadline of 0.5 seconds passed.
+
+  How to fix:
+    The Django settings may wait for a database or another service at import: make them importable at build time without one (read service URLs from the environment with build-safe defaults). Raise BP_COLLECTSTATIC_TIMEOUT (seconds) if it only needs more time, or set BP_DISABLE_COLLECTSTATIC=true to skip collectstatic.""",
+    ),
+    "invalid BP_COLLECTSTATIC_TIMEOUT": (
+        collectstatic(BP_COLLECTSTATIC_TIMEOUT="10m"),
+        """[Error: Invalid BP_COLLECTSTATIC_TIMEOUT]
+
+  BP_COLLECTSTATIC_TIMEOUT is '10m', not a number of seconds above 0.
+
+  How to fix:
+    Set BP_COLLECTSTATIC_TIMEOUT to the seconds collectstatic may take, e.g. 1200, or unset it for the default (600).""",
     ),
     "collectstatic fails": (
         collectstatic(FAKE_STATIC_ROOT="staticfiles", FAKE_FAIL="1"),

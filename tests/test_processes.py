@@ -1,5 +1,6 @@
 import pytest
 
+from cnb_python.cnb.launch import Process
 from cnb_python.errors import UserError
 from cnb_python.processes import app_processes, pid1_advice
 
@@ -92,12 +93,45 @@ def test_pid1_advice_for_shell_lists(tmp_path):
     assert pid1_advice(worker) is None
 
 
-def test_pid1_advice_for_a_bare_python_script(tmp_path):
+@pytest.mark.parametrize("procfile", ["", "web: python app.py\n", "web: python -m pkg\n"])
+def test_no_pid1_advice_for_python(tmp_path, procfile):
+    """Python as PID 1 stops on SIGTERM through the image's startup hook (pid1.py)."""
     (tmp_path / "app.py").write_text("")
+    if procfile:
+        (tmp_path / "Procfile").write_text(procfile)
     [web], _ = app_processes(tmp_path)
-    assert pid1_advice(web) == (
-        "The web process runs `python app.py` as PID 1, where the kernel gives SIGTERM no "
-        "default action: unless the script handles SIGTERM, `docker stop` waits and kills it. "
-        "Serve with gunicorn or uvicorn (they stop on SIGTERM), or run the container with "
-        "`--init`."
+    assert pid1_advice(web) is None
+
+
+DJANGO_WEB = Process("web", ("sh", "-c", "exec gunicorn mysite.wsgi"), default=True)
+
+
+@pytest.mark.parametrize("procfile", [None, "", "# no processes yet\n\n"])
+def test_a_procfile_without_entries_counts_as_none_for_every_default(tmp_path, procfile):
+    (tmp_path / "app.py").write_text("")
+    if procfile is not None:
+        (tmp_path / "Procfile").write_text(procfile)
+    empty = "the Procfile has no entries; " if procfile is not None else ""
+    assert app_processes(tmp_path, django_web=DJANGO_WEB) == (
+        [DJANGO_WEB],
+        f"{empty}a Django app with gunicorn",
+    )
+    assert app_processes(tmp_path, ("serve",)) == (
+        [Process("web", ("serve",), default=True)],
+        f"{empty}the project's one script, serve",
+    )
+    assert app_processes(tmp_path) == (
+        [Process("web", ("python", "app.py"), default=True)],
+        f"{empty}app.py exists",
+    )
+
+
+def test_precedence_of_the_defaults(tmp_path):
+    (tmp_path / "app.py").write_text("")
+    # A Procfile with entries beats the Django default, which beats the project's script.
+    assert app_processes(tmp_path, ("serve",), DJANGO_WEB)[0] == [DJANGO_WEB]
+    (tmp_path / "Procfile").write_text("worker: python worker.py\n")
+    assert app_processes(tmp_path, ("serve",), DJANGO_WEB) == (
+        [Process("worker", ("python", "worker.py"), default=True)],
+        "from the Procfile",
     )

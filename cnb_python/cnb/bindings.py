@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnb_python.errors import UserError
+
 
 @dataclass(frozen=True)
 class Binding:
@@ -22,7 +24,19 @@ class Binding:
     entries: dict[str, Path]  # entry name -> file; contents may be secrets, read only on demand
 
     def read(self, entry: str) -> str:
-        return self.entries[entry].read_text().strip()
+        return read_entry(self.entries[entry])
+
+
+def read_entry(path: Path) -> str:
+    """A binding file's value: UTF-8 text, surrounding whitespace dropped."""
+    try:
+        return path.read_bytes().decode().strip()
+    except UnicodeDecodeError as e:
+        raise UserError(
+            f"Unable to read the binding {path.parent.name}",
+            f"Its file {path.name} is not valid UTF-8 text ({e.reason} at byte {e.start}).",
+            f"Write {path.name} of the binding as plain UTF-8 text.",
+        ) from e
 
 
 def read_bindings(roots: Iterable[Path]) -> list[Binding]:
@@ -56,13 +70,13 @@ def _read_binding(path: Path) -> Binding | None:
     files = _files(path)
     if "type" in files:
         entries = {k: v for k, v in files.items() if k not in ("type", "provider")}
-        provider = files["provider"].read_text().strip() if "provider" in files else ""
-        return Binding(path.name, files["type"].read_text().strip(), provider, path, entries)
+        provider = read_entry(files["provider"]) if "provider" in files else ""
+        return Binding(path.name, read_entry(files["type"]), provider, path, entries)
     metadata = _files(path / "metadata")
     if "kind" in metadata:  # legacy CNB bindings extension
-        provider = metadata["provider"].read_text().strip() if "provider" in metadata else ""
+        provider = read_entry(metadata["provider"]) if "provider" in metadata else ""
         return Binding(
-            path.name, metadata["kind"].read_text().strip(), provider, path, _files(path / "secret")
+            path.name, read_entry(metadata["kind"]), provider, path, _files(path / "secret")
         )
     return None
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnb_python.appfiles import read_toml
+from cnb_python.appfiles import read_toml, table
 from cnb_python.cnb.bindings import Binding, bindings_of_type
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
@@ -204,6 +204,4 @@ def unsafe_pip_variables_error(env: Mapping[str, str]) -> None:
 def project_scripts(app: Path) -> tuple[str, ...]:
     """The names in pyproject.toml's [project.scripts], sorted."""
     path = app / "pyproject.toml"
-    project = read_toml(path).get("project", {}) if path.is_file() else {}
-    scripts = project.get("scripts", {}) if isinstance(project, dict) else {}
-    return tuple(sorted(scripts)) if isinstance(scripts, dict) else ()
+    return tuple(sorted(table(read_toml(path), "project", "scripts"))) if path.is_file() else ()

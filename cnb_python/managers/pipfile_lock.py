@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cnb_python.appfiles import read_json
+from cnb_python.cnb.bindings import read_entry
 from cnb_python.errors import UserError
 
 # Pipfile section names and the lock sections they become.
@@ -93,7 +94,7 @@ def local_paths(lock: Mapping[str, Any], sections: Sequence[str], app: Path) -> 
 def _packages(lock: Mapping[str, Any], sections: Sequence[str]) -> list[tuple[str, Any]]:
     packages: dict[str, Any] = {}
     for section in sections:
-        for name, entry in lock[section].items():
+        for name, entry in _table(lock[section], f"its {section} section").items():
             packages.setdefault(name, entry)  # the first section wins, as in `pipenv install`
     return sorted(packages.items())
 
@@ -109,6 +110,7 @@ def _is_local(entry: Any) -> bool:
 def _index_lines(sources: Any, env: Mapping[str, str], secrets: set[str]) -> list[str]:
     lines = []
     for number, source in enumerate(sources if isinstance(sources, list) else []):
+        source = _table(source, "an entry of _meta.sources")
         url = expand_variables(str(source.get("url", "")), env, secrets)
         mirror = env.get("PIPENV_PYPI_MIRROR", "").strip()
         if mirror and urlsplit(url).hostname in _PYPI_HOSTS:
@@ -151,15 +153,33 @@ def _requirement_line(name: str, entry: Any) -> str:
             "hashes to check, so the build cannot install it reproducibly.",
             f"Publish {name} to a package index (or vendor/ as a wheel) and depend on a version.",
         )
-    extras = entry.get("extras") or []
+    extras = _strings(entry.get("extras"), f"the extras of {name}")
     line = name + (f"[{','.join(sorted(extras))}]" if extras else "")
     version = str(entry.get("version", "*")).strip()
     if version not in ("", "*"):
         line += version
     if entry.get("markers"):
         line += f"; {entry['markers']}"
-    hashes = entry.get("hashes") or []
+    hashes = _strings(entry.get("hashes"), f"the hashes of {name}")
     return " ".join([line, *(f"--hash={h}" for h in sorted(hashes))])
+
+
+def _table(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise UserError(
+            "Invalid Pipfile.lock", f"In Pipfile.lock, {what} is not a table.", REGENERATE
+        )
+    return value
+
+
+def _strings(value: Any, what: str) -> list[str]:
+    if not value:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UserError(
+            "Invalid Pipfile.lock", f"In Pipfile.lock, {what} is not a list of strings.", REGENERATE
+        )
+    return value
 
 
 def source_variable_values(pipfile: Mapping[str, Any], *sources: Mapping[str, str]) -> set[str]:
@@ -167,7 +187,8 @@ def source_variable_values(pipfile: Mapping[str, Any], *sources: Mapping[str, st
     `sources` that has each: secrets for the log."""
     values = set()
     for source in pipfile.get("source", []) if isinstance(pipfile.get("source"), list) else []:
-        for match in _VARIABLE.finditer(str(source.get("url", ""))):
+        url = source.get("url", "") if isinstance(source, dict) else ""
+        for match in _VARIABLE.finditer(str(url)):
             name = match.group(1) or match.group(2)
             found = next((s[name] for s in sources if name in s), None)
             if found:
@@ -177,7 +198,7 @@ def source_variable_values(pipfile: Mapping[str, Any], *sources: Mapping[str, st
 
 def pipenv_binding_env(entries: Mapping[str, Path]) -> dict[str, str]:
     """Entries of `pipenv` bindings as variables for [[source]] URLs (secrets: never logged)."""
-    return {name: path.read_text().strip() for name, path in entries.items() if _is_name(name)}
+    return {name: read_entry(path) for name, path in entries.items() if _is_name(name)}
 
 
 def _is_name(name: str) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from cnb_python.appfiles import read_toml
+from cnb_python.appfiles import read_toml, table
 from cnb_python.cnb.bindings import Binding, bindings_of_type
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
@@ -239,9 +239,7 @@ def _selected(env: Mapping[str, str], variable: str) -> tuple[str, ...]:
 
 
 def _poetry_table(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:
-    tool = pyproject.get("tool", {})
-    poetry = tool.get("poetry", {}) if isinstance(tool, dict) else {}
-    return poetry if isinstance(poetry, dict) else {}
+    return table(pyproject, "tool", "poetry")
 
 
 def _is_package(pyproject: Mapping[str, Any]) -> bool:
@@ -250,19 +248,19 @@ def _is_package(pyproject: Mapping[str, Any]) -> bool:
 
 def _groups(pyproject: Mapping[str, Any]) -> set[str]:
     """main, [tool.poetry.group.*] and PEP 735 [dependency-groups]."""
-    found = {"main", *_poetry_table(pyproject).get("group", {})}
-    dependency_groups = pyproject.get("dependency-groups", {})
-    if isinstance(dependency_groups, dict):
-        found.update(dependency_groups)
-    return found
+    return {
+        "main",
+        *table(pyproject, "tool", "poetry", "group"),
+        *table(pyproject, "dependency-groups"),
+    }
 
 
 def _extras(pyproject: Mapping[str, Any]) -> set[str]:
     """[project.optional-dependencies] (Poetry 2) and [tool.poetry.extras] (Poetry 1)."""
-    project = pyproject.get("project", {})
-    found = set(project.get("optional-dependencies", {})) if isinstance(project, dict) else set()
-    found.update(_poetry_table(pyproject).get("extras", {}))
-    return found
+    return {
+        *table(pyproject, "project", "optional-dependencies"),
+        *table(pyproject, "tool", "poetry", "extras"),
+    }
 
 
 def _check_known(variable: str, kind: str, selected: Sequence[str], known: set[str]) -> None:
@@ -296,15 +294,11 @@ def _check_sources(lock: Mapping[str, Any]) -> None:
 
 def _scripts(pyproject: Mapping[str, Any]) -> tuple[str, ...]:
     """Console scripts the root project installs: [project.scripts], or Poetry 1's table."""
-    project = pyproject.get("project", {})
-    scripts = project.get("scripts", {}) if isinstance(project, dict) else {}
-    poetry_scripts = _poetry_table(pyproject).get("scripts", {})
-    names = set(scripts) if isinstance(scripts, dict) else set()
-    if isinstance(poetry_scripts, dict):
-        # Poetry 1 also has `{reference = ..., type = "file"}` entries: plain files, not scripts.
-        names.update(
-            name
-            for name, spec in poetry_scripts.items()
-            if isinstance(spec, str) or (isinstance(spec, dict) and spec.get("type") != "file")
-        )
+    names = set(table(pyproject, "project", "scripts"))
+    # Poetry 1 also has `{reference = ..., type = "file"}` entries: plain files, not scripts.
+    names.update(
+        name
+        for name, spec in table(pyproject, "tool", "poetry", "scripts").items()
+        if isinstance(spec, str) or (isinstance(spec, dict) and spec.get("type") != "file")
+    )
     return tuple(sorted(names))

@@ -41,6 +41,8 @@ def _logical_lines(text: str) -> list[str]:
 
 
 def _local(value: str, base: Path) -> Path | None:
+    if "\0" in value:  # no path can hold it: pip reports the line
+        return None
     if value.startswith("file:"):
         return Path(unquote(urlsplit(value).path))
     if value.startswith((".", "/")):
@@ -48,13 +50,23 @@ def _local(value: str, base: Path) -> Path | None:
     return None
 
 
+def _existing_file(path: Path) -> Path | None:
+    """`path` resolved, if it is a file; None for a name no file can have (a NUL byte, too
+    long), which pip reports like a missing file."""
+    try:
+        path = path.resolve()
+        return path if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
 def collect(files: list[Path]) -> RequirementInputs:
     """Follow -r/-c references depth-first; a missing nested file is left for pip to report."""
     inputs = RequirementInputs()
     pending = list(files)
     while pending:
-        path = pending.pop(0).resolve()
-        if path in inputs.files or not path.is_file():
+        path = _existing_file(pending.pop(0))
+        if path is None or path in inputs.files:
             continue
         inputs.files.append(path)
         for line in _logical_lines(path.read_text(errors="replace")):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnb_python.appfiles import read_toml
+from cnb_python.appfiles import read_toml, table
 from cnb_python.buildenv import without_settings
 from cnb_python.cnb.bindings import Binding, bindings_of_type
 from cnb_python.distinfo import drop_metadata_files
@@ -224,7 +224,7 @@ def uv_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding]) -
 
 def _is_package(pyproject: Mapping[str, Any]) -> bool:
     """uv installs the project itself when it has a build system, unless told it is virtual."""
-    uv_settings = pyproject.get("tool", {}).get("uv", {})
-    if isinstance(uv_settings, dict) and "package" in uv_settings:
+    uv_settings = table(pyproject, "tool", "uv")
+    if "package" in uv_settings:
         return bool(uv_settings["package"])
     return "build-system" in pyproject

@@ -68,9 +68,20 @@ class Failure(Exception):
         self.payload = {"title": title, "detail": detail, "fix": fix}
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise Failure(
+            f"Unable to read {path.name}",
+            f"{path.name} is not valid UTF-8 text ({e.reason} at byte {e.start}).",
+            f"Save {path.name} as plain UTF-8 text.",
+        ) from e
+
+
 def read_environment(path: Path) -> tuple[list[str], list[str], list[str]]:
     """(channels as listed, conda specs, pip requirements) of an environment.yml."""
-    text = path.read_text()
+    text = _read_text(path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -287,7 +298,7 @@ def _with_auth_file(url: str, directory: Path) -> str:
 
 def read_explicit(path: Path) -> list[tuple[str, str, str]]:
     """(url, algorithm, digest) of each package in a `conda list --explicit` file."""
-    lines = [line.strip() for line in path.read_text().splitlines()]
+    lines = [line.strip() for line in _read_text(path).splitlines()]
     if "@EXPLICIT" not in lines:
         raise Failure(
             "Invalid package-list.txt",

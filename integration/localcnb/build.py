@@ -98,7 +98,7 @@ def build(
     kill: KillPoint | None = None,
 ) -> None:
     """Raises :class:`BuildpackFailed` or :class:`PlatformError`; fills ``outputs`` as it goes.
-    ``kill``: SIGKILL bin/build at that point (see :mod:`localcnb.kill`)."""
+    ``kill``: signal bin/build at that point (see :mod:`localcnb.kill`)."""
     layers_root = container.host(LAYERS_DIR)
     # Stale SBOM copies never reach the image (``Builder.Build``).
     shutil.rmtree(layers_root / "sbom", ignore_errors=True)
@@ -175,7 +175,10 @@ def _run_build(
     finally:
         killer.cancel()
     if killer.fired:
-        log.line(f"localcnb: killed bin/build (SIGKILL) at {kill}")
+        log.line(f"localcnb: {killer.report()}")
+        layers_dir_host = container.host(layers_dir)
+        tomls = sorted(p.name for p in layers_dir_host.glob("*.toml"))
+        log.line(f"localcnb: tomls bin/build left: {', '.join(tomls) or 'none'}")
     return code
 
 

@@ -3,10 +3,16 @@
 SIGKILL goes to bin/build's whole process group (every tool it started), like a container
 being killed. The build then fails like any failing buildpack: nothing is exported, so the
 previous image and the layer cache stay those of the last successful build.
+
+Another signal (SIGTERM, SIGINT) goes to bin/build alone, as a platform that stops the
+buildpack would send it: bin/build itself must stop what it started. The killer then records
+how long after the signal the last process of the build (anything left in its mount namespace)
+ended, and which layer tomls bin/build had written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -26,11 +32,16 @@ class KillPoint:
     line: str = ""
     path: str = ""
     delay: float = 0.0
+    signal: int = signal.SIGKILL
 
     def __str__(self) -> str:
         where = [f"line {self.line!r}"] if self.line else []
         where += [f"file {self.path}"] if self.path else []
         return f"{', then '.join(where) or 'start'} + {self.delay}s"
+
+
+# How long the processes of a build signalled with SIGTERM or SIGINT may take to end.
+STOP_WITHIN = 5.0
 
 
 class BuildKiller:
@@ -41,6 +52,8 @@ class BuildKiller:
         self.point = point
         self.proc = proc
         self.fired = False
+        self.fired_at = 0.0
+        self._namespace = ""
         self._seen = ""
         self._timer: threading.Timer | None = None
         self._path = host(point.path) if point.path else None
@@ -81,7 +94,60 @@ class BuildKiller:
     def _kill(self) -> None:
         if self.proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                self._namespace = os.readlink(f"/proc/{self.proc.pid}/ns/mnt")
+                if self.point.signal == signal.SIGKILL:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                else:
+                    os.kill(self.proc.pid, self.point.signal)
+                self.fired_at = time.monotonic()
                 self.fired = True
-            except ProcessLookupError:
+            except (ProcessLookupError, FileNotFoundError):
                 pass
+
+    def report(self) -> str:
+        """After bin/build ended: when the build's last process did (a SIGKILL'd group is gone
+        with it). Processes still there after STOP_WITHIN are SIGKILLed, and named."""
+        name = signal.Signals(self.point.signal).name
+        if self.point.signal == signal.SIGKILL:
+            return f"killed bin/build ({name}) at {self.point}"
+        left = self._processes_left()
+        while left and time.monotonic() < self.fired_at + STOP_WITHIN:
+            time.sleep(0.05)
+            left = self._processes_left()
+        took = time.monotonic() - self.fired_at
+        if left:
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            return (
+                f"sent {name} to bin/build at {self.point}; {len(left)} of its processes "
+                f"still ran {took:.1f} s later (killed): {_commands(left)}"
+            )
+        return f"sent {name} to bin/build at {self.point}; its last process ended in {took:.2f} s"
+
+    def _processes_left(self) -> list[int]:
+        """Running processes in the build's mount namespace."""
+        left = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    same = os.readlink(f"/proc/{entry}/ns/mnt") == self._namespace
+                    with open(f"/proc/{entry}/stat") as f:
+                        fields = f.read().rpartition(")")[2].split()
+                except OSError:
+                    continue
+                # Zombies and exiting (killed) processes run no more code.
+                if same and fields[0] not in ("Z", "X") and not int(fields[6]) & 0x4:
+                    left.append(int(entry))
+        return left
+
+
+def _commands(pids: list[int]) -> str:
+    names = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                names.append(f.read().replace(b"\0", b" ").decode(errors="replace").strip())
+        except OSError:
+            names.append(str(pid))
+    return "; ".join(names)

@@ -9,12 +9,16 @@ README):
 - The step (reading the settings, then collectstatic) has a deadline, BP_COLLECTSTATIC_TIMEOUT
   seconds (default 600): settings that connect to a service at import must not hang the build.
 - Without a Procfile, an app whose venv has gunicorn gets `web: gunicorn <project>.wsgi`.
+- `manage.py` may be a symlink into a subdirectory (a backend/frontend monorepo): the project
+  lives where its real file is, as for `python manage.py`, which puts that directory first on
+  sys.path. The settings are read from there, and gunicorn starts with `--chdir` to it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -35,6 +39,7 @@ DEFAULT_TIMEOUT = 600
 # its own, since the settings may print anything, even at exit.
 _READ_SETTINGS = """\
 import json, sys
+sys.path[0] = sys.argv[2]  # as `python manage.py` sets it: the project's directory
 from django.conf import settings
 apps = [a for a in settings.INSTALLED_APPS if a.startswith("django.contrib.staticfiles")]
 root = settings.STATIC_ROOT if apps else None
@@ -58,13 +63,14 @@ _SETTINGS_FIX = (
 class DjangoApp:
     app: Path
     settings_module: str  # "" when manage.py sets no default
+    project: Path  # the real directory of manage.py: the app, or a directory in it
 
     @property
     def wsgi_module(self) -> str | None:
         """`<project>.wsgi` for the closest package of the settings module with a wsgi.py."""
         parts = self.settings_module.split(".")[:-1]
         while parts:
-            if (self.app.joinpath(*parts) / "wsgi.py").is_file():
+            if (self.project.joinpath(*parts) / "wsgi.py").is_file():
                 return ".".join([*parts, "wsgi"])
             parts.pop()
         return None
@@ -75,7 +81,10 @@ def find_django(app: Path, site_packages: Sequence[Path]) -> DjangoApp | None:
     if not manage.is_file() or not any((sp / "django").is_dir() for sp in site_packages):
         return None
     match = _SETTINGS_DEFAULT.search(manage.read_text(errors="replace"))
-    return DjangoApp(app, match.group(1) if match else "")
+    project = manage.resolve().parent
+    if not project.is_relative_to(app.resolve()):  # outside the app: not in the image
+        project = app
+    return DjangoApp(app, match.group(1) if match else "", project)
 
 
 def collect_static(django: DjangoApp, python: Path, env: Mapping[str, str], log: Logger) -> None:
@@ -167,7 +176,7 @@ def _read_settings(
     with tempfile.TemporaryDirectory(prefix="cnb-python-django-") as tmp:
         result = Path(tmp, "settings.json")
         output = run(
-            [str(python), "-c", _READ_SETTINGS, str(result)],
+            [str(python), "-c", _READ_SETTINGS, str(result), str(django.project)],
             env=env,
             cwd=django.app,
             log=log,
@@ -204,5 +213,7 @@ def default_process(django: DjangoApp, site_packages: Sequence[Path]) -> Process
     module = django.wsgi_module
     if module is None or not any((sp / "gunicorn").is_dir() for sp in site_packages):
         return None
-    command = exec_simple_command(f"gunicorn {module} --bind 0.0.0.0:${{PORT:-8080}}")
+    where = django.project.relative_to(django.app.resolve())
+    chdir = f" --chdir {shlex.quote(where.as_posix())}" if where.parts else ""
+    command = exec_simple_command(f"gunicorn {module}{chdir} --bind 0.0.0.0:${{PORT:-8080}}")
     return Process("web", ("sh", "-c", command), default=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import urllib.request
 
 import pytest
@@ -56,3 +57,25 @@ def test_collected_files_are_in_the_image_under_static_root(django_app):
     assert paths["admin/css/base.css"] in found["files"]
     assert list(paths) == sorted(paths)
     assert paths["img/logo.svg"].split("/")[-1] in found["css"]  # url() rewritten to hashed
+
+
+def test_a_project_in_a_subdirectory_behind_symlinks(tmp_path, buildpack):
+    """A backend/frontend monorepo, as heroku/buildpacks-python's django_staticfiles fixtures
+    have it: manage.py and requirements.txt at the root are symlinks into backend/, where the
+    settings package lives. `python manage.py` puts backend/ on sys.path; so does the build."""
+    app = App(tmp_path, buildpack)
+    shutil.copytree(SAMPLE, app.dir / "backend")
+    (app.dir / "frontend").mkdir()
+    (app.dir / "frontend" / "index.html").write_text("<p>frontend</p>\n")
+    for name in ("manage.py", "requirements.txt"):
+        (app.dir / name).symlink_to(f"backend/{name}")
+    result = app.build_ok()
+    assert "Running 'python manage.py collectstatic --noinput'" in result.output
+    web = next(p for p in app.platform.image.processes if p["type"] == "web")
+    assert "gunicorn project.wsgi --chdir backend --bind" in web["command"][-1]
+    port = free_port()
+    with app.platform.start(env={"PORT": str(port)}) as running:
+        running.wait_for_port(port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            body = response.read().decode()
+    assert re.fullmatch(r"Stylesheet: /static/css/site\.[0-9a-f]{12}\.css\n", body), body

@@ -1046,7 +1046,7 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   The end of its output:
     Traceback (most recent call last):
-      File "<string>", line 2, in <module>
+      File "<string>", line 3, in <module>
       File "ROOT/django/conf.py", line 3, in <module>
         raise ImportError("No module named 'environ'")
     ImportError: No module named 'environ'

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import urllib.request
 
 import pytest
-from conftest import SAMPLES, App, free_port
+from conftest import SAMPLES, App, free_port, http_get
 
 SAMPLE = SAMPLES / "pip-django-static"
 
@@ -30,13 +29,20 @@ def test_collectstatic_runs_and_the_default_process_is_gunicorn(django_app):
     assert django_app.platform.image.default_process == "web"
 
 
-def test_answers_http_with_hashed_static_names(django_app):
+def homepage(app: App) -> str:
+    """The body of GET / from the app's default process."""
     port = free_port()
-    with django_app.platform.start(env={"PORT": str(port)}) as running:
+    with app.platform.start(env={"PORT": str(port)}) as running:
         running.wait_for_port(port)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
-            body = response.read().decode()
-    assert re.fullmatch(r"Stylesheet: /static/css/site\.[0-9a-f]{12}\.css\n", body), body
+        return http_get(f"http://127.0.0.1:{port}/")
+
+
+HASHED_STYLESHEET = r"Stylesheet: /static/css/site\.[0-9a-f]{12}\.css\n"
+
+
+def test_answers_http_with_hashed_static_names(django_app):
+    body = homepage(django_app)
+    assert re.fullmatch(HASHED_STYLESHEET, body), body
 
 
 def test_collected_files_are_in_the_image_under_static_root(django_app):
@@ -73,9 +79,5 @@ def test_a_project_in_a_subdirectory_behind_symlinks(tmp_path, buildpack):
     assert "Running 'python manage.py collectstatic --noinput'" in result.output
     web = next(p for p in app.platform.image.processes if p["type"] == "web")
     assert "gunicorn project.wsgi --chdir backend --bind" in web["command"][-1]
-    port = free_port()
-    with app.platform.start(env={"PORT": str(port)}) as running:
-        running.wait_for_port(port)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
-            body = response.read().decode()
-    assert re.fullmatch(r"Stylesheet: /static/css/site\.[0-9a-f]{12}\.css\n", body), body
+    body = homepage(app)
+    assert re.fullmatch(HASHED_STYLESHEET, body), body

@@ -71,3 +71,22 @@ def run(
                 break
         raise UserError(error_title, log.redact(detail), error_fix)
     return "\n".join(lines)
+
+
+def probe(command: Sequence[str], *, env: Mapping[str, str], timeout: float = 30) -> str | None:
+    """The output of a quick query (`cc --version`), run quietly; None when the command cannot
+    start, fails or hangs: a query's answer is optional, never a build error."""
+    try:
+        proc = subprocess.run(
+            list(command),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout if proc.returncode == 0 else None

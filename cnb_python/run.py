@@ -252,3 +252,22 @@ def _become_subreaper() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     except (ImportError, OSError, AttributeError):
         pass
+
+
+def probe(command: Sequence[str], *, env: Mapping[str, str], timeout: float = 30) -> str | None:
+    """The output of a quick query (`cc --version`), run quietly; None when the command cannot
+    start, fails or hangs: a query's answer is optional, never a build error."""
+    try:
+        proc = subprocess.run(
+            list(command),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout if proc.returncode == 0 else None

@@ -5,11 +5,13 @@ the environment's own python then compiles the bytecode, its whole lib/ (its std
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from cnb_python import bytecode, pid1
+from cnb_python import bytecode, pid1, toolchain
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.cpython import CPython
 from cnb_python.fingerprint import key_sha256
@@ -19,7 +21,7 @@ from cnb_python.tools import Tool
 
 LAYER_NAME = "venv"
 # Bump when the layer layout or normalization below changes, so cached venvs are rebuilt.
-LAYER_FORMAT = 2
+LAYER_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -38,24 +40,67 @@ class Venv:
         return path if path.is_dir() else None
 
 
-def reuse_key(
+def reuse_inputs(
     manager: Manager,
     tools: Mapping[str, Tool],
     cpython: CPython,
     arch: str,
-    env: Mapping[str, str],
-) -> str:
-    return key_sha256(
-        {
-            "format": LAYER_FORMAT,
-            "manager": manager.name,
-            "tools": {name: tool.version for name, tool in sorted(tools.items())},
-            "python": cpython.version,
-            "arch": arch,
-            "inputs": manager.key_inputs(env),
-            "pid1_hook": pid1.HOOK_DIGEST,
-        }
-    )
+    user_env: Mapping[str, str],
+    tool_env: Mapping[str, str],
+) -> dict[str, str]:
+    """Everything that can change what the venv holds, by name, as digests or versions (never
+    secret values): the manager's own inputs, and the C toolchain's, which every venv is keyed
+    on, as any dependency may be compiled from source."""
+    tool_versions = {name: tool.version for name, tool in sorted(tools.items())}
+    return {
+        **manager.key_inputs(user_env),
+        "format": str(LAYER_FORMAT),
+        "manager": manager.name,
+        "tools": key_sha256(tool_versions),
+        "python": cpython.version,
+        "arch": arch,
+        "pid1_hook": pid1.HOOK_DIGEST,
+        **toolchain.key_inputs(tool_env),
+    }
+
+
+def input_digests(inputs: Mapping[str, str]) -> dict[str, str]:
+    """What the layer metadata keeps of each input, to name those that change: a short digest,
+    so no value (a dependency group's name, say) is kept as it is."""
+    return {name: hashlib.sha256(value.encode()).hexdigest()[:16] for name, value in inputs.items()}
+
+
+def changed_inputs(restored: Mapping[str, Any], inputs: Mapping[str, str]) -> list[str]:
+    """The inputs whose digests differ from the previous build's, for the log."""
+    before = restored.get("inputs")
+    if not isinstance(before, dict):
+        return []
+    now = input_digests(inputs)
+    names = [*now, *(name for name in before if name not in now)]
+    return [describe_input(name) for name in names if before.get(name) != now.get(name)]
+
+
+# Shared inputs, for the log; a manager's "file:uv.lock" or "path:greet" is shown as its path.
+_DESCRIPTIONS = {
+    "format": "the buildpack's venv format",
+    "manager": "the package manager",
+    "tools": "the tool versions",
+    "python": "the Python version",
+    "arch": "the architecture",
+    "env": "the package manager's variables",
+    "compiler:CC": "the C compiler",
+    "compiler:CXX": "the C++ compiler",
+    "target-distro": "the target distro",
+    "toolchain-shims": "the buildpack's compiler shims",
+    "pid1_hook": "the buildpack's PID 1 hook",
+}
+
+
+def describe_input(name: str) -> str:
+    kind, _, rest = name.partition(":")
+    if kind in ("file", "path") and rest:
+        return "the app's files" if rest == "." else rest
+    return _DESCRIPTIONS.get(name, name)
 
 
 def provide_venv(
@@ -72,14 +117,21 @@ def provide_venv(
 ) -> Venv:
     venv = Venv(layer.path)
     own_environment = manager.creates_environment
-    key = reuse_key(manager, tools, cpython, arch, user_env)
-    metadata = {"key": key, "manager": manager.name, "python": cpython.version}
+    inputs = reuse_inputs(manager, tools, cpython, arch, user_env, tool_env)
+    metadata = {
+        "key": key_sha256(inputs),
+        "manager": manager.name,
+        "python": cpython.version,
+        "inputs": input_digests(inputs),
+    }
     restored = layer.restored_metadata()
     if restored == metadata and venv.python.exists():
         log.section("Reusing cached virtual environment: the install inputs are unchanged")
     else:
         if restored:
-            log.section("Rebuilding the virtual environment: the install inputs changed")
+            changed = changed_inputs(restored, inputs)
+            why = f"{', '.join(changed)} changed" if changed else "the install inputs changed"
+            log.section(f"Rebuilding the virtual environment: {why}")
         log.section(f"Installing dependencies with {manager.describe()}")
         with log.timed():
             layer.reset()
@@ -87,7 +139,9 @@ def provide_venv(
                 cpython.create_venv(
                     venv.path, env=tool_env, log=log, what="the virtual environment"
                 )
-            manager.install(venv.path, tools, tool_env, log)
+            toolchain_dir = layer.path.parent / toolchain.DIRECTORY
+            with toolchain.wrapped_toolchain(toolchain_dir, tool_env, log) as install_env:
+                manager.install(venv.path, tools, install_env, log)
             for site_packages in venv.site_packages():
                 pid1.install_hook(site_packages)
             log.step("Compiling the dependencies to hash-based bytecode")

@@ -67,6 +67,23 @@ def buildpack(
     )
 
 
+def _variant(
+    tmp_path_factory: pytest.TempPathFactory,
+    cpython_server: DownloadServer,
+    test_cpythons: list[TestCPython],
+    name: str,
+    **options: bool,
+) -> Path:
+    """The test buildpack with one of make_test_buildpack's switches off."""
+    return make_test_buildpack(
+        tmp_path_factory.mktemp(name) / "cnb-python",
+        base_url=cpython_server.base_url,
+        cpythons=test_cpythons,
+        default_python=TEST_DEFAULT_PYTHON,
+        **options,
+    )
+
+
 @pytest.fixture(scope="session")
 def unpatched_buildpack(
     tmp_path_factory: pytest.TempPathFactory,
@@ -74,12 +91,20 @@ def unpatched_buildpack(
     test_cpythons: list[TestCPython],
 ) -> Path:
     """The test buildpack with its build settings patch disabled: what PBS's files do alone."""
-    return make_test_buildpack(
-        tmp_path_factory.mktemp("unpatched") / "cnb-python",
-        base_url=cpython_server.base_url,
-        cpythons=test_cpythons,
-        default_python=TEST_DEFAULT_PYTHON,
-        patch_build_settings=False,
+    return _variant(
+        tmp_path_factory, cpython_server, test_cpythons, "unpatched", patch_build_settings=False
+    )
+
+
+@pytest.fixture(scope="session")
+def unwrapped_buildpack(
+    tmp_path_factory: pytest.TempPathFactory,
+    cpython_server: DownloadServer,
+    test_cpythons: list[TestCPython],
+) -> Path:
+    """The test buildpack whose installs run the compilers without the toolchain shims."""
+    return _variant(
+        tmp_path_factory, cpython_server, test_cpythons, "unwrapped", wrap_toolchain=False
     )
 
 

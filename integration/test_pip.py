@@ -92,7 +92,7 @@ def test_rebuild_reuses_the_venv_and_a_change_rebuilds_it_from_empty(make_app):
     assert "Running 'pip" not in again.output
     app.write({"requirements.txt": "six==1.16.0\n"})
     changed = app.build_ok()
-    assert "Rebuilding the virtual environment: the install inputs changed" in changed.output
+    assert "Rebuilding the virtual environment: requirements.txt changed" in changed.output
     assert app.python("import importlib.util as u; print(u.find_spec('idna'))") == "None\n"
     assert app.python("import six; print(six.__version__)") == "1.16.0\n"
 

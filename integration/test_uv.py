@@ -98,7 +98,9 @@ def test_rebuild_runs_no_uv_and_a_change_rebuilds_from_empty(tmp_path, buildpack
     assert "Running 'uv" not in again.output
     # A dev group asked for: the key changes, the venv is rebuilt with pytest in it.
     grouped = app.build_ok(env={"BP_UV_INSTALL_GROUPS": "dev"})
-    assert "Rebuilding the virtual environment: the install inputs changed" in grouped.output
+    assert (
+        "Rebuilding the virtual environment: groups, the package manager's variables changed"
+    ) in grouped.output
     assert "--group=dev" in grouped.output
     assert app.python("import pytest; print(pytest.__version__)") == "8.4.2\n"
     # A stale lock: pyproject.toml asks for something uv.lock does not have.

@@ -1,10 +1,12 @@
-"""scripts/verify-reproducible end to end: a sample reproduces, cold and on a warm rebuild, and a
-fixture that writes the build time into its venv is caught, naming the file and the cause.
+"""scripts/verify-reproducible end to end: a sample reproduces, cold and on a warm rebuild; a
+fixture that writes the build time into its venv is caught, naming the file and the cause; and
+so is a C extension whose debug info holds pip's temp directory, with the path.
 (.ci/run runs it with --warm on every sample.)"""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -63,3 +65,31 @@ def test_a_build_timestamp_in_a_layer_is_named_with_its_cause(
     assert [d["cause"] for d in pyc] == ["pyc-source-hash"]
     assert f"text             {stamp[0]['path']}" in proc.stdout
     assert "RESULT: NOT REPRODUCIBLE" in proc.stdout
+
+
+def test_a_build_directory_in_debug_info_is_named_with_the_path(
+    unwrapped_buildpack: Path, tmp_path: Path
+) -> None:
+    # The sdist whose script adds -g, built without the compiler shims: pip's random temp
+    # directory ends up in the module's debug info.
+    app = tmp_path / "app"
+    (app / "sdist").mkdir(parents=True)
+    sdist = REPO / "samples" / "pip-native" / "sdist" / "handbuilt-1.0.tar.gz"
+    (app / "sdist" / sdist.name).write_bytes(sdist.read_bytes())
+    (app / "requirements.txt").write_text(f"./sdist/{sdist.name}\n")
+    proc, report = _verify(app, unwrapped_buildpack, tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    (comparison,) = report["comparisons"]
+    found = [d for layer in comparison["layers"] for d in layer["differences"]]
+    module = [d for d in found if d["path"].endswith(".so")]
+    assert [(d["where"], d["cause"]) for d in module] == [(VENV, "elf-debug-path")]
+    detail = module[0]["detail"]
+    below = r"( \(and \d+ paths below\))?"
+    build_dir = r"/tmp/pip-req-build-\w+"
+    pattern = f"build path in debug info: A {build_dir}{below}; B {build_dir}{below}\n"
+    assert re.match(pattern, detail), detail
+    assert "\nso the build-id differs too: A " in detail
+    assert "build path in debug info" in proc.stdout
+    # The static library it ships, archived with real mtimes (ar U).
+    archive = [d for d in found if d["path"].endswith("/libhelpers.a")]
+    assert [d["cause"] for d in archive] == ["ar-member-times"]

@@ -216,6 +216,19 @@ def test_served_tarball_matches_its_entry(source: Path, tmp_path: Path) -> None:
             assert hashlib.sha256(response.read()).hexdigest() == entry["sha256"]
 
 
+def _load_copy(dest: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """cnb_python/<name>.py of a test copy, imported; the copy only adds to the module's end."""
+    copied = dest / "cnb_python" / f"{name}.py"
+    original = Path(__file__).resolve().parents[1] / "cnb_python" / f"{name}.py"
+    assert copied.read_text().startswith(original.read_text())
+    spec = importlib.util.spec_from_file_location(f"copied_{name}", copied)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look the module up
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_a_copy_can_leave_the_build_settings_unpatched(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,14 +236,8 @@ def test_a_copy_can_leave_the_build_settings_unpatched(
     dest = make_test_buildpack(
         tmp_path / "bp", base_url=BASE_URL, cpythons=FAKES, patch_build_settings=False
     )
-    copied = dest / "cnb_python" / "sysconfig_patch.py"
     original = (repo / "cnb_python" / "sysconfig_patch.py").read_text()
-    assert copied.read_text().startswith(original)  # only added to, at the end
-    spec = importlib.util.spec_from_file_location("unpatched_sysconfig_patch", copied)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look the module up
-    spec.loader.exec_module(module)
+    module = _load_copy(dest, "sysconfig_patch", monkeypatch)
     home = tmp_path / "home"
     (home / "lib" / "pkgconfig").mkdir(parents=True)
     (home / "lib" / "pkgconfig" / "python-3.12.pc").write_text("prefix=/install\n")
@@ -251,3 +258,18 @@ def test_an_unknown_build_settings_entry_point_is_refused(source: Path, tmp_path
             source=source,
             patch_build_settings=False,
         )
+
+
+def test_a_copy_can_run_the_compilers_without_the_toolchain_shims(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = make_test_buildpack(
+        tmp_path / "bp", base_url=BASE_URL, cpythons=FAKES, wrap_toolchain=False
+    )
+    module = _load_copy(dest, "toolchain", monkeypatch)
+    out = io.StringIO()
+    env = {"PATH": "/usr/bin:/bin"}
+    with module.wrapped_toolchain(tmp_path / "tc", env, Logger(out)) as wrapped:
+        assert wrapped == env
+    assert out.getvalue() == "    Not wrapping the compilers (test buildpack)\n"
+    assert not (tmp_path / "tc").exists()

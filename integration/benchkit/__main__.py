@@ -1,11 +1,13 @@
 """bench: how fast and how big the images of the sample apps are, against doing it by hand.
 
-usage: python -m benchkit [--runs N] [--json FILE] [--samples NAME ...]
+usage: python -m benchkit [--runs N] [--json FILE] [--samples NAME ...] [--without-toolchain-shims]
 
 Per sample, N interleaved runs of: a cold build (fresh platform), a warm rebuild on it, and the
 raw ``venv + pip install`` of the same requirements; then, on the last image, import times (each
 mode IMPORT_RUNS times inside one container process), launch layer size against the floor, and
 bin/detect (DETECT_RUNS times). Every figure in the table is a median. Needs root.
+--without-toolchain-shims runs the compilers as they are, to measure what the shims cost
+(cnb_python/toolchain.py).
 """
 
 from __future__ import annotations
@@ -39,7 +41,11 @@ IMPORTS = {
     "no-package-manager": "import http.server, platform",
     "poetry-flask": "import flask, gunicorn.app.wsgiapp",
     "conda-flask": "import flask, gunicorn.app.wsgiapp",
+    "pip-native": "import handbuilt, mesonext, cmakeext",
 }
+# Samples with no raw baseline: the test CPython records PBS's clang, which a raw install of
+# native code cannot build with (the buildpack patches its build settings: sysconfig_patch.py).
+NO_RAW_BASELINE = frozenset({"pip-native"})
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -50,6 +56,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--samples", nargs="+", choices=sorted(IMPORTS), default=list(IMPORTS), metavar="NAME"
+    )
+    parser.add_argument(
+        "--without-toolchain-shims",
+        action="store_true",
+        help="a buildpack whose installs run the compilers without its shims",
     )
     opts = parser.parse_args(argv)
     if opts.runs < 1:
@@ -76,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
     results: dict[str, Any] = {}
     try:
-        with served_test_buildpack(scratch / "buildpack" / "cnb-python") as buildpack:
+        with served_test_buildpack(
+            scratch / "buildpack" / "cnb-python", wrap_toolchain=not opts.without_toolchain_shims
+        ) as buildpack:
             for name in opts.samples:
                 log(f"{name}:")
                 app = REPO / "samples" / name
@@ -91,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                     import_runs=IMPORT_RUNS,
                     detect_runs=DETECT_RUNS,
                     log=log,
+                    raw_baseline=name not in NO_RAW_BASELINE,
                 )
                 results[name]["headline"] = headline(results[name])
     finally:

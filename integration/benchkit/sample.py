@@ -46,8 +46,9 @@ def measure_sample(
     import_runs: int,
     detect_runs: int,
     log: Callable[[str], None],
+    raw_baseline: bool = True,
 ) -> dict[str, Any]:
-    tool = _baseline_tool(app)
+    tool = _baseline_tool(app) if raw_baseline else None
     samples = Runs()
     steps: dict[str, float] = {}
     raw: RawInstall | None = None

@@ -97,16 +97,21 @@ class Platform:
         pass_ca_env: bool = True,
         sbom_output_dir: Path | None = None,
         kill: KillPoint | None = None,
+        target: buildpacks.HostTarget | None = None,
     ) -> BuildResult:
         """`sbom_output_dir`, like `pack build --sbom-output-dir`, receives the build's
         `<layers>/sbom` tree (launch, build and cache SBOMs) after a successful export.
-        `kill` SIGKILLs bin/build at that point (a cancelled job; see :mod:`localcnb.kill`)."""
+        `kill` SIGKILLs bin/build at that point (a cancelled job; see :mod:`localcnb.kill`).
+        `target` stands for the run image's target labels (default: this machine's, as the
+        lifecycle reads them from /etc/os-release when the run image has none)."""
         _require_root()
         # A build container has its own umask; the caller's must not leak into the modes of
         # the directories the platform creates (/layers is in every layer tar).
         umask = os.umask(0o022)
         try:
-            return self._build(app, env, bindings, builder_env, pass_ca_env, sbom_output_dir, kill)
+            return self._build(
+                app, env, bindings, builder_env, pass_ca_env, sbom_output_dir, kill, target
+            )
         finally:
             os.umask(umask)
 
@@ -119,6 +124,7 @@ class Platform:
         pass_ca_env: bool,
         sbom_output_dir: Path | None,
         kill: KillPoint | None,
+        target: buildpacks.HostTarget | None,
     ) -> BuildResult:
         ensure_mountpoints()
         user_env = dict(env or {})
@@ -139,7 +145,9 @@ class Platform:
             base_env = Env.for_build(
                 {**BUILDER_IMAGE_ENV, "HOSTNAME": container.hostname, **(builder_env or {})}
             )
-            result = self._phases(container, user_env, base_env, log, kill)
+            result = self._phases(
+                container, user_env, base_env, log, kill, target or buildpacks.HostTarget.detect()
+            )
             sboms = container.host(f"{LAYERS_DIR}/sbom")
             if result.success and sbom_output_dir is not None and sboms.is_dir():
                 shutil.copytree(sboms, sbom_output_dir, dirs_exist_ok=True)
@@ -154,6 +162,7 @@ class Platform:
         base_env: Env,
         log: Log,
         kill: KillPoint | None,
+        target: buildpacks.HostTarget,
     ) -> BuildResult:
         def failed(phase: str, code: int, message: str, **extra: Any) -> BuildResult:
             log.line(f"ERROR: failed to {phase}: {message}")
@@ -170,7 +179,6 @@ class Platform:
                 buildpacks.stage(bp, container.host(CNB_DIR))
         except PlatformError as exc:
             return failed("detect", EXIT_INCOMPATIBLE_BUILDPACK_API, str(exc))
-        target = buildpacks.HostTarget.detect()
         outcome = detect(group, container, base_env, target)
         log.lines(outcome.info)
         detected = {

@@ -27,13 +27,17 @@ class TestBuildpack:
 
 
 @contextmanager
-def served_test_buildpack(dest: Path) -> Iterator[TestBuildpack]:
+def served_test_buildpack(dest: Path, *, wrap_toolchain: bool = True) -> Iterator[TestBuildpack]:
     """A test buildpack at ``dest``; its download server runs while the context is open. The
     server's port is in the buildpack's metadata (and so in the SBOMs): builds that are to be
-    compared must use the same one."""
+    compared must use the same one. ``wrap_toolchain=False``: see make_test_buildpack."""
     cpythons = build_available()
     with DownloadServer(cpythons[0].path.parent) as server:
         path = make_test_buildpack(
-            dest, base_url=server.base_url, cpythons=cpythons, default_python=DEFAULT_PYTHON
+            dest,
+            base_url=server.base_url,
+            cpythons=cpythons,
+            default_python=DEFAULT_PYTHON,
+            wrap_toolchain=wrap_toolchain,
         )
         yield TestBuildpack(path, cpythons)

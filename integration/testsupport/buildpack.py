@@ -42,13 +42,15 @@ def make_test_buildpack(
     source: Path = REPO_ROOT,
     include_runtime: bool = False,
     patch_build_settings: bool = True,
+    wrap_toolchain: bool = True,
 ) -> Path:
     """Copy the buildpack from `source` to `dest`, pointing its CPython downloads at `base_url`.
 
     `default_python` defaults to the newest minor version among `cpythons`. `runtime/` (a
     bootstrap interpreter) is copied only when asked for. `patch_build_settings=False` makes a
     copy that installs CPython with PBS's build settings as they are, so tests can show what the
-    patch (cnb_python/sysconfig_patch.py) is for.
+    patch (cnb_python/sysconfig_patch.py) is for; `wrap_toolchain=False` one whose installs run
+    the compilers without the shims of cnb_python/toolchain.py.
     """
     if not cpythons:
         raise ValueError("a test buildpack needs at least one CPython")
@@ -66,20 +68,31 @@ def make_test_buildpack(
     text = (source / "buildpack.toml").read_text()
     (dest / "buildpack.toml").write_text(rewrite_buildpack_toml(text, entries, default))
     if not patch_build_settings:
-        _disable_build_settings_patch(dest / "cnb_python" / "sysconfig_patch.py")
+        _redefine(
+            dest / "cnb_python" / "sysconfig_patch.py",
+            "def patch_install(home: Path, minor: str, log: Logger, prefix: str | None = None)"
+            " -> None:",
+            '    log.step("Not patching the build settings (test buildpack)")\n',
+        )
+    if not wrap_toolchain:
+        _redefine(
+            dest / "cnb_python" / "toolchain.py",
+            "def wrapped_toolchain(\n"
+            "    directory: Path, env: Mapping[str, str], log: Logger\n"
+            ") -> Iterator[dict[str, str]]:",
+            '    log.step("Not wrapping the compilers (test buildpack)")\n    yield dict(env)\n',
+            decorator="@contextmanager\n",
+        )
     return dest
 
 
-def _disable_build_settings_patch(module: Path) -> None:
-    """Redefine the module's entry point at its end, in the copy only."""
+def _redefine(module: Path, signature: str, body: str, decorator: str = "") -> None:
+    """Redefine one of the module's functions at its end, in the copy only."""
     text = module.read_text()
-    signature = "def patch_install(home: Path, minor: str, log: Logger, prefix: str | None = None)"
-    if f"\n{signature} -> None:" not in text:
-        raise RuntimeError(f"{module} no longer has the patch_install this test copy replaces")
-    module.write_text(
-        f"{text}\n\n{signature} -> None:\n"
-        '    log.step("Not patching the build settings (test buildpack)")\n'
-    )
+    if f"\n{decorator}{signature}\n" not in text:
+        name = signature.removeprefix("def ").split("(")[0]
+        raise RuntimeError(f"{module} no longer has the {name} this test copy replaces")
+    module.write_text(f"{text}\n\n{decorator}{signature}\n{body}")
 
 
 def dependency_entry(cpython: TestCPython, base_url: str) -> dict[str, Any]:

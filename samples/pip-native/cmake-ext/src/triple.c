@@ -1,0 +1,2 @@
+/* A helper in a static library that CMake archives. */
+int thrice(int value) { return 3 * value; }

@@ -1,20 +1,20 @@
-"""The app's environment layer: a venv built from the CPython layer, filled by the package
-manager, reused only when every install input is unchanged, otherwise rebuilt from empty.
-A manager that creates the environment itself (conda) gets the empty layer instead of a venv;
-the environment's own python then compiles the bytecode, its whole lib/ (its stdlib too)."""
+"""The app's environment layer: made from empty, filled by the package manager, compiled to
+hash-based pycs, reused only when every install input is unchanged, otherwise rebuilt from
+empty. What differs between kinds of environment (a venv, one with its own Python) is the
+manager's Environment's (environments.py). The reuse key is computed here, from the manager's
+declared inputs, and nowhere else."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 
 from cnb_python import bytecode
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.cpython import CPython
-from cnb_python.fingerprint import key_sha256
+from cnb_python.environments import Environment
+from cnb_python.fingerprint import digest_inputs, key_sha256
 from cnb_python.log import Logger
-from cnb_python.managers.base import Manager
+from cnb_python.managers.base import Installer, PackageManager
 from cnb_python.tools import Tool
 
 LAYER_NAME = "venv"
@@ -22,37 +22,29 @@ LAYER_NAME = "venv"
 LAYER_FORMAT = 2
 
 
-@dataclass(frozen=True)
-class Venv:
-    path: Path
-
-    @property
-    def python(self) -> Path:
-        return self.path / "bin" / "python"
-
-    def site_packages(self) -> list[Path]:
-        return sorted((self.path / "lib").glob("python*/site-packages"))
-
-    def conda_meta(self) -> Path | None:
-        path = self.path / "conda-meta"
-        return path if path.is_dir() else None
+def install_inputs(
+    manager: PackageManager, installer: Installer, env: Mapping[str, str]
+) -> dict[str, str]:
+    """A digest of each input the installer declares, and of the manager's variables."""
+    return digest_inputs(installer.inputs(), env, manager.env_prefixes)
 
 
 def reuse_key(
-    manager: Manager,
+    manager: PackageManager,
+    inputs: Mapping[str, str],
     tools: Mapping[str, Tool],
-    cpython: CPython,
+    python: str,
     arch: str,
-    env: Mapping[str, str],
 ) -> str:
+    """The one reuse key of the env layer; `inputs` are install_inputs()."""
     return key_sha256(
         {
             "format": LAYER_FORMAT,
             "manager": manager.name,
             "tools": {name: tool.version for name, tool in sorted(tools.items())},
-            "python": cpython.version,
+            "python": python,
             "arch": arch,
-            "inputs": manager.key_inputs(env),
+            "inputs": dict(inputs),
         }
     )
 
@@ -60,7 +52,8 @@ def reuse_key(
 def provide_venv(
     layer: Layer,
     cpython: CPython,
-    manager: Manager,
+    manager: PackageManager,
+    installer: Installer,
     tools: Mapping[str, Tool],
     types: LayerTypes,
     *,
@@ -68,42 +61,34 @@ def provide_venv(
     user_env: Mapping[str, str],
     tool_env: Mapping[str, str],
     log: Logger,
-) -> Venv:
-    venv = Venv(layer.path)
-    own_environment = manager.creates_environment
-    key = reuse_key(manager, tools, cpython, arch, user_env)
+) -> Environment:
+    environment = manager.environment(layer.path, cpython)
+    inputs = install_inputs(manager, installer, user_env)
+    key = reuse_key(manager, inputs, tools, cpython.version, arch)
     metadata = {"key": key, "manager": manager.name, "python": cpython.version}
     restored = layer.restored_metadata()
-    if restored == metadata and venv.python.exists():
+    if restored == metadata and environment.python.exists():
         log.section("Reusing cached virtual environment: the install inputs are unchanged")
     else:
         if restored:
             log.section("Rebuilding the virtual environment: the install inputs changed")
-        log.section(f"Installing dependencies with {manager.describe()}")
+        log.section(f"Installing dependencies with {installer.describe()}")
         with log.timed():
             layer.reset()
-            if not own_environment:
-                cpython.create_venv(
-                    venv.path, env=tool_env, log=log, what="the virtual environment"
-                )
-            manager.install(venv.path, tools, tool_env, log)
+            environment.create(tool_env, log)
+            installer.install(environment.path, tools, tool_env, log)
             log.step("Compiling the dependencies to hash-based bytecode")
-            roots = (
-                sorted((venv.path / "lib").glob("python*"))
-                if own_environment
-                else venv.site_packages()
-            )
+            roots = environment.compile_roots()
             bytecode.remove_bytecode(roots)
             bytecode.compile_files(
-                venv.python if own_environment else cpython.python,
+                environment.compiler,
                 bytecode.python_sources(roots),
                 log=log,
                 what="the dependencies",
             )
-        # VIRTUAL_ENV as `bin/activate` would set it (CONDA_PREFIX as `conda activate` would);
         # bin/ reaches PATH through the lifecycle, ahead of the CPython layer's because "venv"
         # sorts after "cpython".
-        variable = "CONDA_PREFIX" if own_environment else "VIRTUAL_ENV"
-        layer.shared_env.override(variable, str(venv.path))
+        for name, value in environment.activation().items():
+            layer.shared_env.override(name, value)
     layer.write(types, metadata)
-    return venv
+    return environment

@@ -83,6 +83,14 @@ def file_signal(
     )
 
 
+def pyproject_signal(
+    rank: int, what: str, doc: str, found: Callable[[AppFiles], bool], *, outcome: str = ""
+) -> Signal:
+    """Something in pyproject.toml. Detect passes on the file; since every tool shares it, it is
+    never named in the warning about other managers' files."""
+    return Signal(rank, what, doc, found, files=("pyproject.toml",), owned=False, outcome=outcome)
+
+
 @dataclass(frozen=True)
 class Rule:
     """A row of the gate for unsafe settings (gate.py): variables a tool run must not get."""
@@ -92,6 +100,11 @@ class Rule:
     stops: bool  # True: a titled error before any layer is touched; False: ignored, warned
     title: str
     effect: str  # what the variables set would do; the message is "<names> <effect>"
+
+
+def controlled(run: str, display: str, names: tuple[str, ...], effect: str) -> Rule:
+    """The settings the buildpack sets for `run`'s runs: the user's values are ignored."""
+    return Rule(run, names, False, f"Ignoring {display} settings the buildpack controls", effect)
 
 
 class Installer(Protocol):

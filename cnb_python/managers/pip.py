@@ -14,7 +14,14 @@ from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
-from cnb_python.managers.base import AppFiles, PackageManager, Rule, Signal, file_signal
+from cnb_python.managers.base import (
+    AppFiles,
+    PackageManager,
+    Rule,
+    Signal,
+    file_signal,
+    pyproject_signal,
+)
 from cnb_python.managers.options import listed, vendor_dir
 from cnb_python.managers.requirements import collect
 from cnb_python.run import run
@@ -187,13 +194,11 @@ def _is_project(app: AppFiles) -> bool:
 
 # The app itself is the project pip installs (`pip install .`).
 PROJECT_SIGNALS = (
-    Signal(
+    pyproject_signal(
         80,
         "pyproject.toml",
         "a `pyproject.toml` with `[project]` or `[build-system]`",
         _is_project,
-        files=("pyproject.toml",),
-        owned=False,
         outcome="`pip install .`",
     ),
     file_signal(81, "setup.py", owned=False, outcome="`pip install .`"),

@@ -25,7 +25,7 @@ from cnb_python.appfiles import read_toml
 from cnb_python.cnb.bindings import Binding, bindings_of_type
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
-from cnb_python.managers.base import PackageManager, Rule, Signal, file_signal
+from cnb_python.managers.base import PackageManager, Signal, controlled, file_signal
 from cnb_python.managers.locks import read_lock_source
 from cnb_python.managers.options import listed
 from cnb_python.managers.pip import PipOptions, pip_install, pip_options, project_scripts
@@ -278,13 +278,12 @@ MANAGER = PackageManager(
     tools=("pip", "pipenv"),
     env_prefixes=("PIPENV_", "PIP_", "BP_PIPENV_"),
     controls=(
-        Rule(
+        controlled(
             "pipenv",
+            "Pipenv",
             CONTROLLED,
-            stops=False,
-            title="Ignoring Pipenv settings the buildpack controls",
-            effect="would move the Pipfile, the environment or Pipenv's cache out of the "
-            "buildpack's hands, so Pipenv runs without them.",
+            "would move the Pipfile, the environment or Pipenv's cache out of the buildpack's "
+            "hands, so Pipenv runs without them.",
         ),
     ),
     make=pipenv_manager,

@@ -22,7 +22,13 @@ from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
-from cnb_python.managers.base import PackageManager, Rule, Signal, file_signal
+from cnb_python.managers.base import (
+    PackageManager,
+    Signal,
+    controlled,
+    file_signal,
+    pyproject_signal,
+)
 from cnb_python.managers.locks import read_lock, read_lock_source
 from cnb_python.managers.options import listed
 from cnb_python.managers.pip import PipOptions, pip_install, pip_options
@@ -288,29 +294,22 @@ MANAGER = PackageManager(
     display="Poetry",
     signals=(
         file_signal(30, "poetry.lock"),
-        Signal(
+        pyproject_signal(
             31,
             "[tool.poetry] in pyproject.toml",
             "a `pyproject.toml` with `[tool.poetry]` and no `[project]`",
-            lambda app: (
-                "poetry" in app.tool
-                and "project" not in app.pyproject
-                and not app.has("poetry.lock")
-            ),
-            files=("pyproject.toml",),
-            owned=False,
+            lambda app: "poetry" in app.tool and "project" not in app.pyproject,
         ),
     ),
     tools=("pip", "poetry"),
     env_prefixes=("POETRY_", "BP_POETRY_", "PIP_"),
     controls=(
-        Rule(
+        controlled(
             "poetry",
+            "Poetry",
             CONTROLLED,
-            stops=False,
-            title="Ignoring Poetry settings the buildpack controls",
-            effect="would make Poetry read or write its cache, config or data outside the "
-            "build's temp dir, so Poetry runs without them.",
+            "would make Poetry read or write its cache, config or data outside the build's "
+            "temp dir, so Poetry runs without them.",
         ),
     ),
     make=poetry_manager,

@@ -21,7 +21,13 @@ from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.distinfo import drop_metadata_files
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
-from cnb_python.managers.base import PackageManager, Rule, Signal, file_signal
+from cnb_python.managers.base import (
+    PackageManager,
+    Signal,
+    controlled,
+    file_signal,
+    pyproject_signal,
+)
 from cnb_python.managers.locks import read_lock, read_lock_source
 from cnb_python.managers.options import listed, vendor_dir
 from cnb_python.managers.pip import project_scripts
@@ -213,26 +219,23 @@ MANAGER = PackageManager(
     display="uv",
     signals=(
         file_signal(20, "uv.lock"),
-        Signal(
+        pyproject_signal(
             70,
             "[tool.uv] in pyproject.toml",
             "a `pyproject.toml` with `[tool.uv]`",
-            lambda app: "uv" in app.tool and not app.has("uv.lock"),
-            files=("pyproject.toml",),
-            owned=False,
+            lambda app: "uv" in app.tool,
             outcome="an error: no `uv.lock` (run `uv lock`)",
         ),
     ),
     tools=("uv",),
     env_prefixes=("UV_", "BP_UV_"),
     controls=(
-        Rule(
+        controlled(
+            "uv",
             "uv",
             CONTROLLED,
-            stops=False,
-            title="Ignoring uv settings the buildpack controls",
-            effect="would move the install, its Python or its bytecode out of the buildpack's "
-            "hands, so uv runs without them.",
+            "would move the install, its Python or its bytecode out of the buildpack's hands, "
+            "so uv runs without them.",
         ),
     ),
     make=uv_manager,

@@ -15,11 +15,12 @@ from cnb_python.cnb.plan import merge_entries, read_buildpack_plan
 from cnb_python.cpython import LAYER_NAME as CPYTHON_LAYER
 from cnb_python.cpython import provide_cpython
 from cnb_python.dependencies import BuildpackMetadata
+from cnb_python.environments import Venv
 from cnb_python.layer_sboms import LayerSboms
 from cnb_python.log import Logger
 from cnb_python.lookalikes import lookalike_warnings
 from cnb_python.managers import ignored_warning, select_manager
-from cnb_python.managers.conda import ignored_python_requests
+from cnb_python.managers.gate import check_settings
 from cnb_python.processes import app_processes, pid1_advice
 from cnb_python.python_version import choose_cpython
 from cnb_python.tools import provide_tools
@@ -38,12 +39,12 @@ def build(ctx: Context, log: Logger) -> None:
     # Layers later buildpacks may use are `build` layers only when one of them asks for it.
     shared = LayerTypes(launch=True, build=cpython_plan.build, cache=True)
 
-    # 1. Configuration that can fail fast: the package manager and its inputs.
+    # 1. Configuration that can fail fast: the package manager, its inputs, unsafe settings.
     choice = select_manager(ctx.app_dir, env, bindings)
-    manager = choice.manager
+    manager, installer = choice.manager, choice.installer
     log.section(
-        f"Package manager: {manager.describe()} ({choice.reason})"
-        if manager
+        f"Package manager: {installer.describe()} ({choice.reason})"
+        if installer
         else f"No package manager: {choice.reason}"
     )
     ignored = ignored_warning(choice)
@@ -51,15 +52,18 @@ def build(ctx: Context, log: Logger) -> None:
         log.warning(*ignored)
     for warning in lookalike_warnings(ctx.app_dir):
         log.warning(*warning)
+    gated_env = check_settings(manager, env, log)
     log.blank()
-    # A manager that brings its own Python (conda) leaves CPython to the build tools alone.
-    own_python = manager is not None and manager.creates_environment
+    # An environment that brings its own Python leaves CPython to the build tools alone.
+    environment_kind = manager.environment if manager else Venv
+    own_python = environment_kind.own_python
 
     # 2. CPython.
-    if own_python:
-        ignored_requests = ignored_python_requests(ctx.app_dir, env, metadata.default_python)
-        if ignored_requests:
-            log.warning(*ignored_requests)
+    ignored_requests = environment_kind.ignored_python_requests(
+        ctx.app_dir, env, metadata.default_python
+    )
+    if ignored_requests:
+        log.warning(*ignored_requests)
     dependency = choose_cpython(
         ctx.app_dir,
         env,
@@ -80,12 +84,12 @@ def build(ctx: Context, log: Logger) -> None:
 
     # 3. The app's dependencies: the tool in a build-only layer, the packages in a venv.
     django_app, site_packages = None, []
-    if manager is None:
+    if manager is None or installer is None:
         layers.get(VENV_LAYER).remove()
     else:
-        tool_env = buildenv.tool_env(env, cpython.python.parent, log)
+        tool_env = buildenv.tool_env(gated_env, cpython.python.parent)
         tools = provide_tools(
-            manager.tool,
+            manager.tools,
             layers.get,
             cpython,
             metadata=metadata,
@@ -99,10 +103,11 @@ def build(ctx: Context, log: Logger) -> None:
         for provided in tools:
             sboms.tool(provided.layer, provided.dependency, provided.tool.site_dirs)
         venv_layer = layers.get(VENV_LAYER)
-        venv = provide_venv(
+        environment = provide_venv(
             venv_layer,
             cpython,
             manager,
+            installer,
             {provided.tool.name: provided.tool for provided in tools},
             shared,
             arch=ctx.target.arch,
@@ -110,16 +115,12 @@ def build(ctx: Context, log: Logger) -> None:
             tool_env=tool_env,
             log=log,
         )
-        site_packages = venv.site_packages()
-        conda_meta = venv.conda_meta()
-        if conda_meta:
-            sboms.conda_environment(venv_layer, conda_meta, site_packages)
-        else:
-            sboms.packages(venv_layer, site_packages)
+        site_packages = environment.site_packages()
+        environment.write_sbom(sboms, venv_layer)
         # Django's static files go into the app dir, so into the app layer.
         django_app = django.find_django(ctx.app_dir, site_packages)
         if django_app:
-            django.collect_static(django_app, venv.python, tool_env, log)
+            django.collect_static(django_app, environment.python, tool_env, log)
 
     # The stdlib bytecode, compiling since CPython was unpacked, must be complete now.
     cpython_layer.finish(log)
@@ -127,7 +128,7 @@ def build(ctx: Context, log: Logger) -> None:
     # 4. Processes.
     processes, source = app_processes(
         ctx.app_dir,
-        manager.project_scripts() if manager else (),
+        installer.project_scripts() if installer else (),
         django.default_process(django_app, site_packages) if django_app else None,
     )
     log.blank()

@@ -1,29 +1,13 @@
 """The environment in which the build runs Python tools (pip, compileall, venv).
 
-It starts from what the lifecycle gave us, drops variables that would silently redirect an
-interpreter or an install, and adds what makes tool output reproducible.
+It starts from what the lifecycle gave us, less the variables the gate (managers/gate.py)
+ignores, and adds what makes tool output reproducible.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-
-from cnb_python.log import Logger
-
-# These make an interpreter load code or stdlib from somewhere else, or install elsewhere.
-IGNORED_FOR_TOOLS = (
-    "PYTHONHOME",
-    "PYTHONPATH",
-    "PYTHONSTARTUP",
-    "PYTHONINSPECT",
-    "PYTHONUSERBASE",
-    "PYTHONNOUSERSITE",
-    "PYTHONPLATLIBDIR",
-    "PYTHONEXECUTABLE",
-    "VIRTUAL_ENV",
-    "CONDA_PREFIX",
-)
 
 # 1980-01-01T00:00:01Z, the mtime the exporter gives every file.
 DEFAULT_SOURCE_DATE_EPOCH = 315532801
@@ -40,26 +24,9 @@ def source_date_epoch(env: Mapping[str, str]) -> int:
     return int(value) if value.isdigit() else DEFAULT_SOURCE_DATE_EPOCH
 
 
-def without_settings(
-    env: Mapping[str, str], names: Collection[str], log: Logger, *, title: str, effect: str
-) -> dict[str, str]:
-    """`env` without the settings the buildpack controls; a warning names those the user set,
-    followed by `effect` (what they would have done)."""
-    overridden = sorted(name for name in names if env.get(name))
-    if overridden:
-        log.warning(title, f"{', '.join(overridden)} {effect}")
-    return {k: v for k, v in env.items() if k not in names}
-
-
-def tool_env(env: Mapping[str, str], python_bin: Path, log: Logger) -> dict[str, str]:
-    result = without_settings(
-        env,
-        IGNORED_FOR_TOOLS,
-        log,
-        title="Ignoring variables that would redirect Python",
-        effect="set in the build environment would make the build's Python tools load or "
-        "install code elsewhere, so the build runs them without.",
-    )
+def tool_env(env: Mapping[str, str], python_bin: Path) -> dict[str, str]:
+    """`env` (what the gate let through) with `python_bin` first on PATH."""
+    result = dict(env)
     result.pop("PYTHONPYCACHEPREFIX", None)
     path = result.get("PATH", "/usr/local/bin:/usr/bin:/bin")
     for name, flags in NO_DEBUG_INFO_FLAGS.items():

@@ -9,21 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnb_python.cnb.plan import Alternative, Require
+from cnb_python.managers import MANAGERS
 
 DETECT_PASS = 0
 DETECT_FAIL = 100
 
+# Every manager's signal files, and the Python version files.
 SIGNAL_FILES = (
-    "requirements.txt",
-    "Pipfile",
-    "Pipfile.lock",
-    "pyproject.toml",
-    "poetry.lock",
-    "uv.lock",
-    "environment.yml",
-    "package-list.txt",
-    "setup.py",
-    "setup.cfg",
+    *dict.fromkeys(name for m in MANAGERS for signal in m.signals for name in signal.files),
     ".python-version",
     "runtime.txt",
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnb_python.detect import SIGNAL_FILES
+from cnb_python.fingerprint import is_foreign_dir
 
 # The files the buildpack reads at the app root.
 KNOWN = (*SIGNAL_FILES, "Procfile")
@@ -65,11 +66,3 @@ def lookalike_warnings(app: Path) -> list[tuple[str, str]]:
                 )
             )
     return warnings
-
-
-def is_foreign_dir(path: Path) -> bool:
-    """A directory that a developer's tools wrote, never an input of the build: bytecode, or a
-    virtual environment (a `venv` only when it is one: it may be an app's own package)."""
-    if path.name == "__pycache__" or path.name == ".venv":
-        return path.is_dir()
-    return path.is_dir() and (path / "pyvenv.cfg").is_file()

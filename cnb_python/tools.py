@@ -77,6 +77,21 @@ class Tool:
         return [str(python), str(self.home / "site" / self.name)]
 
 
+def pip_install_command(pip: Tool, python: Path) -> list[str]:
+    """`pip install` into `python`'s environment, as every pip install of the build runs it:
+    no prompt, no version check, no bytecode (the buildpack compiles hash-based pycs
+    afterwards), no progress bar, no cache."""
+    return [
+        *pip.command(python),
+        "install",
+        "--no-input",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--progress-bar=off",
+        "--no-cache-dir",
+    ]
+
+
 def version_variable(name: str) -> str:
     return f"BP_{name.upper().replace('-', '_')}_VERSION"  # py-rattler: BP_PY_RATTLER_VERSION
 
@@ -270,15 +285,7 @@ def provide_set_tool(
         with log.timed():
             layer.reset()
             cpython.create_venv(layer.path, env=tool_env, log=log, what=f"the {name} environment")
-            command = [
-                *pip.command(python),
-                "install",
-                "--no-input",
-                "--disable-pip-version-check",
-                "--no-compile",
-                "--progress-bar=off",
-                "--no-cache-dir",
-            ]
+            command = pip_install_command(pip, python)
             bundled = buildpack_dir / BUNDLED_WHEELS
             if bundled.is_dir():
                 command += ["--no-index", f"--find-links={bundled}"]
@@ -337,7 +344,7 @@ class ProvidedTool:
 
 
 def provide_tools(
-    name: str,
+    names: Sequence[str],
     layers: Callable[[str], Layer],
     cpython: CPython,
     *,
@@ -349,26 +356,27 @@ def provide_tools(
     bindings: Sequence[Binding],
     log: Logger,
 ) -> list[ProvidedTool]:
-    """The layers that make `name` runnable, the tool itself last: a requirement set needs pip."""
-
-    def wheel(tool_name: str) -> ProvidedTool:
-        dep = choose_tool(tool_name, arch, metadata, env, log)
-        layer = layers(tool_name)
-        tool = provide_wheel_tool(layer, dep, cpython, env=env, bindings=bindings, log=log)
-        return ProvidedTool(layer, tool, dep)
-
-    if not is_requirement_set(name, buildpack_dir):
-        return [wheel(name)]
-    pip = wheel("pip")
-    layer = layers(name)
-    tool = provide_set_tool(
-        layer,
-        name,
-        cpython,
-        pip.tool,
-        buildpack_dir=buildpack_dir,
-        env=env,
-        tool_env=tool_env,
-        log=log,
-    )
-    return [pip, ProvidedTool(layer, tool, None)]
+    """A layer for each of the tools `names`, in that order. A requirement set is installed
+    with pip, which must come before it."""
+    provided: dict[str, ProvidedTool] = {}
+    for name in names:
+        layer = layers(name)
+        if not is_requirement_set(name, buildpack_dir):
+            dep = choose_tool(name, arch, metadata, env, log)
+            tool = provide_wheel_tool(layer, dep, cpython, env=env, bindings=bindings, log=log)
+            provided[name] = ProvidedTool(layer, tool, dep)
+            continue
+        if "pip" not in provided:
+            raise ValueError(f"{name} is a requirement set: list pip before it")
+        tool = provide_set_tool(
+            layer,
+            name,
+            cpython,
+            provided["pip"].tool,
+            buildpack_dir=buildpack_dir,
+            env=env,
+            tool_env=tool_env,
+            log=log,
+        )
+        provided[name] = ProvidedTool(layer, tool, None)
+    return list(provided.values())

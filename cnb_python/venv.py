@@ -1,22 +1,22 @@
-"""The app's environment layer: a venv built from the CPython layer, filled by the package
-manager, reused only when every install input is unchanged, otherwise rebuilt from empty.
-A manager that creates the environment itself (conda) gets the empty layer instead of a venv;
-the environment's own python then compiles the bytecode, its whole lib/ (its stdlib too)."""
+"""The app's environment layer: made from empty, filled by the package manager, compiled to
+hash-based pycs, reused only when every install input is unchanged, otherwise rebuilt from
+empty. What differs between kinds of environment (a venv, one with its own Python) is the
+manager's Environment's (environments.py). The reuse key is computed here, from the manager's
+declared inputs, and nowhere else."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cnb_python import bytecode, pid1, toolchain
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.cpython import CPython
-from cnb_python.fingerprint import key_sha256
+from cnb_python.environments import Environment
+from cnb_python.fingerprint import digest_inputs, key_sha256
 from cnb_python.log import Logger
-from cnb_python.managers.base import Manager
+from cnb_python.managers.base import Installer, PackageManager
 from cnb_python.tools import Tool
 
 LAYER_NAME = "venv"
@@ -24,40 +24,33 @@ LAYER_NAME = "venv"
 LAYER_FORMAT = 3
 
 
-@dataclass(frozen=True)
-class Venv:
-    path: Path
-
-    @property
-    def python(self) -> Path:
-        return self.path / "bin" / "python"
-
-    def site_packages(self) -> list[Path]:
-        return sorted((self.path / "lib").glob("python*/site-packages"))
-
-    def conda_meta(self) -> Path | None:
-        path = self.path / "conda-meta"
-        return path if path.is_dir() else None
+def install_inputs(
+    manager: PackageManager, installer: Installer, env: Mapping[str, str]
+) -> dict[str, str]:
+    """A digest of each input the installer declares, and of the manager's variables."""
+    return digest_inputs(installer.inputs(), env, manager.env_prefixes)
 
 
 def reuse_inputs(
-    manager: Manager,
+    manager: PackageManager,
+    installer: Installer,
     tools: Mapping[str, Tool],
-    cpython: CPython,
+    python: str,
     arch: str,
     user_env: Mapping[str, str],
     tool_env: Mapping[str, str],
 ) -> dict[str, str]:
-    """Everything that can change what the venv holds, by name, as digests or versions (never
-    secret values): the manager's own inputs, and the C toolchain's, which every venv is keyed
-    on, as any dependency may be compiled from source."""
+    """Everything that can change what the env layer holds, by name, as digests or versions
+    (never secret values): what the installer declares, the manager's variables, and the C
+    toolchain's inputs, which every env is keyed on, as any dependency may be compiled from
+    source. The layer's one reuse key is their digest."""
     tool_versions = {name: tool.version for name, tool in sorted(tools.items())}
     return {
-        **manager.key_inputs(user_env),
+        **install_inputs(manager, installer, user_env),
         "format": str(LAYER_FORMAT),
         "manager": manager.name,
         "tools": key_sha256(tool_versions),
-        "python": cpython.version,
+        "python": python,
         "arch": arch,
         "pid1_hook": pid1.HOOK_DIGEST,
         **toolchain.key_inputs(tool_env),
@@ -80,7 +73,7 @@ def changed_inputs(restored: Mapping[str, Any], inputs: Mapping[str, str]) -> li
     return [describe_input(name) for name in names if before.get(name) != now.get(name)]
 
 
-# Shared inputs, for the log; a manager's "file:uv.lock" or "path:greet" is shown as its path.
+# Shared inputs, for the log; a manager's "file:<lock>" or "path:<dir>" is shown as its path.
 _DESCRIPTIONS = {
     "format": "the buildpack's venv format",
     "manager": "the package manager",
@@ -106,7 +99,8 @@ def describe_input(name: str) -> str:
 def provide_venv(
     layer: Layer,
     cpython: CPython,
-    manager: Manager,
+    manager: PackageManager,
+    installer: Installer,
     tools: Mapping[str, Tool],
     types: LayerTypes,
     *,
@@ -114,10 +108,9 @@ def provide_venv(
     user_env: Mapping[str, str],
     tool_env: Mapping[str, str],
     log: Logger,
-) -> Venv:
-    venv = Venv(layer.path)
-    own_environment = manager.creates_environment
-    inputs = reuse_inputs(manager, tools, cpython, arch, user_env, tool_env)
+) -> Environment:
+    environment = manager.environment(layer.path, cpython)
+    inputs = reuse_inputs(manager, installer, tools, cpython.version, arch, user_env, tool_env)
     metadata = {
         "key": key_sha256(inputs),
         "manager": manager.name,
@@ -125,42 +118,34 @@ def provide_venv(
         "inputs": input_digests(inputs),
     }
     restored = layer.restored_metadata()
-    if restored == metadata and venv.python.exists():
+    if restored == metadata and environment.python.exists():
         log.section("Reusing cached virtual environment: the install inputs are unchanged")
     else:
         if restored:
             changed = changed_inputs(restored, inputs)
             why = f"{', '.join(changed)} changed" if changed else "the install inputs changed"
             log.section(f"Rebuilding the virtual environment: {why}")
-        log.section(f"Installing dependencies with {manager.describe()}")
+        log.section(f"Installing dependencies with {installer.describe()}")
         with log.timed():
             layer.reset()
-            if not own_environment:
-                cpython.create_venv(
-                    venv.path, env=tool_env, log=log, what="the virtual environment"
-                )
+            environment.create(tool_env, log)
             toolchain_dir = layer.path.parent / toolchain.DIRECTORY
             with toolchain.wrapped_toolchain(toolchain_dir, tool_env, log) as install_env:
-                manager.install(venv.path, tools, install_env, log)
-            for site_packages in venv.site_packages():
+                installer.install(environment.path, tools, install_env, log)
+            for site_packages in environment.site_packages():
                 pid1.install_hook(site_packages)
             log.step("Compiling the dependencies to hash-based bytecode")
-            roots = (
-                sorted((venv.path / "lib").glob("python*"))
-                if own_environment
-                else venv.site_packages()
-            )
+            roots = environment.compile_roots()
             bytecode.remove_bytecode(roots)
             bytecode.compile_files(
-                venv.python if own_environment else cpython.python,
+                environment.compiler,
                 bytecode.python_sources(roots),
                 log=log,
                 what="the dependencies",
             )
-        # VIRTUAL_ENV as `bin/activate` would set it (CONDA_PREFIX as `conda activate` would);
         # bin/ reaches PATH through the lifecycle, ahead of the CPython layer's because "venv"
         # sorts after "cpython".
-        variable = "CONDA_PREFIX" if own_environment else "VIRTUAL_ENV"
-        layer.shared_env.override(variable, str(venv.path))
+        for name, value in environment.activation().items():
+            layer.shared_env.override(name, value)
     layer.write(types, metadata)
-    return venv
+    return environment

@@ -30,8 +30,8 @@ from testsupport.cpython import build_minor
 from testsupport.server import DownloadServer
 
 from cnb_python import buildenv
-from cnb_python.log import Logger
 from cnb_python.managers.conda import TOOL, CondaManager
+from cnb_python.managers.pip import PipOptions
 from cnb_python.tools import Tool
 from localcnb import Platform
 from localcnb.cache import Cache
@@ -128,9 +128,7 @@ def stress(container: Container, apps: dict[str, Path], runs: int, jobs: int) ->
     ensure_mountpoints()
     tool = Tool(TOOL, "", Path(LAYERS) / TOOL)
     env = buildenv.tool_env(
-        {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": HOME_DIR},
-        Path(LAYERS) / "cpython" / "bin",
-        Logger(),
+        {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": HOME_DIR}, Path(LAYERS) / "cpython" / "bin"
     )
     scratch = container.root.parent / "scratch"
     scratch.mkdir()
@@ -138,7 +136,13 @@ def stress(container: Container, apps: dict[str, Path], runs: int, jobs: int) ->
     def one(number: int) -> int:
         spec_file = ("environment.yml", "package-list.txt")[number % 2]
         app = apps[spec_file]
-        manager = CondaManager(app=app, spec_file=app / spec_file, vendor=None, binding_files=())
+        manager = CondaManager(
+            app=app,
+            spec_file=app / spec_file,
+            vendor=None,
+            binding_files=(),
+            pip=PipOptions(vendor=None, config=None),
+        )
         run_dir = f"/tmp/run-{number}"
         spec = Spec(
             mounts=container.mounts(app_readonly=True),

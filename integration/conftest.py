@@ -16,11 +16,12 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from testsupport.buildpack import make_test_buildpack
+from testsupport.condachannel import Channel, build_channel
 from testsupport.cpython import CLEAN, TestCPython, build_available, build_minor
 from testsupport.server import DownloadServer
 
@@ -212,3 +213,64 @@ def make_app(tmp_path: Path, buildpack: Path):
         return app.write(files or {})
 
     return make
+
+
+@pytest.fixture(scope="session")
+def conda_channel(tmp_path_factory: pytest.TempPathFactory, test_cpythons) -> Channel:
+    """A conda channel of real packages this session builds (no channel host is reachable)."""
+    cpython = next(c for c in test_cpythons if c.minor == "3.12")
+    return build_channel(tmp_path_factory.mktemp("conda-channel"), cpython)
+
+
+@pytest.fixture(scope="session")
+def channel_server(conda_channel: Channel) -> Iterator[DownloadServer]:
+    """The channel over local HTTP."""
+    with DownloadServer(conda_channel.path) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def channel_url(channel_server: DownloadServer) -> str:
+    return channel_server.base_url
+
+
+def conda_flask_app(root: Path, buildpack: Path, channel: str) -> App:
+    """The conda fixture app, its environment.yml pointed at `channel`."""
+    app = App(root, buildpack, FIXTURES / "conda-flask")
+    spec = app.dir / "environment.yml"
+    spec.write_text(spec.read_text().replace("CHANNEL", channel))
+    return app
+
+
+# The sample app of each package manager (the contract test checks there is one for each).
+MANAGER_SAMPLES = {
+    "pip": SAMPLES / "pip-flask",
+    "uv": SAMPLES / "uv-fastapi",
+    "poetry": SAMPLES / "poetry-flask",
+    "pipenv": SAMPLES / "pipenv-flask",
+    "conda": FIXTURES / "conda-flask",  # with the session's local channel
+}
+
+
+@pytest.fixture(scope="session")
+def built_sample(
+    tmp_path_factory: pytest.TempPathFactory, buildpack: Path, request: pytest.FixtureRequest
+) -> Callable[[str], App]:
+    """The sample of a manager, built once per session and rebuilt once with no change
+    (`app.first`, `app.again`), shared by the contract test and the manager's own tests. Tests
+    that use it only read: they run the image, never build it again."""
+    built: dict[str, App] = {}
+
+    def get(manager: str) -> App:
+        if manager not in built:
+            root = tmp_path_factory.mktemp(f"sample-{manager}")
+            if manager == "conda":
+                app = conda_flask_app(root, buildpack, request.getfixturevalue("channel_url"))
+            else:
+                app = App(root, buildpack, MANAGER_SAMPLES[manager])
+            app.first = app.build_ok()  # type: ignore[attr-defined]
+            app.again = app.build_ok()  # type: ignore[attr-defined]
+            built[manager] = app
+        return built[manager]
+
+    return get

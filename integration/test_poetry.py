@@ -6,10 +6,7 @@ import json
 import tarfile
 
 import pytest
-from conftest import BP_ID, SAMPLES, App, free_port, http_get
-
-EXPORT = "poetry export --format=requirements.txt --with-credentials --no-interaction"
-
+from conftest import BP_ID, App, free_port, http_get
 
 # Paths a launch-layer file must not point at: build-only layers, temp dirs, home dirs.
 BUILD_ONLY_PATHS = (
@@ -45,25 +42,11 @@ def installed(app: App) -> list[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def flask_app(tmp_path_factory, buildpack):
-    """The poetry-flask sample (non-package mode, Procfile), built once, then rebuilt."""
-    app = App(tmp_path_factory.mktemp("poetry-flask"), buildpack, SAMPLES / "poetry-flask")
-    app.first = app.build_ok()
-    app.second = app.build_ok()
-    return app
-
-
-def test_flask_sample_answers_http(flask_app):
-    output = flask_app.first.output
-    assert "Package manager: Poetry (poetry.lock, main group) (poetry.lock found)" in output
-    assert f"Running '{EXPORT}'" in output
-    assert "Ignoring colorama: markers" in output  # Windows-only: skipped, not fatal
-    assert set(flask_app.first.image.layers) == {f"{BP_ID}:cpython", f"{BP_ID}:venv"}
-    port = free_port()
-    with flask_app.platform.start("web", env={"PORT": str(port)}) as running:
-        running.wait_for_port(port)
-        assert http_get(f"http://127.0.0.1:{port}/").startswith("Hello from Flask on Python 3.12")
+@pytest.fixture
+def flask_app(built_sample):
+    """The poetry-flask sample (non-package mode, Procfile), built once per session; the
+    contract every manager keeps is in test_managers.py."""
+    return built_sample("poetry")
 
 
 def test_only_the_main_group_for_this_platform_is_installed(flask_app):
@@ -80,24 +63,8 @@ def test_only_the_main_group_for_this_platform_is_installed(flask_app):
     ]
 
 
-def test_rebuild_without_changes_runs_no_poetry_and_no_installer(flask_app):
-    output = flask_app.second.output
-    assert "Reusing cached virtual environment: the install inputs are unchanged" in output
-    assert "Reusing cached poetry 2.2.1" in output
-    assert "Running 'poetry" not in output and "Running 'pip" not in output
-
-
-def test_poetry_is_not_in_the_launch_image_and_imports_write_no_pyc(flask_app):
-    out = flask_app.python(
-        "import glob, importlib.util, os; "
-        "print(importlib.util.find_spec('poetry'), [p for d in os.environ['PATH'].split(':') "
-        "for p in glob.glob(d + '/poetry*')])"
-    )
-    assert out == "None []\n"
+def test_no_launch_file_points_at_a_build_only_path(flask_app):
     assert build_paths_in_venv(flask_app) == []
-    hits, misses = flask_app.bytecode_misses("flask, gunicorn.app.wsgiapp, jinja2, werkzeug")
-    assert misses == []
-    assert hits > 100
 
 
 def test_package_mode_installs_the_project_and_its_script_is_the_web_process(make_app):

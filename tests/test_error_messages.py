@@ -28,7 +28,8 @@ from cnb_python.django import collect_static
 from cnb_python.download import Source, bundled_path, download, resolve_source
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
-from cnb_python.managers import pipenv, pipfile_lock, poetry, select_manager, uv
+from cnb_python.managers import pip, pipenv, pipfile_lock, poetry, select_manager, uv
+from cnb_python.managers.gate import check_settings
 from cnb_python.processes import app_processes
 from cnb_python.run import run as run_command
 from cnb_python.tools import Tool
@@ -225,7 +226,7 @@ def pipenv_install(
 
     def install(root: Path) -> object:
         app = app_with(root, files)
-        manager = pipenv.pipenv_manager(app, {}, [])
+        manager = pipenv.pipenv_manager(app, {}, [], pipenv.MANAGER.signals[0])
         tools = {
             "pipenv": fake_tool(root / "pipenv", "pipenv", pipenv_says, int(bool(pipenv_says))),
             "pip": fake_tool(root / "pip", "pip", pip_says, int(bool(pip_says))),
@@ -403,8 +404,8 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
     Use a complete checkout or package (vendor/ is committed; 'scripts/build.sh --force' regenerates it from requirements/runtime.txt).""",
     ),
     "unsafe pip variables": (
-        lambda root: select_manager(
-            app_with(root, {"requirements.txt": ""}), {"PIP_TARGET": "/x", "PIP_USER": "1"}, []
+        lambda root: check_settings(
+            pip.MANAGER, {"PIP_TARGET": "/x", "PIP_USER": "1"}, Logger(io.StringIO())
         ),
         """[Error: Unsafe environment variables found]
 
@@ -422,7 +423,7 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   BP_PIP_REQUIREMENT names a.txt, b.txt, which the app does not contain.
 
   How to fix:
-    Fix the paths in BP_PIP_REQUIREMENT (space-separated, relative to the app root).""",
+    Fix the paths in BP_PIP_REQUIREMENT (separated by spaces or commas, relative to the app root).""",
     ),
     "unknown forced manager": (
         lambda root: select_manager(
@@ -433,7 +434,7 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   BP_PYTHON_PACKAGE_MANAGER is 'npm'.
 
   How to fix:
-    Set BP_PYTHON_PACKAGE_MANAGER to one of pip, uv, poetry, pipenv, conda, or unset it to let the buildpack choose from the app's files.""",
+    Set BP_PYTHON_PACKAGE_MANAGER to one of uv, poetry, pipenv, conda, pip, or unset it to let the buildpack choose from the app's files.""",
     ),
     "forced manager without its files": (
         lambda root: select_manager(

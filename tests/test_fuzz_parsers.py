@@ -34,7 +34,6 @@ from cnb_python.appfiles import read_toml
 from cnb_python.cnb.bindings import read_bindings
 from cnb_python.errors import UserError
 from cnb_python.managers import select_manager
-from cnb_python.managers.conda import ignored_python_requests
 from cnb_python.managers.pipenv import PipenvManager
 from cnb_python.managers.pipfile_lock import (
     export_requirements,
@@ -45,6 +44,7 @@ from cnb_python.managers.pipfile_lock import (
 from cnb_python.managers.requirements import collect
 from cnb_python.processes import app_processes
 from cnb_python.toolscripts import conda_env
+from cnb_python.venv import install_inputs
 
 EXAMPLES = int(os.environ.get("CNB_FUZZ_EXAMPLES", "400"))
 FUZZ = settings(
@@ -308,19 +308,19 @@ def python_version(app: Path, env: dict[str, str]) -> None:
 
 def package_manager(app: Path, env: dict[str, str]) -> None:
     """What the build reads of the manager's files before the manager's tool runs."""
-    manager = select_manager(app, env, []).manager
-    if manager is None:
+    choice = select_manager(app, env, [])
+    manager, installer = choice.manager, choice.installer
+    if manager is None or installer is None:
         return
-    manager.describe()
-    manager.key_inputs(env)
-    manager.project_scripts()
-    if manager.creates_environment:
-        ignored_python_requests(app, env, "3.12")
-    if isinstance(manager, PipenvManager):
-        source_variable_values(read_toml(app / "Pipfile"), manager.source_env, env)
-        if manager.locked:
+    installer.describe()
+    install_inputs(manager, installer, env)
+    installer.project_scripts()
+    manager.environment.ignored_python_requests(app, env, "3.12")
+    if isinstance(installer, PipenvManager):
+        source_variable_values(read_toml(app / "Pipfile"), installer.source_env, env)
+        if installer.locked:
             lock = read_lock(app / "Pipfile.lock")
-            export_requirements(lock, lock_sections(manager.categories), env, offline=False)
+            export_requirements(lock, lock_sections(installer.categories), env, offline=False)
 
 
 def processes(app: Path, env: dict[str, str]) -> None:
@@ -480,7 +480,7 @@ def test_manager_tables_of_another_type_are_ignored(files, manager):
     with app_with(files) as app:
         choice = select_manager(app, {"BP_POETRY_INSTALL_ONLY": "main"}, [])
         assert choice.manager is not None and choice.manager.name == manager
-        assert choice.manager.project_scripts() == ()
+        assert choice.installer is not None and choice.installer.project_scripts() == ()
 
 
 def test_a_nested_requirements_reference_no_file_can_have_is_left_to_pip():

@@ -4,14 +4,13 @@ from pathlib import Path
 import pytest
 
 from cnb_python.cnb.bindings import Binding
+from cnb_python.environments import CondaPrefix
 from cnb_python.errors import UserError
 from cnb_python.managers import ignored_warning, select_manager
-from cnb_python.managers.conda import (
-    ignored_python_requests,
-    normalize_conda_meta,
-    without_credentials,
-)
+from cnb_python.managers.base import Installer
+from cnb_python.managers.conda import normalize_conda_meta, without_credentials
 from cnb_python.managers.requirements import collect
+from cnb_python.venv import install_inputs
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -21,20 +20,22 @@ def write(root: Path, files: dict[str, str]) -> None:
         path.write_text(content)
 
 
+def installer(app: Path, env: dict[str, str], bindings: list[Binding] | None = None) -> Installer:
+    chosen = select_manager(app, env, bindings or []).installer
+    assert chosen is not None
+    return chosen
+
+
 def test_requirements_txt_selects_pip(tmp_path):
     write(tmp_path, {"requirements.txt": "flask\n", "pyproject.toml": "[tool.ruff]\n"})
-    manager = select_manager(tmp_path, {}, []).manager
-    assert manager is not None
+    manager = installer(tmp_path, {})
     assert manager.requirement_files == (tmp_path / "requirements.txt",)
     assert manager.describe() == "pip (requirements.txt)"
 
 
 def test_bp_pip_requirement_lists_files(tmp_path):
     write(tmp_path, {"req/base.txt": "flask\n", "req/prod.txt": "gunicorn\n"})
-    manager = select_manager(
-        tmp_path, {"BP_PIP_REQUIREMENT": "req/base.txt req/prod.txt"}, []
-    ).manager
-    assert manager is not None
+    manager = installer(tmp_path, {"BP_PIP_REQUIREMENT": "req/base.txt, req/prod.txt"})
     assert manager.describe() == "pip (req/base.txt, req/prod.txt)"
 
 
@@ -59,7 +60,7 @@ def test_bp_pip_requirement_missing_file(tmp_path):
 )
 def test_project_or_no_manager(tmp_path, files, project):
     write(tmp_path, files)
-    manager = select_manager(tmp_path, {}, []).manager
+    manager = select_manager(tmp_path, {}, []).installer
     if project:
         assert manager is not None and manager.requirement_files == ()
         assert manager.describe() == "pip (the app's own project metadata)"
@@ -86,6 +87,8 @@ UV_PROJECT = {
         ),
         ({"requirements.txt": "", "setup.py": ""}, {}, "pip", "requirements.txt found", []),
         ({"setup.cfg": ""}, {}, "pip", "setup.cfg found", []),
+        # A pyproject.toml that only configures tools is not what makes the app a project.
+        ({"setup.py": "", "pyproject.toml": "[tool.ruff]\n"}, {}, "pip", "setup.py found", []),
         (
             {**UV_PROJECT, "requirements.txt": ""},
             {"BP_PYTHON_PACKAGE_MANAGER": "pip"},
@@ -107,7 +110,7 @@ def test_precedence_reason_and_ignored_files(tmp_path, files, env, manager, reas
     choice = select_manager(tmp_path, env, [])
     assert choice.manager is not None and choice.manager.name == manager
     assert choice.reason == reason
-    assert [s.what for s in choice.ignored] == ignored
+    assert [f.signal.what for f in choice.ignored] == ignored
 
 
 def test_ignored_files_are_named_in_a_warning(tmp_path):
@@ -151,12 +154,13 @@ def test_uv_package_project_scripts_and_groups(tmp_path):
             "uv.lock": "version = 1\n",
         },
     )
-    manager = select_manager(tmp_path, {"BP_UV_INSTALL_GROUPS": "web, ops"}, []).manager
-    assert manager is not None and manager.project_scripts() == ("serve",)
+    env = {"BP_UV_INSTALL_GROUPS": "web, ops", "UV_INDEX_URL": "https://u:secret@x/simple"}
+    manager = installer(tmp_path, env)
+    assert manager.project_scripts() == ("serve",)
     assert manager.describe() == "uv (uv.lock, groups web, ops)"
-    key = manager.key_inputs({"UV_INDEX_URL": "https://u:secret@x/simple"})
+    key = _key(tmp_path, env)
     assert set(key) == {"file:uv.lock", "file:pyproject.toml", "groups", "path:.", "env"}
-    assert "secret" not in repr(key)
+    assert "secret" not in repr(key) and "web" not in repr(key)
 
 
 def test_uv_virtual_project_installs_no_scripts(tmp_path):
@@ -167,18 +171,8 @@ def test_uv_virtual_project_installs_no_scripts(tmp_path):
             "uv.lock": "version = 1\n",
         },
     )
-    manager = select_manager(tmp_path, {}, []).manager
-    assert manager is not None and manager.project_scripts() == ()
-    assert "path:." not in manager.key_inputs({})
-
-
-@pytest.mark.parametrize("name", ["PIP_TARGET", "PIP_USER", "PIP_PREFIX"])
-def test_unsafe_pip_variables(tmp_path, name):
-    write(tmp_path, {"requirements.txt": "flask\n"})
-    with pytest.raises(UserError) as e:
-        select_manager(tmp_path, {name: "1"}, [])
-    assert e.value.title == "Unsafe environment variables found"
-    assert name in e.value.detail
+    assert installer(tmp_path, {}).project_scripts() == ()
+    assert "path:." not in _key(tmp_path, {})
 
 
 def test_nested_requirements_and_local_paths(tmp_path):
@@ -205,9 +199,9 @@ def test_nested_requirements_and_local_paths(tmp_path):
 
 
 def _key(app: Path, env: dict[str, str], bindings: list[Binding] | None = None) -> dict[str, str]:
-    manager = select_manager(app, env, bindings or []).manager
-    assert manager is not None
-    return manager.key_inputs(env)
+    choice = select_manager(app, env, bindings or [])
+    assert choice.manager is not None and choice.installer is not None
+    return install_inputs(choice.manager, choice.installer, env)
 
 
 def test_key_inputs_follow_every_input(tmp_path):
@@ -255,20 +249,20 @@ def test_project_key_covers_the_app_tree_and_vendor(tmp_path):
 def test_pip_binding_pip_conf_is_an_input(tmp_path):
     write(tmp_path, {"requirements.txt": "flask\n", "b/pip.conf": "[global]\nindex-url = x\n"})
     binding = Binding("b", "pip", "", tmp_path / "b", {"pip.conf": tmp_path / "b/pip.conf"})
-    manager = select_manager(tmp_path, {}, [binding]).manager
-    assert manager is not None and manager.pip_conf == tmp_path / "b/pip.conf"
-    assert "pip.conf" in manager.key_inputs({})
+    manager = installer(tmp_path, {}, [binding])
+    assert manager.pip.config == tmp_path / "b/pip.conf"
+    assert "pip.conf" in _key(tmp_path, {}, [binding])
 
 
 def test_conda_files_select_conda_with_py_rattler(tmp_path):
     write(tmp_path, {"environment.yml": "", "requirements.txt": "", "app.py": ""})
     choice = select_manager(tmp_path, {}, [])
-    manager = choice.manager
-    assert manager is not None and manager.name == "conda" and manager.tool == "py-rattler"
+    assert choice.manager is not None and choice.installer is not None
+    assert choice.manager.name == "conda" and choice.manager.tools == ("pip", "py-rattler")
     assert choice.reason == "environment.yml found"
-    assert [s.what for s in choice.ignored] == ["requirements.txt"]
-    assert manager.describe() == "conda (environment.yml, installed with py-rattler)"
-    key = manager.key_inputs({"BP_CONDA_DEFAULT_CHANNELS": "https://u:secret@x/c", "HOME": "/"})
+    assert [f.signal.what for f in choice.ignored] == ["requirements.txt"]
+    assert choice.installer.describe() == "conda (environment.yml, installed with py-rattler)"
+    key = _key(tmp_path, {"BP_CONDA_DEFAULT_CHANNELS": "https://u:secret@x/c", "HOME": "/"})
     assert set(key) == {"file:environment.yml", "env"}
     assert "secret" not in repr(key)
 
@@ -277,10 +271,10 @@ def test_conda_package_list_and_a_vendor_channel(tmp_path):
     write(tmp_path, {"package-list.txt": "@EXPLICIT\n"})
     (tmp_path / "vendor" / "noarch").mkdir(parents=True)
     (tmp_path / "vendor" / "noarch" / "repodata.json").write_text("{}")
-    manager = select_manager(tmp_path, {"BP_PYTHON_PACKAGE_MANAGER": "conda"}, []).manager
-    assert manager is not None
+    env = {"BP_PYTHON_PACKAGE_MANAGER": "conda"}
+    manager = installer(tmp_path, env)
     assert manager.describe() == "conda (package-list.txt, installed with py-rattler)"
-    assert set(manager.key_inputs({})) == {"file:package-list.txt", "vendor", "env"}
+    assert set(_key(tmp_path, env)) == {"file:package-list.txt", "vendor", "env"}
 
 
 def test_conda_meta_keeps_no_trace_of_the_build_machine(tmp_path):
@@ -325,8 +319,10 @@ def test_channel_credentials_are_not_recorded(url, clean):
 
 
 def test_conda_apps_name_the_python_version_requests_they_ignore(tmp_path):
-    assert ignored_python_requests(tmp_path, {}, "3.14") is None
+    assert CondaPrefix.ignored_python_requests(tmp_path, {}, "3.14") is None
     write(tmp_path, {".python-version": "3.11\n"})
-    title, body = ignored_python_requests(tmp_path, {"BP_CPYTHON_VERSION": "3.10"}, "3.14")
+    title, body = CondaPrefix.ignored_python_requests(
+        tmp_path, {"BP_CPYTHON_VERSION": "3.10"}, "3.14"
+    )
     assert title == "Ignoring Python version requests"
     assert body.startswith("BP_CPYTHON_VERSION, .python-version do not apply to conda apps")

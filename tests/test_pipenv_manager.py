@@ -8,8 +8,9 @@ import pytest
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
-from cnb_python.managers import select_manager
-from cnb_python.managers.pipenv import PipenvManager, pipenv_manager
+from cnb_python.managers import pipenv, select_manager
+from cnb_python.managers.gate import check_settings
+from cnb_python.managers.pipenv import PipenvManager
 from cnb_python.managers.pipfile_lock import (
     export_requirements,
     local_paths,
@@ -17,8 +18,17 @@ from cnb_python.managers.pipfile_lock import (
     read_lock,
     source_variable_values,
 )
+from cnb_python.venv import install_inputs
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "pipenv-flask"
+
+
+def pipenv_manager(app: Path, env: dict[str, str], bindings: list[Binding]) -> PipenvManager:
+    return pipenv.pipenv_manager(app, env, bindings, pipenv.MANAGER.signals[0])
+
+
+def key(manager: PipenvManager, env: dict[str, str]) -> dict[str, str]:
+    return install_inputs(pipenv.MANAGER, manager, env)
 
 
 def sample_app(tmp_path: Path) -> Path:
@@ -28,7 +38,7 @@ def sample_app(tmp_path: Path) -> Path:
 
 
 def test_pipfile_lock_selects_pipenv_with_the_default_category(tmp_path):
-    manager = select_manager(sample_app(tmp_path), {}, []).manager
+    manager = select_manager(sample_app(tmp_path), {}, []).installer
     assert isinstance(manager, PipenvManager)
     assert manager.describe() == "Pipenv (Pipfile.lock)"
     assert manager.categories == ("packages",)
@@ -37,7 +47,7 @@ def test_pipfile_lock_selects_pipenv_with_the_default_category(tmp_path):
 def test_pipfile_only_is_locked_at_build_time(tmp_path):
     app = sample_app(tmp_path)
     (app / "Pipfile.lock").unlink()
-    manager = select_manager(app, {"BP_PIPENV_INSTALL_CATEGORIES": "dev-packages"}, []).manager
+    manager = select_manager(app, {"BP_PIPENV_INSTALL_CATEGORIES": "dev-packages"}, []).installer
     assert manager is not None
     assert manager.describe() == (
         "Pipenv (Pipfile, locked at build time, categories packages, dev-packages)"
@@ -117,9 +127,8 @@ def test_pipenv_runs_with_temp_home_and_the_buildpacks_pipfile(tmp_path):
         "PIPENV_CACHE_DIR": "/root/.cache/pipenv",
         "PIPENV_TIMEOUT": "60",
     }
-    env = manager._env(
-        user_env, tmp_path / "venv", app / "Pipfile", tmp_path / "t", Logger(out, out)
-    )
+    gated = check_settings(pipenv.MANAGER, user_env, Logger(out, out))
+    env = manager._env(gated, tmp_path / "venv", app / "Pipfile", tmp_path / "t")
     assert env["PIPENV_PIPFILE"] == str(app / "Pipfile")
     assert env["VIRTUAL_ENV"] == str(tmp_path / "venv")
     assert env["HOME"] == str(tmp_path / "t" / "home")
@@ -132,19 +141,18 @@ def test_pipenv_runs_with_temp_home_and_the_buildpacks_pipfile(tmp_path):
 
 def test_reuse_key_covers_the_lock_the_categories_and_pipenv_and_pip_variables(tmp_path):
     app = sample_app(tmp_path)
-    base = pipenv_manager(app, {}, []).key_inputs({})
-    assert pipenv_manager(app, {}, []).key_inputs({"PIPENV_TIMEOUT": "1"}) != base
-    assert pipenv_manager(app, {}, []).key_inputs({"PIP_INDEX_URL": "https://x"}) != base
-    assert pipenv_manager(app, {}, []).key_inputs({"OTHER": "1"}) == base
+    manager = pipenv_manager(app, {}, [])
+    base = key(manager, {})
+    assert key(manager, {"PIPENV_TIMEOUT": "1"}) != base
+    assert key(manager, {"PIP_INDEX_URL": "https://x"}) != base
+    assert key(manager, {"OTHER": "1"}) == base
     develop = {"BP_PIPENV_INSTALL_CATEGORIES": "develop"}
-    assert pipenv_manager(app, develop, []).key_inputs(develop) != base
+    assert key(pipenv_manager(app, develop, []), develop) != base
     lock = json.loads((app / "Pipfile.lock").read_text())
     lock["default"]["flask"]["hashes"].pop()
     (app / "Pipfile.lock").write_text(json.dumps(lock))
-    assert pipenv_manager(app, {}, []).key_inputs({}) != base
-    assert "secret" not in json.dumps(
-        pipenv_manager(app, {}, []).key_inputs({"PIP_INDEX_URL": "https://u:secret@x"})
-    )
+    assert key(manager, {}) != base
+    assert "secret" not in json.dumps(key(manager, {"PIP_INDEX_URL": "https://u:secret@x"}))
 
 
 def test_values_of_source_url_variables_are_found_for_redaction():

@@ -10,9 +10,11 @@ import pytest
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
+from cnb_python.managers import poetry as poetry_module
 from cnb_python.managers import select_manager
 from cnb_python.managers.poetry import PoetryManager, poetry_env
 from cnb_python.tools import Tool, _unpinned
+from cnb_python.venv import install_inputs
 
 POETRY2 = """\
 [project]
@@ -51,16 +53,20 @@ build-backend = "poetry.core.masonry.api"
 def poetry(app: Path, files: dict[str, str], env: dict[str, str] | None = None) -> PoetryManager:
     for name, content in {"poetry.lock": "", **files}.items():
         (app / name).write_text(content)
-    manager = select_manager(app, env or {}, []).manager
+    manager = select_manager(app, env or {}, []).installer
     assert isinstance(manager, PoetryManager)
     return manager
+
+
+def key(manager: PoetryManager, env: dict[str, str]) -> dict[str, str]:
+    return install_inputs(poetry_module.MANAGER, manager, env)
 
 
 def test_poetry2_package_mode_installs_the_project_and_its_scripts(tmp_path):
     manager = poetry(tmp_path, {"pyproject.toml": POETRY2})
     assert manager.package and manager.project_scripts() == ("serve",)
     assert manager.describe() == "Poetry (poetry.lock, main group)"
-    assert set(manager.key_inputs({})) == {
+    assert set(key(manager, {})) == {
         "file:poetry.lock",
         "file:pyproject.toml",
         "groups",
@@ -79,7 +85,7 @@ def test_non_package_mode_installs_dependencies_only(tmp_path):
     non_package = POETRY1.replace("[tool.poetry]\n", "[tool.poetry]\npackage-mode = false\n")
     manager = poetry(tmp_path, {"pyproject.toml": non_package})
     assert not manager.package and manager.project_scripts() == ()
-    assert "path:." not in manager.key_inputs({})
+    assert "path:." not in key(manager, {})
 
 
 def test_groups_and_extras_select_what_poetry_exports(tmp_path):
@@ -94,8 +100,8 @@ def test_groups_and_extras_select_what_poetry_exports(tmp_path):
         "--extras=fast",
     ]
     main_only = poetry(tmp_path, {})
-    assert manager.key_inputs({})["groups"] != main_only.key_inputs({})["groups"]
-    assert manager.key_inputs({})["extras"] != main_only.key_inputs({})["extras"]
+    assert key(manager, {})["groups"] != key(main_only, {})["groups"]
+    assert key(manager, {})["extras"] != key(main_only, {})["extras"]
 
 
 @pytest.mark.parametrize(
@@ -121,11 +127,11 @@ def test_path_dependencies_are_a_clear_error(tmp_path):
 def test_key_hashes_poetry_credentials_without_keeping_them(tmp_path):
     manager = poetry(tmp_path, {"pyproject.toml": POETRY1})
     secret = {"POETRY_HTTP_BASIC_CORP_PASSWORD": "s3cret"}
-    assert manager.key_inputs(secret)["env"] != manager.key_inputs({})["env"]
-    assert "s3cret" not in repr(manager.key_inputs(secret))
-    before = manager.key_inputs({})["file:poetry.lock"]
+    assert key(manager, secret)["env"] != key(manager, {})["env"]
+    assert "s3cret" not in repr(key(manager, secret))
+    before = key(manager, {})["file:poetry.lock"]
     (tmp_path / "poetry.lock").write_text("# relocked\n")
-    assert manager.key_inputs({})["file:poetry.lock"] != before
+    assert key(manager, {})["file:poetry.lock"] != before
 
 
 def test_poetry_writes_only_into_the_build_temp_dir(tmp_path):
@@ -171,9 +177,9 @@ def test_install_exports_with_the_poetry_binding_then_installs_hash_checked(tmp_
         (tools_dir / name).chmod(0o755)
     (app / "poetry.lock").write_text("")
     (app / "pyproject.toml").write_text(POETRY2)
-    manager = select_manager(app, {}, [binding]).manager
+    manager = select_manager(app, {}, [binding]).installer
     assert isinstance(manager, PoetryManager)
-    assert "poetry:auth.toml" in manager.key_inputs({})
+    assert "poetry:auth.toml" in key(manager, {})
     tools = {
         name: Tool(name, "1", tools_dir, executable=tools_dir / name) for name in ("poetry", "pip")
     }

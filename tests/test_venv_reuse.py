@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnb_python.cpython import CPython
-from cnb_python.managers.pip import PipManager
+from cnb_python.managers import pip
+from cnb_python.managers.pip import PipManager, PipOptions
 from cnb_python.tools import Tool
 from cnb_python.venv import changed_inputs, describe_input, input_digests, reuse_inputs
 
@@ -14,9 +14,9 @@ PIP = {"pip": Tool("pip", "25.2", Path("/layers/pip"))}
 
 
 def _inputs(app: Path, tool_env: dict[str, str], version: str = "3.12.4") -> dict[str, str]:
-    manager = PipManager(app, (app / "requirements.txt",), None, None)
-    cpython = CPython(Path("/layers/cpython"), version)
-    return reuse_inputs(manager, PIP, cpython, "amd64", {}, {"PATH": "/nonexistent", **tool_env})
+    installer = PipManager(app, (app / "requirements.txt",), PipOptions(None, None))
+    env = {"PATH": "/nonexistent", **tool_env}
+    return reuse_inputs(pip.MANAGER, installer, PIP, version, "amd64", {}, env)
 
 
 def _metadata(inputs: dict[str, str]) -> dict[str, object]:

@@ -83,3 +83,12 @@ def _read_binding(path: Path) -> Binding | None:
 
 def bindings_of_type(bindings: Iterable[Binding], binding_type: str) -> list[Binding]:
     return [b for b in bindings if b.type.lower() == binding_type.lower()]
+
+
+def binding_entry(bindings: Iterable[Binding], binding_type: str, entry: str) -> Path | None:
+    """The file of `entry` in the first binding of `binding_type` that has one (a tool's config
+    file such as pip.conf or uv.toml)."""
+    return next(
+        (b.entries[entry] for b in bindings_of_type(bindings, binding_type) if entry in b.entries),
+        None,
+    )

@@ -1,49 +1,146 @@
-"""The shape every package manager has. The venv layer, reuse, bytecode, SBOMs and processes
-are shared; a manager only says what selects it, what its reuse key covers, and how it installs
-into an existing environment."""
+"""The shape of a package manager.
+
+A manager is one module whose `MANAGER` (a PackageManager) declares everything about it: its
+name, what selects it and where that stands in the one precedence, the build-only tools it
+runs, the settings those runs control, the variables that are install inputs, the kind of
+environment it fills, and how to make its Installer for an app. The registry
+(managers/__init__.py) lists the modules; selection, detect, the gate (gate.py) and the README
+tables read it.
+
+Everything else is shared: the env layer and its reuse key (venv.py, fingerprint.py), the
+environment kinds (environments.py), bytecode, SBOMs and processes. An Installer only declares
+what its install depends on and installs into the environment the shared code made.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from cnb_python.log import Logger
-from cnb_python.tools import Tool
+from cnb_python.appfiles import read_toml
+from cnb_python.environments import Environment, Venv
+
+if TYPE_CHECKING:
+    from cnb_python.cnb.bindings import Binding
+    from cnb_python.fingerprint import KeyInput
+    from cnb_python.log import Logger
+    from cnb_python.tools import Tool
 
 
-class Manager(Protocol):
+class AppFiles:
+    """The app root as signals look at it: which files exist, pyproject.toml parsed once."""
+
+    def __init__(self, root: Path, env: Mapping[str, str]) -> None:
+        self.root, self.env = root, env
+
+    def has(self, name: str) -> bool:
+        return (self.root / name).is_file()
+
+    @cached_property
+    def pyproject(self) -> dict[str, Any]:
+        return read_toml(self.root / "pyproject.toml") if self.has("pyproject.toml") else {}
+
     @property
-    def name(self) -> str:
-        """pip, uv, poetry, pipenv or conda: also the value of BP_PYTHON_PACKAGE_MANAGER."""
-        ...
+    def tool(self) -> dict[str, Any]:
+        """pyproject.toml's [tool] table."""
+        tool = self.pyproject.get("tool")
+        return tool if isinstance(tool, dict) else {}
 
-    @property
-    def creates_environment(self) -> bool:
-        """True (conda): the install makes the environment itself in the empty layer, with its
-        own Python, instead of getting a venv made from the CPython layer."""
-        ...
 
-    @property
-    def tool(self) -> str:
-        """The build-only tool layer it runs (a dependency id or a requirements/tools set)."""
-        ...
+@dataclass(frozen=True)
+class Signal:
+    """Something in the app that selects a manager."""
+
+    rank: int  # its place in the one precedence: of the signals found, the lowest rank wins
+    what: str  # as the log names it: "uv.lock", "[tool.poetry] in pyproject.toml"
+    doc: str  # the README precedence table's "when" cell, in Markdown
+    found: Callable[[AppFiles], bool]
+    files: tuple[str, ...] = ()  # files whose presence alone makes detect pass
+    owned: bool = True  # only this manager uses it: named in a warning when another one wins
+    outcome: str = ""  # the README table's note after the manager, e.g. "`pip install .`"
+
+
+def file_signal(
+    rank: int,
+    name: str,
+    *,
+    owned: bool = True,
+    outcome: str = "",
+    found: Callable[[AppFiles], bool] | None = None,
+) -> Signal:
+    """A file at the app root (`found` adds conditions to its presence)."""
+    return Signal(
+        rank,
+        name,
+        f"`{name}`",
+        found or (lambda app: app.has(name)),
+        files=(name,),
+        owned=owned,
+        outcome=outcome,
+    )
+
+
+def pyproject_signal(
+    rank: int, what: str, doc: str, found: Callable[[AppFiles], bool], *, outcome: str = ""
+) -> Signal:
+    """Something in pyproject.toml. Detect passes on the file; since every tool shares it, it is
+    never named in the warning about other managers' files."""
+    return Signal(rank, what, doc, found, files=("pyproject.toml",), owned=False, outcome=outcome)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A row of the gate for unsafe settings (gate.py): variables a tool run must not get."""
+
+    run: str  # the tool whose runs it guards, or "python": every Python tool the build runs
+    names: tuple[str, ...]
+    stops: bool  # True: a titled error before any layer is touched; False: ignored, warned
+    title: str
+    effect: str  # what the variables set would do; the message is "<names> <effect>"
+
+
+def controlled(run: str, display: str, names: tuple[str, ...], effect: str) -> Rule:
+    """The settings the buildpack sets for `run`'s runs: the user's values are ignored."""
+    return Rule(run, names, False, f"Ignoring {display} settings the buildpack controls", effect)
+
+
+class Installer(Protocol):
+    """A manager made for one app: what it installs from, and how."""
 
     def describe(self) -> str:
         """For the log: the manager and the files it installs from."""
         ...
 
-    def key_inputs(self, env: Mapping[str, str]) -> dict[str, str]:
-        """Digests of everything that can change what is installed (never secret values)."""
+    def inputs(self) -> Mapping[str, KeyInput]:
+        """Everything that can change what is installed, besides the manager's variables
+        (env_prefixes) and tools: fingerprint.digest_inputs turns them into the key's digests."""
         ...
 
     def install(
-        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
+        self, prefix: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
     ) -> None:
-        """Install into the empty venv at `venv` with the build-only `tools` (by name: the
-        manager's own tool, and pip when its tool is a requirement set), run with `env`."""
+        """Install into the environment at `prefix` (made by the manager's Environment kind)
+        with the build-only `tools` (by name), run with `env`."""
         ...
 
     def project_scripts(self) -> tuple[str, ...]:
         """Console scripts of the app's own project when the install puts them on PATH."""
         ...
+
+
+@dataclass(frozen=True)
+class PackageManager:
+    name: str  # the value of BP_PYTHON_PACKAGE_MANAGER
+    display: str  # for the log and the docs: "Poetry"
+    signals: tuple[Signal, ...]
+    # Build-only tools (a wheel pinned in buildpack.toml, or a requirement set in
+    # requirements/tools/), in install order: pip comes before a requirement set, which it
+    # installs.
+    tools: tuple[str, ...]
+    env_prefixes: tuple[str, ...]  # variables that are install inputs (hashed into the key)
+    make: Callable[[Path, Mapping[str, str], Sequence[Binding], Signal], Installer]
+    controls: tuple[Rule, ...] = ()  # settings its tool runs control: the gate's rows
+    environment: type[Environment] = Venv  # the kind of environment it installs into

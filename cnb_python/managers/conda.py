@@ -5,10 +5,11 @@ layer, through cnb_python/toolscripts/conda_env.py, which only that layer's pyth
 and channel access stay out of the buildpack's own process. The environment's python is the
 app's Python; the buildpack's CPython only runs the tools at build time.
 
-Channels: those of environment.yml, else BP_CONDA_DEFAULT_CHANNELS (conda-forge). A vendor/
-directory that is a channel (vendor/noarch/repodata.json) replaces them all: offline builds.
-A binding of type `conda` provides a .condarc-style channel list or credentials at build time
-only. The `pip:` subsection is installed afterwards with the pip tool layer.
+Channels: those of environment.yml, else BP_CONDA_DEFAULT_CHANNELS (conda-forge). A vendor
+directory (options.vendor_dir) that is a channel (noarch/repodata.json) replaces them all:
+offline builds. A binding of type `conda` provides a .condarc-style channel list or credentials
+at build time only. The `pip:` subsection is installed afterwards with the pip tool layer (and a
+`pip` binding's pip.conf).
 """
 
 from __future__ import annotations
@@ -20,15 +21,20 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cnb_python.cnb.bindings import Binding, bindings_of_type
+from cnb_python.cnb.bindings import Binding, binding_entry, bindings_of_type
+from cnb_python.environments import CondaPrefix
 from cnb_python.errors import UserError
-from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
+from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
-from cnb_python.managers.pip import pip_install
-from cnb_python.python_version import gather_requests
+from cnb_python.managers.base import PackageManager, Signal, file_signal
+from cnb_python.managers.options import vendor_dir
+from cnb_python.managers.pip import PipOptions, pip_install
 from cnb_python.run import run
-from cnb_python.tools import Tool
+
+if TYPE_CHECKING:
+    from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
 
 TOOL = "py-rattler"
 DEFAULT_CHANNELS_VARIABLE = "BP_CONDA_DEFAULT_CHANNELS"
@@ -51,34 +57,30 @@ class CondaManager:
     spec_file: Path  # environment.yml or package-list.txt
     vendor: Path | None  # a local channel for offline builds
     binding_files: tuple[Path, ...]  # `conda` binding entries, build time only
-
-    name = "conda"
-    tool = TOOL
-    creates_environment = True  # rattler makes the prefix; the env layer does not make a venv
+    pip: PipOptions  # for the `pip:` subsection: a pip.conf, never vendor (it is a channel)
 
     def describe(self) -> str:
         return f"conda ({self.spec_file.name}, installed with py-rattler)"
 
-    def key_inputs(self, env: Mapping[str, str]) -> dict[str, str]:
-        inputs = {f"file:{self.spec_file.name}": file_sha256(self.spec_file)}
+    def inputs(self) -> dict[str, KeyInput]:
+        inputs: dict[str, KeyInput] = {f"file:{self.spec_file.name}": self.spec_file}
         if self.vendor:
-            inputs["vendor"] = tree_sha256(self.vendor)
+            inputs["vendor"] = self.vendor
         for path in self.binding_files:
-            inputs[f"binding:{path.name}"] = file_sha256(path)
-        inputs["env"] = values_sha256(env_with_prefixes(env, ("BP_CONDA_", "PIP_", "BP_PIP_")))
-        return inputs
+            inputs[f"binding:{path.name}"] = path
+        return {**inputs, **self.pip.inputs()}
 
     def project_scripts(self) -> tuple[str, ...]:
         return ()
 
     def install(
-        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
+        self, prefix: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
     ) -> None:
         with tempfile.TemporaryDirectory(prefix="cnb-python-conda-") as tmp:
             result = Path(tmp, "result.json")
             try:
                 run(
-                    self.tool_command(tools[TOOL], venv, Path(tmp), result, env),
+                    self.tool_command(tools[TOOL], prefix, Path(tmp), result, env),
                     env=self._env(env),
                     cwd=self.app,
                     log=log,
@@ -89,18 +91,17 @@ class CondaManager:
             except UserError as e:
                 raise _reported_error(result) or e from None
             outcome = json.loads(result.read_text())
-            normalize_conda_meta(venv / "conda-meta", outcome.get("origins", {}))
+            normalize_conda_meta(prefix / "conda-meta", outcome.get("origins", {}))
             if outcome["pip"]:
                 requirements = Path(tmp, "pip-requirements.txt")
                 requirements.write_text("".join(f"{r}\n" for r in outcome["pip"]))
                 log.step(f"Installing the pip: subsection ({', '.join(outcome['pip'])})")
                 pip_install(
-                    venv,
+                    prefix,
                     tools["pip"],
                     ["--requirement", str(requirements)],
                     app=self.app,
-                    vendor=None,
-                    pip_conf=None,
+                    options=self.pip,
                     env=env,
                     log=log,
                     show="pip install (the pip: subsection of environment.yml)",
@@ -182,33 +183,28 @@ def without_credentials(url: str) -> str:
 
 
 def conda_manager(
-    app: Path, env: Mapping[str, str], bindings: Sequence[Binding], via: str
+    app: Path, env: Mapping[str, str], bindings: Sequence[Binding], signal: Signal
 ) -> CondaManager:
-    spec = app / via  # a Signal of conda: environment.yml or package-list.txt
-    vendor = app / "vendor"
-    is_channel = (vendor / "noarch" / "repodata.json").is_file()
+    vendor = vendor_dir(app, env)
+    is_channel = vendor is not None and (vendor / "noarch" / "repodata.json").is_file()
     files = tuple(
         path for b in bindings_of_type(bindings, "conda") for _, path in sorted(b.entries.items())
     )
     return CondaManager(
         app=app,
-        spec_file=spec,
+        spec_file=app / signal.what,  # environment.yml or package-list.txt
         vendor=vendor if is_channel else None,
         binding_files=files,
+        pip=PipOptions(vendor=None, config=binding_entry(bindings, "pip", "pip.conf")),
     )
 
 
-def ignored_python_requests(
-    app: Path, env: Mapping[str, str], default: str
-) -> tuple[str, str] | None:
-    """The warning for version requests (BP_CPYTHON_VERSION, .python-version...) that a conda
-    app ignores, or None."""
-    found = [r.source for r in gather_requests(app, env, default)[:-1]]
-    if not found:
-        return None
-    return (
-        "Ignoring Python version requests",
-        f"{', '.join(found)} do not apply to conda apps: the app's Python is the `python` "
-        "package of the conda environment (e.g. `python=3.12` in environment.yml). The "
-        "buildpack's CPython only runs build tools and is not in the image.",
-    )
+MANAGER = PackageManager(
+    name="conda",
+    display="conda",
+    signals=(file_signal(50, "environment.yml"), file_signal(51, "package-list.txt")),
+    tools=("pip", TOOL),
+    env_prefixes=("BP_CONDA_", "PIP_", "BP_PIP_"),
+    make=conda_manager,
+    environment=CondaPrefix,
+)

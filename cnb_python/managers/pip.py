@@ -7,31 +7,57 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cnb_python.appfiles import read_toml, table
-from cnb_python.cnb.bindings import Binding, bindings_of_type
+from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.errors import UserError
-from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
+from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
+from cnb_python.managers.base import (
+    AppFiles,
+    PackageManager,
+    Rule,
+    Signal,
+    file_signal,
+    pyproject_signal,
+)
+from cnb_python.managers.options import listed, vendor_dir
 from cnb_python.managers.requirements import collect
 from cnb_python.run import run
-from cnb_python.tools import Tool
 
-# Variables that would make pip install somewhere other than the app's venv.
-UNSAFE_PIP_VARIABLES = ("PIP_TARGET", "PIP_USER", "PIP_PREFIX", "PIP_ROOT", "PIP_PYTHON")
+if TYPE_CHECKING:
+    from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
+
+REQUIREMENT_VARIABLE = "BP_PIP_REQUIREMENT"
+
+
+@dataclass(frozen=True)
+class PipOptions:
+    """What every pip install of a manager shares."""
+
+    vendor: Path | None  # wheels for an offline install (options.vendor_dir)
+    config: Path | None  # pip.conf from a binding of type `pip`; used at build time only
+
+    def inputs(self) -> dict[str, KeyInput]:
+        found: dict[str, KeyInput] = {}
+        if self.vendor:
+            found["vendor"] = self.vendor
+        if self.config:
+            found["pip.conf"] = self.config
+        return found
+
+
+def pip_options(app: Path, env: Mapping[str, str], bindings: Sequence[Binding]) -> PipOptions:
+    return PipOptions(vendor_dir(app, env), binding_entry(bindings, "pip", "pip.conf"))
 
 
 @dataclass(frozen=True)
 class PipManager:
     app: Path
     requirement_files: tuple[Path, ...]  # empty: install the app itself (`pip install .`)
-    vendor: Path | None  # wheels for an offline install
-    pip_conf: Path | None  # from a binding of type `pip`; used at build time only
+    pip: PipOptions
     scripts: tuple[str, ...] = ()  # [project.scripts] of the app when it is installed itself
-
-    name = "pip"
-    tool = "pip"
-    creates_environment = False
 
     def describe(self) -> str:
         if not self.requirement_files:
@@ -39,25 +65,18 @@ class PipManager:
         names = ", ".join(str(p.relative_to(self.app)) for p in self.requirement_files)
         return f"pip ({names})"
 
-    def key_inputs(self, env: Mapping[str, str]) -> dict[str, str]:
-        """Everything that can change what pip installs, as digests (env values may be secret)."""
-        inputs: dict[str, str] = {}
+    def inputs(self) -> dict[str, KeyInput]:
+        inputs: dict[str, KeyInput] = {}
         if self.requirement_files:
             found = collect(list(self.requirement_files))
             for path in found.files:
-                inputs[f"file:{_display(path, self.app)}"] = file_sha256(path)
+                inputs[f"file:{_display(path, self.app)}"] = path
             locals_ = found.local_paths
         else:
             locals_ = [self.app]
         for path in locals_:
-            digest = tree_sha256(path) if path.is_dir() else _file_or_missing(path)
-            inputs[f"path:{_display(path, self.app)}"] = digest
-        if self.vendor:
-            inputs["vendor"] = tree_sha256(self.vendor)
-        if self.pip_conf:
-            inputs["pip.conf"] = file_sha256(self.pip_conf)
-        inputs["env"] = values_sha256(env_with_prefixes(env, ("PIP_", "BP_PIP_")))
-        return inputs
+            inputs[f"path:{_display(path, self.app)}"] = path
+        return {**inputs, **self.pip.inputs()}
 
     def project_scripts(self) -> tuple[str, ...]:
         return self.scripts
@@ -71,49 +90,33 @@ class PipManager:
                 targets += ["--requirement", str(path.relative_to(self.app))]
         else:
             targets = ["."]
-        pip_install(
-            venv,
-            tools["pip"],
-            targets,
-            app=self.app,
-            vendor=self.vendor,
-            pip_conf=self.pip_conf,
-            env=env,
-            log=log,
-        )
+        pip_install(venv, tools["pip"], targets, app=self.app, options=self.pip, env=env, log=log)
 
 
 def pip_install(
-    venv: Path,
+    prefix: Path,
     pip: Tool,
     arguments: Sequence[str],
     *,
     app: Path,
-    vendor: Path | None,
-    pip_conf: Path | None,
+    options: PipOptions,
     env: Mapping[str, str],
     log: Logger,
     show: str | None = None,
     known_errors: Mapping[str, tuple[str, str]] | None = None,
 ) -> None:
-    """`pip install ARGUMENTS` into `venv`, run in the app dir, which is left as it was (pip
-    builds local projects in place). The one pip install of every manager that uses pip;
-    `known_errors` as in run()."""
-    command = [
-        *pip.command(venv / "bin" / "python"),
-        "install",
-        "--no-input",
-        "--disable-pip-version-check",
-        "--no-compile",  # bytecode is compiled afterwards, hash-based and deterministic
-        "--progress-bar=off",
-        "--no-cache-dir",
-    ]
-    if vendor:
-        command += ["--no-index", f"--find-links={vendor}"]
+    """`pip install ARGUMENTS` into the environment at `prefix`, run in the app dir, which is
+    left as it was (pip builds local projects in place). The one pip install of every manager
+    that uses pip; `known_errors` as in run()."""
+    from cnb_python.tools import pip_install_command  # here: detect imports this module
+
+    command = pip_install_command(pip, prefix / "bin" / "python")
+    if options.vendor:
+        command += ["--no-index", f"--find-links={options.vendor}"]
     command += arguments
     pip_env = dict(env)
-    if pip_conf:
-        pip_env["PIP_CONFIG_FILE"] = str(pip_conf)
+    if options.config:
+        pip_env["PIP_CONFIG_FILE"] = str(options.config)
     before = _paths(app)
     try:
         run(
@@ -141,10 +144,6 @@ def _display(path: Path, app: Path) -> str:
         return path.as_posix()
 
 
-def _file_or_missing(path: Path) -> str:
-    return file_sha256(path) if path.is_file() else "missing"
-
-
 def _paths(root: Path) -> set[Path]:
     found = set()
     for directory, dirnames, filenames in os.walk(root):
@@ -163,45 +162,79 @@ def _remove_new(root: Path, before: set[Path]) -> None:
 
 
 def pip_manager(
-    app: Path, env: Mapping[str, str], bindings: Sequence[Binding], project_only: bool
+    app: Path, env: Mapping[str, str], bindings: Sequence[Binding], signal: Signal
 ) -> PipManager:
-    unsafe_pip_variables_error(env)
-    requirement_files: tuple[Path, ...] = ()
-    if not project_only:
-        names = env.get("BP_PIP_REQUIREMENT", "").split() or ["requirements.txt"]
-        missing = [n for n in names if not (app / n).is_file()]
-        if missing:
-            raise UserError(
-                "Requirements file not found",
-                f"BP_PIP_REQUIREMENT names {', '.join(missing)}, which the app does not contain.",
-                "Fix the paths in BP_PIP_REQUIREMENT (space-separated, relative to the app root).",
-            )
-        requirement_files = tuple(app / n for n in names)
-    vendor_dir = app / (env.get("BP_PIP_DEST_PATH") or "vendor")
-    pip_bindings = bindings_of_type(bindings, "pip")
-    pip_conf = next((b.entries["pip.conf"] for b in pip_bindings if "pip.conf" in b.entries), None)
-    return PipManager(
-        app=app,
-        requirement_files=requirement_files,
-        vendor=vendor_dir if vendor_dir.is_dir() else None,
-        pip_conf=pip_conf,
-        scripts=project_scripts(app) if project_only else (),
-    )
-
-
-def unsafe_pip_variables_error(env: Mapping[str, str]) -> None:
-    """A titled error when pip would install outside the app's venv."""
-    unsafe = [name for name in UNSAFE_PIP_VARIABLES if env.get(name)]
-    if unsafe:
+    if signal in PROJECT_SIGNALS:
+        return PipManager(app, (), pip_options(app, env, bindings), project_scripts(app))
+    names = listed(env, REQUIREMENT_VARIABLE) or ("requirements.txt",)
+    missing = [n for n in names if not (app / n).is_file()]
+    if missing:
         raise UserError(
-            "Unsafe environment variables found",
-            f"{', '.join(unsafe)} would make pip install outside the app's virtual environment, "
-            "so the image would not contain the dependencies.",
-            f"Unset {', '.join(unsafe)} (pack build --env sets them; so can an earlier buildpack).",
+            "Requirements file not found",
+            f"BP_PIP_REQUIREMENT names {', '.join(missing)}, which the app does not contain.",
+            "Fix the paths in BP_PIP_REQUIREMENT (separated by spaces or commas, relative to the "
+            "app root).",
         )
+    return PipManager(app, tuple(app / n for n in names), pip_options(app, env, bindings))
 
 
 def project_scripts(app: Path) -> tuple[str, ...]:
     """The names in pyproject.toml's [project.scripts], sorted."""
     path = app / "pyproject.toml"
     return tuple(sorted(table(read_toml(path), "project", "scripts"))) if path.is_file() else ()
+
+
+def _is_project(app: AppFiles) -> bool:
+    """A pyproject.toml that only configures tools (ruff, pytest...) is not an installable
+    project; one with [project] or [build-system] is."""
+    return "project" in app.pyproject or "build-system" in app.pyproject
+
+
+# The app itself is the project pip installs (`pip install .`).
+PROJECT_SIGNALS = (
+    pyproject_signal(
+        80,
+        "pyproject.toml",
+        "a `pyproject.toml` with `[project]` or `[build-system]`",
+        _is_project,
+        outcome="`pip install .`",
+    ),
+    file_signal(81, "setup.py", owned=False, outcome="`pip install .`"),
+    file_signal(82, "setup.cfg", owned=False, outcome="`pip install .`"),
+)
+
+MANAGER = PackageManager(
+    name="pip",
+    display="pip",
+    signals=(
+        Signal(
+            60,
+            REQUIREMENT_VARIABLE,
+            f"`{REQUIREMENT_VARIABLE}` is set",
+            lambda app: bool(app.env.get(REQUIREMENT_VARIABLE)),
+            owned=False,
+            outcome="with the files it names",
+        ),
+        file_signal(
+            61,
+            "requirements.txt",
+            outcome="with that file",
+            found=lambda app: app.has("requirements.txt") and not app.env.get(REQUIREMENT_VARIABLE),
+        ),
+        *PROJECT_SIGNALS,
+    ),
+    tools=("pip",),
+    env_prefixes=("PIP_", "BP_PIP_"),
+    # pip runs for every manager that lists it in its tools, and installs the tools' sets.
+    controls=(
+        Rule(
+            "pip",
+            ("PIP_TARGET", "PIP_USER", "PIP_PREFIX", "PIP_ROOT", "PIP_PYTHON"),
+            stops=True,
+            title="Unsafe environment variables found",
+            effect="would make pip install outside the app's virtual environment, so the image "
+            "would not contain the dependencies.",
+        ),
+    ),
+    make=pip_manager,
+)

@@ -19,14 +19,16 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cnb_python.appfiles import read_toml
-from cnb_python.buildenv import without_settings
 from cnb_python.cnb.bindings import Binding, bindings_of_type
-from cnb_python.errors import UserError
-from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
+from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
-from cnb_python.managers.pip import pip_install, project_scripts, unsafe_pip_variables_error
+from cnb_python.managers.base import PackageManager, Signal, controlled, file_signal
+from cnb_python.managers.locks import read_lock_source
+from cnb_python.managers.options import listed
+from cnb_python.managers.pip import PipOptions, pip_install, pip_options, project_scripts
 from cnb_python.managers.pipfile_lock import (
     check_sections,
     export_requirements,
@@ -37,11 +39,13 @@ from cnb_python.managers.pipfile_lock import (
     source_variable_values,
 )
 from cnb_python.run import run
-from cnb_python.tools import Tool
+
+if TYPE_CHECKING:
+    from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
 
 CATEGORIES_VARIABLE = "BP_PIPENV_INSTALL_CATEGORIES"
-# What the buildpack sets for every Pipenv run; values the user gives for these are ignored,
-# since they would move the Pipfile, the environment or the cache somewhere else.
+# What the buildpack sets for every Pipenv run; values the user gives for these are ignored (the
+# gate warns), since they would move the Pipfile, the environment or the cache somewhere else.
 CONTROLLED = (
     "PIPENV_PIPFILE",
     "PIPENV_VENV_IN_PROJECT",
@@ -102,36 +106,27 @@ class PipenvManager:
     app: Path
     locked: bool  # Pipfile.lock is committed; otherwise the build locks the Pipfile
     categories: tuple[str, ...]  # Pipfile categories: packages, dev-packages, custom ones
-    vendor: Path | None  # wheels for an offline install
-    pip_conf: Path | None  # from a binding of type `pip`; used at build time only
+    pip: PipOptions
     source_env: Mapping[str, str]  # entries of `pipenv` bindings, for ${VAR} in [[source]]
     local: tuple[str, ...] = ()  # the app's own projects the lock installs from a path
-
-    name = "pipenv"
-    tool = "pipenv"
-    creates_environment = False
 
     def describe(self) -> str:
         extra = f", categories {', '.join(self.categories)}" if self.categories[1:] else ""
         files = "Pipfile.lock" if self.locked else "Pipfile, locked at build time"
         return f"Pipenv ({files}{extra})"
 
-    def key_inputs(self, env: Mapping[str, str]) -> dict[str, str]:
-        inputs = {
-            "file:Pipfile": file_sha256(self.app / "Pipfile"),
+    def inputs(self) -> dict[str, KeyInput]:
+        inputs: dict[str, KeyInput] = {
+            "file:Pipfile": self.app / "Pipfile",
             "categories": ",".join(self.categories),
         }
         if self.locked:
-            inputs["file:Pipfile.lock"] = file_sha256(self.app / "Pipfile.lock")
+            inputs["file:Pipfile.lock"] = self.app / "Pipfile.lock"
         for path in self.local:
-            inputs[f"path:{path}"] = tree_sha256(self.app / path)
-        if self.vendor:
-            inputs["vendor"] = tree_sha256(self.vendor)
-        if self.pip_conf:
-            inputs["pip.conf"] = file_sha256(self.pip_conf)
+            inputs[f"path:{path}"] = self.app / path
+        inputs.update(self.pip.inputs())
         if self.source_env:
-            inputs["bindings"] = values_sha256(dict(self.source_env))
-        inputs["env"] = values_sha256(env_with_prefixes(env, ("PIPENV_", "PIP_", "BP_PIPENV_")))
+            inputs["bindings"] = self.source_env
         return inputs
 
     def project_scripts(self) -> tuple[str, ...]:
@@ -147,7 +142,7 @@ class PipenvManager:
             tmp = Path(tmp_dir)
             if self.locked:
                 pipfile = self.app / "Pipfile"
-                pipenv_env = self._env(env, venv, pipfile, tmp, log)
+                pipenv_env = self._env(env, venv, pipfile, tmp)
                 self._run(tools, ["verify"], pipenv_env, log, VERIFY_FAILED, STALE_LOCK_ERRORS)
                 lock_path = self.app / "Pipfile.lock"
             else:
@@ -155,18 +150,18 @@ class PipenvManager:
                 project = tmp / "project"
                 project.mkdir()
                 shutil.copyfile(self.app / "Pipfile", project / "Pipfile")
-                pipenv_env = self._env(env, venv, project / "Pipfile", tmp, log)
+                pipenv_env = self._env(env, venv, project / "Pipfile", tmp)
                 self._run(tools, ["lock"], pipenv_env, log, LOCK_FAILED)
                 lock_path = project / "Pipfile.lock"
             exported, secrets = export_requirements(
                 read_lock(lock_path),
                 lock_sections(self.categories),
                 {**env, **self.source_env},
-                offline=self.vendor is not None,
+                offline=self.pip.vendor is not None,
             )
             for secret in secrets:
                 log.add_secret(secret)
-            offline = f"--no-index --find-links={self.vendor} " if self.vendor else ""
+            offline = f"--no-index --find-links={self.pip.vendor} " if self.pip.vendor else ""
             requirements = tmp / "requirements.txt"
             requirements.write_text(exported)
             pip_install(
@@ -174,8 +169,7 @@ class PipenvManager:
                 tools["pip"],
                 ["--require-hashes", "--no-deps", "--requirement", str(requirements)],
                 app=self.app,
-                vendor=self.vendor,
-                pip_conf=self.pip_conf,
+                options=self.pip,
                 env=env,
                 log=log,
                 show=f"pip install {offline}--require-hashes --no-deps --requirement "
@@ -189,25 +183,15 @@ class PipenvManager:
                     tools["pip"],
                     ["--no-deps", *(f"./{p}" if p != "." else "." for p in self.local)],
                     app=self.app,
-                    vendor=self.vendor,
-                    pip_conf=self.pip_conf,
+                    options=self.pip,
                     env=env,
                     log=log,
                 )
         _remove_if_empty(venv / "src")  # Pipenv's directory for editable checkouts
 
-    def _env(
-        self, env: Mapping[str, str], venv: Path, pipfile: Path, tmp: Path, log: Logger
-    ) -> dict[str, str]:
-        pipenv_env = without_settings(
-            env,
-            CONTROLLED,
-            log,
-            title="Ignoring Pipenv settings the buildpack controls",
-            effect="would move the Pipfile, the environment or Pipenv's cache out of the "
-            "buildpack's hands, so Pipenv runs without them.",
-        )
-        pipenv_env.update(self.source_env)
+    def _env(self, env: Mapping[str, str], venv: Path, pipfile: Path, tmp: Path) -> dict[str, str]:
+        """`env` (which the gate cleared of CONTROLLED) with the buildpack's Pipenv settings."""
+        pipenv_env = {**env, **self.source_env}
         home = tmp / "home"
         pipenv_env.update(
             PIPENV_PIPFILE=str(pipfile),
@@ -226,8 +210,8 @@ class PipenvManager:
             PIPENV_HIDE_EMOJIS="1",
             NO_COLOR="1",
         )
-        if self.pip_conf:
-            pipenv_env["PIP_CONFIG_FILE"] = str(self.pip_conf)
+        if self.pip.config:
+            pipenv_env["PIP_CONFIG_FILE"] = str(self.pip.config)
         return pipenv_env
 
     def _run(
@@ -258,33 +242,19 @@ def _remove_if_empty(directory: Path) -> None:
         directory.rmdir()
 
 
-def pipenv_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding]) -> PipenvManager:
-    unsafe_pip_variables_error(env)
-    if not (app / "Pipfile").is_file():
-        raise UserError(
-            "Pipfile not found",
-            "The app has Pipfile.lock but no Pipfile, which `pipenv verify` checks the lock "
-            "against.",
-            "Commit the Pipfile that Pipfile.lock was made from.",
-        )
-    read_toml(app / "Pipfile")  # reports malformed TOML with its position
+def pipenv_manager(
+    app: Path, env: Mapping[str, str], bindings: Sequence[Binding], signal: Signal
+) -> PipenvManager:
+    read_lock_source(
+        app, "Pipfile", "Pipfile.lock", "which `pipenv verify` checks the lock against"
+    )
     locked = (app / "Pipfile.lock").is_file()
-    extra = env.get(CATEGORIES_VARIABLE, "").replace(",", " ").split()
-    categories = tuple(dict.fromkeys(["packages", *extra]))
+    categories = tuple(dict.fromkeys(["packages", *listed(env, CATEGORIES_VARIABLE)]))
     local: tuple[str, ...] = ()
     if locked:
         lock = read_lock(app / "Pipfile.lock")
         check_sections(lock, lock_sections(categories))
         local = local_paths(lock, lock_sections(categories), app)
-    vendor = app / "vendor"
-    pip_conf = next(
-        (
-            b.entries["pip.conf"]
-            for b in bindings_of_type(bindings, "pip")
-            if "pip.conf" in b.entries
-        ),
-        None,
-    )
     source_env: dict[str, str] = {}
     for binding in bindings_of_type(bindings, "pipenv"):
         source_env.update(pipenv_binding_env(binding.entries))
@@ -292,8 +262,29 @@ def pipenv_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding
         app=app,
         locked=locked,
         categories=categories,
-        vendor=vendor if vendor.is_dir() else None,
-        pip_conf=pip_conf,
+        pip=pip_options(app, env, bindings),
         source_env=source_env,
         local=local,
     )
+
+
+MANAGER = PackageManager(
+    name="pipenv",
+    display="Pipenv",
+    signals=(
+        file_signal(40, "Pipfile.lock"),
+        file_signal(41, "Pipfile", outcome="locked at build time (not reproducible: a warning)"),
+    ),
+    tools=("pip", "pipenv"),
+    env_prefixes=("PIPENV_", "PIP_", "BP_PIPENV_"),
+    controls=(
+        controlled(
+            "pipenv",
+            "Pipenv",
+            CONTROLLED,
+            "would move the Pipfile, the environment or Pipenv's cache out of the buildpack's "
+            "hands, so Pipenv runs without them.",
+        ),
+    ),
+    make=pipenv_manager,
+)

@@ -16,22 +16,32 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.utils import canonicalize_name
-
-from cnb_python.appfiles import read_toml, table
-from cnb_python.cnb.bindings import Binding, bindings_of_type
+from cnb_python.appfiles import table
+from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.errors import UserError
-from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
+from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
-from cnb_python.managers.pip import pip_install
+from cnb_python.managers.base import (
+    PackageManager,
+    Signal,
+    controlled,
+    file_signal,
+    pyproject_signal,
+)
+from cnb_python.managers.locks import read_lock, read_lock_source
+from cnb_python.managers.options import listed
+from cnb_python.managers.pip import PipOptions, pip_install, pip_options
 from cnb_python.run import run
-from cnb_python.tools import Tool
+
+if TYPE_CHECKING:
+    from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
 
 GROUPS_VARIABLE = "BP_POETRY_INSTALL_ONLY"
 EXTRAS_VARIABLE = "BP_POETRY_INSTALL_EXTRAS"
-# Where Poetry would otherwise write under $HOME; the build points them at a temp dir.
+# Where Poetry would otherwise write under $HOME; the build points them at a temp dir, and
+# ignores the user's values (the gate warns).
 CONTROLLED = ("POETRY_CACHE_DIR", "POETRY_CONFIG_DIR", "POETRY_DATA_DIR", "POETRY_HOME")
 # Entries of a `poetry` binding: Poetry's own config files, e.g. [http-basic.<source>] in auth.toml.
 BINDING_FILES = ("auth.toml", "config.toml")
@@ -70,13 +80,8 @@ class PoetryManager:
     scripts: tuple[str, ...]  # its [project.scripts] / [tool.poetry.scripts]
     groups: tuple[str, ...]  # BP_POETRY_INSTALL_ONLY; empty: the main group
     extras: tuple[str, ...]  # BP_POETRY_INSTALL_EXTRAS
-    vendor: Path | None  # wheels for an offline install
-    pip_conf: Path | None  # from a binding of type `pip`; used at build time only
+    pip: PipOptions
     poetry_config: tuple[Path, ...] = ()  # from a binding of type `poetry`; build time only
-
-    name = "poetry"
-    tool = "poetry"
-    creates_environment = False
 
     def describe(self) -> str:
         selection = f"groups {', '.join(self.groups)}" if self.groups else "main group"
@@ -84,22 +89,18 @@ class PoetryManager:
             selection += f", extras {', '.join(self.extras)}"
         return f"Poetry (poetry.lock, {selection})"
 
-    def key_inputs(self, env: Mapping[str, str]) -> dict[str, str]:
-        inputs = {
-            "file:poetry.lock": file_sha256(self.app / "poetry.lock"),
-            "file:pyproject.toml": file_sha256(self.app / "pyproject.toml"),
+    def inputs(self) -> dict[str, KeyInput]:
+        inputs: dict[str, KeyInput] = {
+            "file:poetry.lock": self.app / "poetry.lock",
+            "file:pyproject.toml": self.app / "pyproject.toml",
             "groups": ",".join(self.groups),
             "extras": ",".join(self.extras),
         }
         if self.package:
-            inputs["path:."] = tree_sha256(self.app)
-        if self.vendor:
-            inputs["vendor"] = tree_sha256(self.vendor)
-        if self.pip_conf:
-            inputs["pip.conf"] = file_sha256(self.pip_conf)
+            inputs["path:."] = self.app
+        inputs.update(self.pip.inputs())
         for path in self.poetry_config:
-            inputs[f"poetry:{path.name}"] = file_sha256(path)
-        inputs["env"] = values_sha256(env_with_prefixes(env, ("POETRY_", "BP_POETRY_", "PIP_")))
+            inputs[f"poetry:{path.name}"] = path
         return inputs
 
     def project_scripts(self) -> tuple[str, ...]:
@@ -148,8 +149,7 @@ class PoetryManager:
             pip,
             arguments,
             app=self.app,
-            vendor=self.vendor,
-            pip_conf=self.pip_conf,
+            options=self.pip,
             env=env,
             log=log,
             known_errors=PIP_KNOWN_ERRORS,
@@ -166,7 +166,7 @@ class PoetryManager:
 
 def poetry_env(env: Mapping[str, str], tmp: Path) -> dict[str, str]:
     """The env Poetry runs with: its cache, config and data in `tmp`, never $HOME; no keyring."""
-    poetry = {k: v for k, v in env.items() if k not in CONTROLLED}
+    poetry = dict(env)
     poetry.update(
         POETRY_CACHE_DIR=str(tmp / "cache"),
         POETRY_CONFIG_DIR=str(tmp / "config"),
@@ -177,37 +177,20 @@ def poetry_env(env: Mapping[str, str], tmp: Path) -> dict[str, str]:
     return poetry
 
 
-def poetry_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding]) -> PoetryManager:
-    if not (app / "pyproject.toml").is_file():
-        raise UserError(
-            "pyproject.toml not found",
-            "The app has poetry.lock but no pyproject.toml, which Poetry needs to install from "
-            "the lock.",
-            "Commit the pyproject.toml that poetry.lock was made from.",
-        )
-    pyproject = read_toml(app / "pyproject.toml")
-    if not (app / "poetry.lock").is_file():
-        raise UserError(
-            "poetry.lock not found",
-            "The app is a Poetry project (pyproject.toml has [tool.poetry], or "
-            "BP_PYTHON_PACKAGE_MANAGER is poetry), but it has no poetry.lock. The build installs "
-            "exactly what a lock says and never locks by itself.",
-            "Run `poetry lock` and commit poetry.lock.",
-        )
-    lock = read_toml(app / "poetry.lock")  # with the position of a syntax error
+def poetry_manager(
+    app: Path, env: Mapping[str, str], bindings: Sequence[Binding], signal: Signal
+) -> PoetryManager:
+    pyproject = read_lock_source(
+        app, "pyproject.toml", "poetry.lock", "which Poetry needs to install from the lock"
+    )
+    lock = read_lock(app, "poetry.lock", "poetry", "Poetry")
     _check_sources(lock)
-    groups = _selected(env, GROUPS_VARIABLE)
-    extras = _selected(env, EXTRAS_VARIABLE)
+    groups = listed(env, GROUPS_VARIABLE)
+    extras = listed(env, EXTRAS_VARIABLE)
     _check_known(GROUPS_VARIABLE, "group", groups, _groups(pyproject))
     _check_known(EXTRAS_VARIABLE, "extra", extras, _extras(pyproject))
-    vendor = app / (env.get("BP_PIP_DEST_PATH") or "vendor")
-    pip_bindings = bindings_of_type(bindings, "pip")
-    pip_conf = next((b.entries["pip.conf"] for b in pip_bindings if "pip.conf" in b.entries), None)
-    poetry_binding = next(iter(bindings_of_type(bindings, "poetry")), None)
     poetry_config = tuple(
-        poetry_binding.entries[name]
-        for name in BINDING_FILES
-        if poetry_binding and name in poetry_binding.entries
+        path for name in BINDING_FILES if (path := binding_entry(bindings, "poetry", name))
     )
     package = _is_package(pyproject)
     if package and "build-system" not in pyproject:
@@ -228,14 +211,9 @@ def poetry_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding
         scripts=_scripts(pyproject) if package else (),
         groups=groups,
         extras=extras,
-        vendor=vendor if vendor.is_dir() else None,
-        pip_conf=pip_conf,
+        pip=pip_options(app, env, bindings),
         poetry_config=poetry_config,
     )
-
-
-def _selected(env: Mapping[str, str], variable: str) -> tuple[str, ...]:
-    return tuple(v for v in env.get(variable, "").replace(",", " ").split() if v)
 
 
 def _poetry_table(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -264,6 +242,8 @@ def _extras(pyproject: Mapping[str, Any]) -> set[str]:
 
 
 def _check_known(variable: str, kind: str, selected: Sequence[str], known: set[str]) -> None:
+    from packaging.utils import canonicalize_name  # here: detect imports this module
+
     names = {canonicalize_name(name) for name in known}
     unknown = [name for name in selected if canonicalize_name(name) not in names]
     if unknown:
@@ -302,3 +282,30 @@ def _scripts(pyproject: Mapping[str, Any]) -> tuple[str, ...]:
         if isinstance(spec, str) or (isinstance(spec, dict) and spec.get("type") != "file")
     )
     return tuple(sorted(names))
+
+
+MANAGER = PackageManager(
+    name="poetry",
+    display="Poetry",
+    signals=(
+        file_signal(30, "poetry.lock"),
+        pyproject_signal(
+            31,
+            "[tool.poetry] in pyproject.toml",
+            "a `pyproject.toml` with `[tool.poetry]` and no `[project]`",
+            lambda app: "poetry" in app.tool and "project" not in app.pyproject,
+        ),
+    ),
+    tools=("pip", "poetry"),
+    env_prefixes=("POETRY_", "BP_POETRY_", "PIP_"),
+    controls=(
+        controlled(
+            "poetry",
+            "Poetry",
+            CONTROLLED,
+            "would make Poetry read or write its cache, config or data outside the build's "
+            "temp dir, so Poetry runs without them.",
+        ),
+    ),
+    make=poetry_manager,
+)

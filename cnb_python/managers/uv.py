@@ -15,19 +15,29 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cnb_python.appfiles import read_toml, table
-from cnb_python.buildenv import without_settings
-from cnb_python.cnb.bindings import Binding, bindings_of_type
+from cnb_python.appfiles import table
+from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.distinfo import drop_metadata_files
-from cnb_python.errors import UserError
-from cnb_python.fingerprint import env_with_prefixes, file_sha256, tree_sha256, values_sha256
+from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
+from cnb_python.managers.base import (
+    PackageManager,
+    Signal,
+    controlled,
+    file_signal,
+    pyproject_signal,
+)
+from cnb_python.managers.locks import read_lock, read_lock_source
+from cnb_python.managers.options import listed, vendor_dir
 from cnb_python.managers.pip import project_scripts
 from cnb_python.run import run
-from cnb_python.tools import Tool
 
+if TYPE_CHECKING:
+    from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
+
+GROUPS_VARIABLE = "BP_UV_INSTALL_GROUPS"
 # What the buildpack sets for every uv run; values the user gives for these are ignored.
 CONTROLLED = (
     "UV_PROJECT_ENVIRONMENT",
@@ -77,27 +87,22 @@ class UvManager:
     vendor: Path | None  # wheels for an offline install
     uv_toml: Path | None  # from a binding of type `uv`; used at build time only
 
-    name = "uv"
-    tool = "uv"
-    creates_environment = False
-
     def describe(self) -> str:
         groups = f", groups {', '.join(self.groups)}" if self.groups else ""
         return f"uv (uv.lock{groups})"
 
-    def key_inputs(self, env: Mapping[str, str]) -> dict[str, str]:
-        inputs = {
-            "file:uv.lock": file_sha256(self.app / "uv.lock"),
-            "file:pyproject.toml": file_sha256(self.app / "pyproject.toml"),
+    def inputs(self) -> dict[str, KeyInput]:
+        inputs: dict[str, KeyInput] = {
+            "file:uv.lock": self.app / "uv.lock",
+            "file:pyproject.toml": self.app / "pyproject.toml",
             "groups": ",".join(self.groups),
         }
         if self.package:
-            inputs["path:."] = tree_sha256(self.app)
+            inputs["path:."] = self.app
         if self.vendor:
-            inputs["vendor"] = tree_sha256(self.vendor)
+            inputs["vendor"] = self.vendor
         if self.uv_toml:
-            inputs["uv.toml"] = file_sha256(self.uv_toml)
-        inputs["env"] = values_sha256(env_with_prefixes(env, ("UV_", "BP_UV_")))
+            inputs["uv.toml"] = self.uv_toml
         return inputs
 
     def project_scripts(self) -> tuple[str, ...]:
@@ -110,7 +115,7 @@ class UvManager:
         # Only the project's dependencies, not uv's default groups (dev), plus those asked for.
         selection = ["--no-default-groups", *(f"--group={g}" for g in self.groups)]
         with tempfile.TemporaryDirectory(prefix="cnb-python-uv-") as tmp:
-            uv_env = self._env(env, venv, Path(tmp), log)
+            uv_env = self._env(env, venv, Path(tmp))
             if self.vendor is None:
                 self._run(
                     [*uv, "sync", "--locked", *selection, "--no-editable"], uv_env, log, "sync"
@@ -149,15 +154,9 @@ class UvManager:
         (venv / ".lock").unlink(missing_ok=True)
         drop_metadata_files(sorted((venv / "lib").glob("python*/site-packages")), _UV_STAMPS)
 
-    def _env(self, env: Mapping[str, str], venv: Path, tmp: Path, log: Logger) -> dict[str, str]:
-        uv_env = without_settings(
-            env,
-            CONTROLLED,
-            log,
-            title="Ignoring uv settings the buildpack controls",
-            effect="would move the install, its Python or its bytecode out of the buildpack's "
-            "hands, so uv runs without them.",
-        )
+    def _env(self, env: Mapping[str, str], venv: Path, tmp: Path) -> dict[str, str]:
+        """`env` (which the gate cleared of CONTROLLED) with the buildpack's uv settings."""
+        uv_env = dict(env)
         uv_env.update(
             UV_PROJECT_ENVIRONMENT=str(venv),
             UV_PYTHON=str(venv / "bin" / "python"),
@@ -191,34 +190,20 @@ def run_uv(
     )
 
 
-def uv_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding]) -> UvManager:
-    if not (app / "uv.lock").is_file():
-        raise UserError(
-            "uv.lock not found",
-            "The app is a uv project (pyproject.toml has [tool.uv], or BP_PYTHON_PACKAGE_MANAGER "
-            "is uv), but it has no uv.lock. The build installs exactly what a lock says and "
-            "never locks by itself.",
-            "Run `uv lock` and commit uv.lock.",
-        )
-    read_toml(app / "uv.lock")  # uv reads it; this reports malformed TOML with its position
-    if not (app / "pyproject.toml").is_file():
-        raise UserError(
-            "pyproject.toml not found",
-            "The app has uv.lock but no pyproject.toml, which uv needs to install from the lock.",
-            "Commit the pyproject.toml that uv.lock was made from.",
-        )
-    pyproject = read_toml(app / "pyproject.toml")
-    vendor = app / "vendor"
-    uv_bindings = bindings_of_type(bindings, "uv")
-    uv_toml = next((b.entries["uv.toml"] for b in uv_bindings if "uv.toml" in b.entries), None)
-    groups = tuple(g for g in env.get("BP_UV_INSTALL_GROUPS", "").replace(",", " ").split() if g)
+def uv_manager(
+    app: Path, env: Mapping[str, str], bindings: Sequence[Binding], signal: Signal
+) -> UvManager:
+    read_lock(app, "uv.lock", "uv", "uv")  # uv reads it; this reports malformed TOML first
+    pyproject = read_lock_source(
+        app, "pyproject.toml", "uv.lock", "which uv needs to install from the lock"
+    )
     return UvManager(
         app=app,
         package=_is_package(pyproject),
         scripts=project_scripts(app),
-        groups=groups,
-        vendor=vendor if vendor.is_dir() else None,
-        uv_toml=uv_toml,
+        groups=listed(env, GROUPS_VARIABLE),
+        vendor=vendor_dir(app, env),
+        uv_toml=binding_entry(bindings, "uv", "uv.toml"),
     )
 
 
@@ -228,3 +213,31 @@ def _is_package(pyproject: Mapping[str, Any]) -> bool:
     if "package" in uv_settings:
         return bool(uv_settings["package"])
     return "build-system" in pyproject
+
+
+MANAGER = PackageManager(
+    name="uv",
+    display="uv",
+    signals=(
+        file_signal(20, "uv.lock"),
+        pyproject_signal(
+            70,
+            "[tool.uv] in pyproject.toml",
+            "a `pyproject.toml` with `[tool.uv]`",
+            lambda app: "uv" in app.tool,
+            outcome="an error: no `uv.lock` (run `uv lock`)",
+        ),
+    ),
+    tools=("uv",),
+    env_prefixes=("UV_", "BP_UV_"),
+    controls=(
+        controlled(
+            "uv",
+            "uv",
+            CONTROLLED,
+            "would move the install, its Python or its bytecode out of the buildpack's hands, "
+            "so uv runs without them.",
+        ),
+    ),
+    make=uv_manager,
+)

@@ -1,0 +1,125 @@
+"""The kinds of environment a package manager fills in the `venv` layer, and all that differs
+between them: how the environment is made, its Python, what is compiled and by which
+interpreter, the variables that activate it, where its SBOM comes from, and whether the app's
+Python version requests apply. A manager names its kind (PackageManager.environment); the
+build, the env layer and the SBOM only call these methods."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from cnb_python.cnb.layers import Layer
+    from cnb_python.cpython import CPython
+    from cnb_python.layer_sboms import LayerSboms
+    from cnb_python.log import Logger
+
+
+class Environment(ABC):
+    """What every kind shares: a prefix with bin/python and lib/python*/site-packages."""
+
+    # True: the environment brings its own Python, so the app's version requests do not apply
+    # and the CPython layer only runs the build's tools (it is not in the image).
+    own_python: ClassVar[bool] = False
+    activation_variable: ClassVar[str]
+
+    def __init__(self, path: Path, cpython: CPython) -> None:
+        self.path = path
+        self.cpython = cpython  # the buildpack's CPython, which runs the build's tools
+
+    @property
+    def python(self) -> Path:
+        return self.path / "bin" / "python"
+
+    def site_packages(self) -> list[Path]:
+        return sorted((self.path / "lib").glob("python*/site-packages"))
+
+    def activation(self) -> dict[str, str]:
+        """The launch variables that point at the environment, as its activate script sets them;
+        its bin/ reaches PATH through the lifecycle."""
+        return {self.activation_variable: str(self.path)}
+
+    @abstractmethod
+    def create(self, env: Mapping[str, str], log: Logger) -> None:
+        """Make the environment in the empty layer, before the manager installs into it."""
+
+    @abstractmethod
+    def compile_roots(self) -> list[Path]:
+        """The trees the buildpack compiles to hash-based pycs after the install."""
+
+    @property
+    @abstractmethod
+    def compiler(self) -> Path:
+        """The interpreter that compiles them: the one that will import them."""
+
+    @abstractmethod
+    def write_sbom(self, sboms: LayerSboms, layer: Layer) -> None:
+        """The layer's SBOM, from what the environment holds."""
+
+    @classmethod
+    def ignored_python_requests(
+        cls, app: Path, env: Mapping[str, str], default: str
+    ) -> tuple[str, str] | None:
+        """The warning about the app's Python version requests when they do not apply."""
+        return None
+
+
+class Venv(Environment):
+    """A venv made from the CPython layer (`python -m venv --without-pip`): the app's Python is
+    the CPython layer's, chosen by the app's version requests."""
+
+    activation_variable = "VIRTUAL_ENV"
+
+    def create(self, env: Mapping[str, str], log: Logger) -> None:
+        self.cpython.create_venv(self.path, env=env, log=log, what="the virtual environment")
+
+    def compile_roots(self) -> list[Path]:
+        return self.site_packages()  # the stdlib is the CPython layer's, compiled there
+
+    @property
+    def compiler(self) -> Path:
+        return self.cpython.python
+
+    def write_sbom(self, sboms: LayerSboms, layer: Layer) -> None:
+        sboms.packages(layer, self.site_packages())
+
+
+class CondaPrefix(Environment):
+    """A conda environment that the manager's installer makes itself in the empty layer, with its
+    own `python` package: that is the app's Python."""
+
+    own_python = True
+    activation_variable = "CONDA_PREFIX"
+
+    def create(self, env: Mapping[str, str], log: Logger) -> None:
+        """Nothing: the installer creates the prefix."""
+
+    def compile_roots(self) -> list[Path]:
+        # All of lib/python*, stdlib included: conda's python package ships no pycs.
+        return sorted((self.path / "lib").glob("python*"))
+
+    @property
+    def compiler(self) -> Path:
+        return self.python
+
+    def write_sbom(self, sboms: LayerSboms, layer: Layer) -> None:
+        sboms.conda_environment(layer, self.path / "conda-meta", self.site_packages())
+
+    @classmethod
+    def ignored_python_requests(
+        cls, app: Path, env: Mapping[str, str], default: str
+    ) -> tuple[str, str] | None:
+        from cnb_python.python_version import gather_requests  # here: detect imports this module
+
+        found = [r.source for r in gather_requests(app, env, default)[:-1]]
+        if not found:
+            return None
+        return (
+            "Ignoring Python version requests",
+            f"{', '.join(found)} do not apply to conda apps: the app's Python is the `python` "
+            "package of the conda environment (e.g. `python=3.12` in environment.yml). The "
+            "buildpack's CPython only runs build tools and is not in the image.",
+        )

@@ -1,0 +1,36 @@
+"""A lock the build installs exactly, and the file it was made from, each read with a titled
+error when the app lacks it: the build never locks by itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cnb_python.appfiles import read_toml
+from cnb_python.errors import UserError
+
+
+def read_lock(app: Path, lock: str, manager: str, display: str) -> dict[str, Any]:
+    """`lock` (uv.lock, poetry.lock) of a project pyproject.toml's [tool.<manager>] makes one."""
+    path = app / lock
+    if not path.is_file():
+        raise UserError(
+            f"{lock} not found",
+            f"The app is a {display} project (pyproject.toml has [tool.{manager}], or "
+            f"BP_PYTHON_PACKAGE_MANAGER is {manager}), but it has no {lock}. The build installs "
+            "exactly what a lock says and never locks by itself.",
+            f"Run `{manager} lock` and commit {lock}.",
+        )
+    return read_toml(path)  # with the position of a syntax error
+
+
+def read_lock_source(app: Path, name: str, lock: str, needed: str) -> dict[str, Any]:
+    """The file `lock` was made from (pyproject.toml, Pipfile); `needed` says what needs it."""
+    path = app / name
+    if not path.is_file():
+        raise UserError(
+            f"{name} not found",
+            f"The app has {lock} but no {name}, {needed}.",
+            f"Commit the {name} that {lock} was made from.",
+        )
+    return read_toml(path)

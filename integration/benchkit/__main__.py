@@ -2,12 +2,13 @@
 
 usage: python -m benchkit [--runs N] [--json FILE] [--samples NAME ...] [--without-toolchain-shims]
 
-Per sample, N interleaved runs of: a cold build (fresh platform), a warm rebuild on it, and the
-raw ``venv + pip install`` of the same requirements; then, on the last image, import times (each
-mode IMPORT_RUNS times inside one container process), launch layer size against the floor, and
-bin/detect (DETECT_RUNS times). Every figure in the table is a median. Needs root.
---without-toolchain-shims runs the compilers as they are, to measure what the shims cost
-(cnb_python/toolchain.py).
+Per sample, N interleaved runs of: a cold build (fresh platform), a warm rebuild on it (with the
+bytes of cache layers it restores and exports), a rebuild after a one-line code change, and the
+raw install of the same dependencies by the tool itself, with and without bytecode (raw.py); then,
+on the last image, import times (each mode IMPORT_RUNS times inside one container process),
+launch layer size against the floor, and bin/detect (DETECT_RUNS times). Every figure in the
+table is a median. Needs root. --without-toolchain-shims runs the compilers as they are, to
+measure what the shims cost (cnb_python/toolchain.py).
 """
 
 from __future__ import annotations
@@ -21,31 +22,44 @@ import shlex
 import shutil
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from reprocheck.testbuildpack import served_test_buildpack
 
-from .sample import measure_sample
+from .sample import BenchApp, measure_sample
 from .table import LEGEND, headline, render_table
 
 REPO = Path(__file__).resolve().parents[2]
 IMPORT_RUNS = 15
 DETECT_RUNS = 15
-# What each sample's app imports when it starts.
-IMPORTS = {
-    "pip-flask": "import flask, gunicorn.app.wsgiapp",
-    "pip-django": "import django, django.core.handlers.wsgi",
-    "uv-fastapi": "import fastapi, uvicorn, main",
-    "pipenv-flask": "import flask, gunicorn.app.wsgiapp",
-    "no-package-manager": "import http.server, platform",
-    "poetry-flask": "import flask, gunicorn.app.wsgiapp",
-    "conda-flask": "import flask, gunicorn.app.wsgiapp",
-    "pip-native": "import handbuilt, mesonext, cmakeext",
+SAMPLES = REPO / "samples"
+# Each sample: what its app imports when it starts, and the file a code change edits.
+APPS = {
+    "pip-flask": BenchApp(SAMPLES / "pip-flask", "import flask, gunicorn.app.wsgiapp", "app.py"),
+    "pip-django": BenchApp(
+        SAMPLES / "pip-django", "import django, django.core.handlers.wsgi", "mysite/urls.py"
+    ),
+    "uv-fastapi": BenchApp(SAMPLES / "uv-fastapi", "import fastapi, uvicorn, main", "main.py"),
+    "pipenv-flask": BenchApp(
+        SAMPLES / "pipenv-flask", "import flask, gunicorn.app.wsgiapp", "app.py"
+    ),
+    "no-package-manager": BenchApp(
+        SAMPLES / "no-package-manager", "import http.server, platform", "app.py"
+    ),
+    "poetry-flask": BenchApp(
+        SAMPLES / "poetry-flask", "import flask, gunicorn.app.wsgiapp", "app.py"
+    ),
+    # Built from integration/fixtures/conda-flask with a local channel: see vendored_conda_app.
+    "conda-flask": BenchApp(Path(), "import flask, gunicorn.app.wsgiapp", "app.py"),
+    "pip-scipy": BenchApp(
+        SAMPLES / "pip-scipy", "import numpy, pandas, scipy.stats, app", "app.py"
+    ),
+    "pip-native": BenchApp(
+        SAMPLES / "pip-native", "import handbuilt, mesonext, cmakeext", "app.py", raw_baseline=False
+    ),
 }
-# Samples with no raw baseline: the test CPython records PBS's clang, which a raw install of
-# native code cannot build with (the buildpack patches its build settings: sysconfig_patch.py).
-NO_RAW_BASELINE = frozenset({"pip-native"})
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -55,7 +69,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--json", type=Path, default=REPO / "build" / "bench.json", help="default build/bench.json"
     )
     parser.add_argument(
-        "--samples", nargs="+", choices=sorted(IMPORTS), default=list(IMPORTS), metavar="NAME"
+        "--samples", nargs="+", choices=sorted(APPS), default=list(APPS), metavar="NAME"
     )
     parser.add_argument(
         "--without-toolchain-shims",
@@ -76,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         f"command: {command}",
         f"date:    {started:%Y-%m-%d %H:%M:%S} UTC; host: {os.cpu_count()} CPUs, "
         f"{platform.system()} {platform.release()}",
-        f"medians: {opts.runs} run(s) of cold build, warm rebuild and raw install; "
+        f"medians: {opts.runs} run(s) of cold build, warm and code-change rebuilds, raw installs; "
         f"{IMPORT_RUNS} runs per import mode; {DETECT_RUNS} bin/detect runs",
     ]
     print("\n".join(header), flush=True)
@@ -92,19 +106,17 @@ def main(argv: list[str] | None = None) -> int:
         ) as buildpack:
             for name in opts.samples:
                 log(f"{name}:")
-                app = REPO / "samples" / name
+                app = APPS[name]
                 if name == "conda-flask":
-                    app = vendored_conda_app(scratch / "conda-app")
+                    app = replace(app, path=vendored_conda_app(scratch / "conda-app"))
                 results[name] = measure_sample(
                     app,
-                    IMPORTS[name],
                     buildpack,
                     scratch / name,
                     runs=opts.runs,
                     import_runs=IMPORT_RUNS,
                     detect_runs=DETECT_RUNS,
                     log=log,
-                    raw_baseline=name not in NO_RAW_BASELINE,
                 )
                 results[name]["headline"] = headline(results[name])
     finally:

@@ -13,8 +13,9 @@ from typing import Any
 
 from reprocheck.testbuildpack import TestBuildpack
 
-from localcnb import Platform
+from localcnb import BuildResult, Platform
 
+from .cachebytes import CacheTraffic, cache_tars, cache_traffic
 from .detect import detect_ms
 from .imports import import_times
 from .phases import PhaseClock, timed_steps
@@ -25,6 +26,18 @@ CPYTHON_LAYER = "cnb-python/python:cpython"
 DEPS_STEP = "dependencies with"  # "Installing dependencies with pip (requirements.txt)"
 
 
+@dataclass(frozen=True)
+class BenchApp:
+    """A sample as the bench uses it."""
+
+    path: Path
+    imports: str  # what the app imports when it starts
+    source: str  # the app file that the code-change rebuild edits
+    # False where a raw install cannot build the app: pip-native's C code needs the buildpack's
+    # patch of the test CPython's build settings, which record PBS's clang (sysconfig_patch.py).
+    raw_baseline: bool = True
+
+
 @dataclass
 class Runs:
     cold: list[float] = field(default_factory=list)  # whole platform build
@@ -32,13 +45,19 @@ class Runs:
     deps_step: list[float] = field(default_factory=list)  # the buildpack's own figure
     warm: list[float] = field(default_factory=list)
     warm_build_phase: list[float] = field(default_factory=list)
-    raw: list[float] = field(default_factory=list)  # venv + pip install
-    raw_pip: list[float] = field(default_factory=list)  # pip install alone
+    # bytes of cache layer tars that the warm rebuild restores, exports and, of those, changes
+    warm_cache_restored: list[float] = field(default_factory=list)
+    warm_cache_exported: list[float] = field(default_factory=list)
+    warm_cache_changed: list[float] = field(default_factory=list)
+    change: list[float] = field(default_factory=list)  # rebuild after editing one source file
+    change_build_phase: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)  # venv + install, with bytecode
+    raw_install: list[float] = field(default_factory=list)  # the install alone, with bytecode
+    raw_install_no_pyc: list[float] = field(default_factory=list)  # ... without bytecode
 
 
 def measure_sample(
-    app: Path,
-    imports: str,
+    bench_app: BenchApp,
     buildpack: TestBuildpack,
     scratch: Path,
     *,
@@ -46,12 +65,15 @@ def measure_sample(
     import_runs: int,
     detect_runs: int,
     log: Callable[[str], None],
-    raw_baseline: bool = True,
 ) -> dict[str, Any]:
-    tool = _baseline_tool(app) if raw_baseline else None
+    app = bench_app.path
+    tool = _baseline_tool(app) if bench_app.raw_baseline else None
+    changed_app = _code_change(app, bench_app.source, scratch / "changed-app")
     samples = Runs()
     steps: dict[str, float] = {}
     raw: RawInstall | None = None
+    raw_site_bytes = 0
+    traffic: CacheTraffic | None = None
     python: Path | None = None
     platform: Platform | None = None
     for run in range(runs):
@@ -59,11 +81,8 @@ def measure_sample(
             shutil.rmtree(platform.workdir, ignore_errors=True)
         clock = PhaseClock()
         platform = Platform(scratch / f"platform-{run}", [buildpack.path], echo=clock)
-        start = time.monotonic()
-        result = platform.build(app)
-        if not result.success:
-            raise RuntimeError(f"cold build of {app} failed:\n{result.output[-3000:]}")
-        samples.cold.append(time.monotonic() - start)
+        seconds, result = _timed_build(platform, app, "cold build")
+        samples.cold.append(seconds)
         samples.build_phase.append(clock.between("BUILDING", "EXPORTING"))
         steps = timed_steps(result.output)
         deps = [seconds for what, seconds in steps.items() if what.startswith(DEPS_STEP)]
@@ -71,59 +90,92 @@ def measure_sample(
         log(f"  cold build {run + 1}/{runs}: {samples.cold[-1]:.1f} s")
 
         clock.marks.clear()
-        start = time.monotonic()
-        if not platform.build(app).success:
-            raise RuntimeError(f"warm rebuild of {app} failed")
-        samples.warm.append(time.monotonic() - start)
+        cache_before = cache_tars(platform.workdir / "cache")
+        seconds, warm = _timed_build(platform, app, "warm rebuild")
+        samples.warm.append(seconds)
         samples.warm_build_phase.append(clock.between("BUILDING", "EXPORTING"))
-        log(f"  warm rebuild {run + 1}/{runs}: {samples.warm[-1]:.1f} s")
+        traffic = cache_traffic(cache_before, cache_tars(platform.workdir / "cache"), warm.output)
+        totals = traffic.totals()
+        samples.warm_cache_restored.append(totals["restored"])
+        samples.warm_cache_exported.append(totals["exported"])
+        samples.warm_cache_changed.append(totals["changed"])
+        log(f"  warm rebuild {run + 1}/{runs}: {samples.warm[-1]:.1f} s, cache bytes {totals}")
+
+        clock.marks.clear()
+        seconds, _ = _timed_build(platform, changed_app, "code-change rebuild")
+        samples.change.append(seconds)
+        samples.change_build_phase.append(clock.between("BUILDING", "EXPORTING"))
+        log(f"  code-change rebuild {run + 1}/{runs}: {samples.change[-1]:.1f} s")
 
         if tool:
-            assert result.image is not None
             if python is None:
-                version = result.image.layers[CPYTHON_LAYER].metadata["version"]
-                tarball = buildpack.cpython(version).path
+                tarball = buildpack.cpython(_step_version(steps, "CPython")).path
                 python = extract_cpython(tarball, scratch / "raw-cpython")
-            if raw is not None:
-                shutil.rmtree(raw.venv, ignore_errors=True)
-            venv = scratch / f"raw-venv-{run}"
-            version = _tool_version(steps, "uv" if tool == "uv" else "pip")
-            raw = raw_install(python, app, venv, tool, version)
-            samples.raw.append(raw.seconds)
-            samples.raw_pip.append(raw.pip_seconds)
-            log(f"  raw venv + {tool} install {run + 1}/{runs}: {raw.seconds:.1f} s")
+            version = _step_version(steps, "uv" if tool == "uv" else "pip")
+            # Alternated, so neither kind always runs first.
+            for bytecode in (True, False) if run % 2 == 0 else (False, True):
+                venv = scratch / f"raw-venv-{run}-{'pyc' if bytecode else 'no-pyc'}"
+                raw = raw_install(python, app, venv, tool, version, bytecode=bytecode)
+                kind = "with" if bytecode else "without"
+                if bytecode:
+                    samples.raw.append(raw.seconds)
+                    samples.raw_install.append(raw.install_seconds)
+                    raw_site_bytes = site_packages_bytes(raw.site_packages)
+                else:
+                    samples.raw_install_no_pyc.append(raw.install_seconds)
+                shutil.rmtree(venv, ignore_errors=True)
+                log(f"  raw {tool} install {kind} bytecode {run + 1}/{runs}: {raw.seconds:.1f} s")
 
     assert platform is not None and platform.image is not None
     image = platform.image
     # A conda app's Python is a conda package: no CPython layer in the image, no floor to compare.
     cpython_layer = image.layers.get(CPYTHON_LAYER)
     cpython_version = cpython_layer.metadata["version"] if cpython_layer else None
-    imports_ms = import_times(platform, imports, import_runs)
+    imports_ms = import_times(platform, bench_app.imports, import_runs)
     log(f"  imports: {imports_ms}")
     launch = launch_layer_bytes(image)
     floor = {}
     if cpython_version:
         floor["cpython_without_pip"] = cpython_floor_bytes(buildpack.cpython(cpython_version).path)
-        floor["site_packages"] = site_packages_bytes(raw.site_packages) if raw else 0
+        floor["site_packages"] = raw_site_bytes
     detect = detect_ms(buildpack.path, app, scratch / "detect", detect_runs)
     log(f"  detect: {detect} ms")
     return {
         "app": str(app),
-        "imports": imports,
+        "imports": bench_app.imports,
+        "code_change": bench_app.source,
         "cpython": cpython_version,
         "raw_tool": tool,
-        "raw_tool_version": raw.pip_version if raw else None,
+        "raw_tool_version": raw.tool_version if raw else None,
         "buildpack_steps": steps,
         "runs": {name: [round(v, 3) for v in values] for name, values in vars(samples).items()},
         "median_s": {
             name: round(statistics.median(values), 3) if values else None
             for name, values in vars(samples).items()
         },
+        "warm_cache_bytes": vars(traffic) if traffic else None,  # of the last run, by layer
         "import_ms": imports_ms,
         "launch_bytes": launch,
         "floor_bytes": floor,
         "detect_ms": detect,
     }
+
+
+def _timed_build(platform: Platform, app: Path, what: str) -> tuple[float, BuildResult]:
+    start = time.monotonic()
+    result = platform.build(app)
+    seconds = time.monotonic() - start
+    if not result.success:
+        raise RuntimeError(f"{what} of {app} failed:\n{result.output[-3000:]}")
+    return seconds, result
+
+
+def _code_change(app: Path, source: str, dest: Path) -> Path:
+    """A copy of `app` with one line added to its file `source`: a push that changes code only."""
+    shutil.copytree(app, dest, symlinks=True)
+    path = dest / source
+    path.write_text(path.read_text() + "# a code change: this line is not in the sample\n")
+    return dest
 
 
 def _baseline_tool(app: Path) -> str | None:
@@ -134,9 +186,11 @@ def _baseline_tool(app: Path) -> str | None:
         return "poetry"
     if (app / "Pipfile.lock").is_file():
         return "pipenv"
+    if (app / "environment.yml").is_file():
+        return "conda"
     return "pip" if (app / "requirements.txt").is_file() else None
 
 
-def _tool_version(steps: dict[str, float], tool: str) -> str:
-    """The tool the buildpack installed, from its "Installing uv 0.13.9" step."""
-    return next(what.split()[1] for what in steps if what.startswith(f"{tool} "))
+def _step_version(steps: dict[str, float], name: str) -> str:
+    """The version of what the buildpack installed, from its "Installing uv 0.13.9" step."""
+    return next(what.split()[1] for what in steps if what.startswith(f"{name} "))

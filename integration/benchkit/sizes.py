@@ -19,7 +19,7 @@ from localcnb import Image
 _PIP = re.compile(r"^pip(\d[\d.]*)?$|^pip-[^-]+\.dist-info$")
 
 
-def _is_pip(name: str) -> bool:
+def is_pip(name: str) -> bool:
     """A path of pip itself: its package, dist-info or console scripts."""
     parts = PurePosixPath(name).parts
     return any(
@@ -35,7 +35,7 @@ def tar_file_bytes(path: Path, skip: Callable[[str], bool] = lambda name: False)
 
 
 def cpython_floor_bytes(tarball: Path) -> int:
-    return tar_file_bytes(tarball, _is_pip)
+    return tar_file_bytes(tarball, is_pip)
 
 
 def launch_layer_bytes(image: Image) -> dict[str, dict[str, int]]:

@@ -24,11 +24,20 @@ def headline(data: dict[str, Any]) -> dict[str, float | None]:
         "build_phase_s": median["build_phase"],
         "deps_step_s": median["deps_step"],
         "raw_s": median["raw"],
-        "raw_pip_s": median["raw_pip"],
+        "raw_install_s": median["raw_install"],
+        "raw_install_no_pyc_s": median["raw_install_no_pyc"],
         "cold_over_raw": _ratio(median["cold"], median["raw"]),
-        "deps_step_over_raw_pip": _ratio(median["deps_step"], median["raw_pip"]),
+        "deps_step_over_raw_install": _ratio(median["deps_step"], median["raw_install"]),
+        "deps_step_over_raw_install_no_pyc": _ratio(
+            median["deps_step"], median["raw_install_no_pyc"]
+        ),
         "warm_s": median["warm"],
         "warm_build_phase_s": median["warm_build_phase"],
+        "warm_cache_restored_mb": _mb(median["warm_cache_restored"]),
+        "warm_cache_exported_mb": _mb(median["warm_cache_exported"]),
+        "warm_cache_changed_mb": _mb(median["warm_cache_changed"]),
+        "change_s": median["change"],
+        "change_build_phase_s": median["change_build_phase"],
         "import_ours_ms": imports["ours"],
         "import_fresh_ms": imports["fresh"],
         "ours_over_fresh": _ratio(imports["ours"], imports["fresh"]),
@@ -42,16 +51,27 @@ def headline(data: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
+def _mb(value: float | None) -> float | None:
+    return None if value is None else round(value / MB, 1)
+
+
 ROWS = [
     ("cold build, whole platform (s)", "cold_s"),
     ("  of which bin/build phase (s)", "build_phase_s"),
     ("  of which dependency step (s)", "deps_step_s"),
-    ("raw venv + install (s)", "raw_s"),
-    ("  of which install (s)", "raw_pip_s"),
+    ("raw venv + install, with bytecode (s)", "raw_s"),
+    ("  of which install, with bytecode (s)", "raw_install_s"),
+    ("raw install, without bytecode (s)", "raw_install_no_pyc_s"),
     ("  ratio cold build / raw", "cold_over_raw"),
-    ("  ratio dependency step / raw install", "deps_step_over_raw_pip"),
+    ("  ratio dependency step / raw with bytecode", "deps_step_over_raw_install"),
+    ("  ratio dependency step / raw without", "deps_step_over_raw_install_no_pyc"),
     ("warm rebuild, whole platform (s)", "warm_s"),
     ("  of which bin/build phase (s)", "warm_build_phase_s"),
+    ("  cache layers restored (MB)", "warm_cache_restored_mb"),
+    ("  cache layers exported (MB)", "warm_cache_exported_mb"),
+    ("    of which changed (MB)", "warm_cache_changed_mb"),
+    ("code-change rebuild, whole platform (s)", "change_s"),
+    ("  of which bin/build phase (s)", "change_build_phase_s"),
     ("import, our hash-based pycs (ms)", "import_ours_ms"),
     ("import, fresh timestamp pycs (ms)", "import_fresh_ms"),
     ("  ratio ours / fresh", "ours_over_fresh"),
@@ -69,23 +89,45 @@ LEGEND = """\
 cold build      Platform.build() on a fresh platform: detect, restore, build, export. CPython from a
                 local HTTP server, pip and packages from PyPI (through this host's proxy).
 bin/build phase from the log's "===> BUILDING" to "===> EXPORTING": the buildpack's whole build.
-dependency step the buildpack's own "Completed in" for "Installing dependencies":
-                venv --without-pip, pip install --no-compile, hash-based pycs: like for like with
-                the raw "pip install".
-raw             pip: python -m venv v (with ensurepip) + v/bin/pip install --isolated
-                --no-cache-dir -r requirements.txt (pip's own timestamp pycs), same CPython; pip
-                is switched to the buildpack's pip version in between, untimed.
-                Pipenv: the same venv + `pipenv sync` into it, with the buildpack's pinned Pipenv.
+dependency step the buildpack's own "Completed in" for "Installing dependencies": venv
+                --without-pip, the manager's install without bytecode, then hash-based pycs of
+                site-packages (conda: of the environment's whole lib/, its stdlib too) on every
+                core. Compare it with the raw install with bytecode; the raw install without
+                bytecode is the floor of the install alone.
+raw             the same CPython and tool versions as the build, no cache, a clean env; each
+                install timed once with bytecode and once without (order alternates by run):
+                pip: python -m venv v (with ensurepip) + v/bin/pip install --isolated
+                --no-cache-dir -r requirements.txt: pip's default compile (timestamp pycs, one
+                process); without: --no-compile. The venv's pip is switched to the buildpack's
+                pip version in between, untimed.
+                Pipenv: the same venv + `pipenv sync` into it (VIRTUAL_ENV), with the buildpack's
+                pinned Pipenv set in a venv of its own, untimed: pip's default compile; without:
+                PIP_COMPILE=false for the pip Pipenv runs (PIP_NO_COMPILE=1 would leave compile
+                on: pip reads it as compile=1).
                 Poetry: the same venv, a venv with the pinned Poetry set (timed with the venv),
-                and `poetry export` + `pip install --require-hashes --no-deps -r` of the export.
-                uv: uv venv v + uv sync --locked --no-dev into it, no cache (no pycs), same CPython
-                and uv version.
+                then `poetry export` + `pip install --require-hashes --no-deps -r` of the export:
+                pip's default compile; without: that pip install with --no-compile.
+                uv: uv venv v + uv sync --locked --no-dev --compile-bytecode (timestamp pycs on
+                every core), no cache; without: no --compile-bytecode.
+                conda: py-rattler by hand (benchkit/rattler_env.py, the buildpack's pinned
+                py-rattler set, untimed in a venv of the build's CPython): rattler.solve of the
+                environment.yml specs from the app's vendor/ channel (file://) + rattler.install
+                into a new prefix, then pip --python ENV/bin/python install --no-cache-dir
+                --no-compile of the pip: subsection, then ENV/bin/python -m compileall -q -j 0
+                ENV/lib (timestamp pycs, every core); without: no compileall. venv time: 0.
+                Checked: with bytecode site-packages holds pycs; without, none (pip's own aside).
 warm rebuild    Platform.build() again on the same platform, inputs unchanged.
+cache layers    bytes of the cache layer tars (uncompressed) that the warm rebuild restores
+                (downloads, with a registry cache) and exports (tars, to learn each digest),
+                and of those the ones whose digest changed (uploads).
+code-change     Platform.build() again, after the warm rebuild, of a copy of the app with one line
+                added to one source file (pip-flask: app.py; the file is in the JSON).
 import          python -c "<the app's imports>" as the run user inside one container process.
-launch / floor  regular-file bytes: buildpack launch layers / CPython tarball + raw site-packages,
-                both without pip.
+launch / floor  regular-file bytes: buildpack launch layers / CPython tarball + raw site-packages
+                (with the raw pip's timestamp pycs), both without pip.
 conda-flask     integration/fixtures/conda-flask with a channel that the bench builds (the test
-                channel) in vendor/: py-rattler installs from file://; no raw baseline, no floor.
+                channel) in vendor/: py-rattler installs from file://; no floor.
+pip-scipy       the large sample: numpy, pandas and scipy, pinned in requirements.txt.
 bin/detect      timed inside the build container, as the lifecycle runs it."""
 
 

@@ -1,0 +1,83 @@
+"""The bench's own bookkeeping: cache bytes read from a platform's cache and build log, and the
+check that a raw baseline wrote bytecode exactly when its row says so."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from benchkit.cachebytes import SBOM_ID, cache_tars, cache_traffic
+from benchkit.raw import check_bytecode
+
+# The restore and export lines of a localcnb warm rebuild (localcnb.restore, localcnb.export).
+WARM_LOG = """\
+===> RESTORING
+Restoring metadata for "cnb-python/python:cpython" from app image
+Restoring metadata for "cnb-python/python:pip" from cache
+Restoring data for "cnb-python/python:cpython" from cache
+Restoring data for "cnb-python/python:pip" from cache
+Restoring data for SBOM from cache
+===> BUILDING
+===> EXPORTING
+Reusing cache layer 'cnb-python/python:cpython'
+Adding cache layer 'cnb-python/python:pip'
+Reusing cache layer 'buildpacksio/lifecycle:cache.sbom'
+"""
+
+
+def _cache(directory: Path, layers: dict[str, int], sbom: int) -> None:
+    """A localcnb cache dir whose layer `name` has a tar of `layers[name]` bytes."""
+    (directory / "layers").mkdir(parents=True)
+    records = {}
+    for name, size in [*layers.items(), ("sbom", sbom)]:
+        sha = f"{name}-{size}"
+        (directory / "layers" / f"{sha}.tar").write_bytes(b"x" * size)
+        records[name] = {"sha256": sha, "metadata": {}, "types": {"cache": True}}
+    sbom_record = records.pop("sbom")
+    doc = {
+        "schema_version": 1,
+        "buildpacks": {"cnb-python/python": {"version": "0.1", "layers": records}},
+        "sbom": {"sha256": sbom_record["sha256"]},
+    }
+    (directory / "cache.json").write_text(json.dumps(doc))
+
+
+def test_cache_traffic_counts_restored_exported_and_changed_tars(tmp_path: Path) -> None:
+    _cache(tmp_path / "before", {"cpython": 1000, "pip": 300}, sbom=20)
+    _cache(tmp_path / "after", {"cpython": 1000, "pip": 310}, sbom=20)
+    before, after = cache_tars(tmp_path / "before"), cache_tars(tmp_path / "after")
+    assert before == {"cnb-python/python:cpython": 1000, "cnb-python/python:pip": 300, SBOM_ID: 20}
+
+    traffic = cache_traffic(before, after, WARM_LOG)
+
+    assert traffic.totals() == {"restored": 1320, "exported": 1330, "changed": 310}
+    assert traffic.changed == {"cnb-python/python:pip": 310}
+
+
+def test_no_cache_dir_is_no_tars(tmp_path: Path) -> None:
+    assert cache_tars(tmp_path / "missing") == {}
+
+
+def _site(tmp_path: Path, *pycs: str) -> Path:
+    site = tmp_path / "lib" / "python3.12" / "site-packages"
+    (site / "flask").mkdir(parents=True)
+    for name in pycs:
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_bytes(b"")
+    return site
+
+
+def test_a_baseline_with_bytecode_must_have_written_pycs(tmp_path: Path) -> None:
+    # pip's own pycs (written when pip runs from the venv) do not count.
+    site = _site(tmp_path, "pip/__pycache__/__init__.cpython-312.pyc")
+    with pytest.raises(RuntimeError, match="with bytecode left 0 pycs"):
+        check_bytecode(site, bytecode=True)
+    check_bytecode(site, bytecode=False)
+
+
+def test_a_baseline_without_bytecode_must_have_written_none(tmp_path: Path) -> None:
+    site = _site(tmp_path, "flask/__pycache__/app.cpython-312.pyc")
+    with pytest.raises(RuntimeError, match="without bytecode left 1 pycs"):
+        check_bytecode(site, bytecode=False)
+    check_bytecode(site, bytecode=True)

@@ -195,6 +195,13 @@ class App:
         ]
         return hits, misses
 
+    def homepage(self) -> str:
+        """The body of GET / from the app's default process."""
+        port = free_port()
+        with self.platform.start(env={"PORT": str(port)}) as running:
+            running.wait_for_port(port)
+            return http_get(f"http://127.0.0.1:{port}/")
+
     def python(self, code: str, env: dict[str, str] | None = None) -> str:
         """Run `python -c code` in the image with the launch env; return stdout."""
         proc = self.platform.run(command=["python", "-c", code], env=env or {}, timeout=120)

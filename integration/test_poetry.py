@@ -109,3 +109,27 @@ def test_package_mode_installs_the_project_and_its_script_is_the_web_process(mak
     newer = app.build()
     assert not newer.success
     assert "[Error: poetry.lock is newer than this buildpack's Poetry]" in newer.output
+
+
+def test_poetry2_corpus_app_with_a_path_dependency_and_named_sources(make_app):
+    """integration/fixtures/poetry-corpus: Poetry 2 [project] metadata, a dev group left out,
+    `explicit` and `supplemental` sources, `requires-poetry`, and a path dependency installed
+    non-editable and keyed on its files: editing it rebuilds, an unrelated file does not."""
+    app = make_app("poetry-corpus")
+    app.build_ok()
+
+    assert app.homepage() == "Hello from Poetry with itsdangerous! Built from a path dependency.\n"
+    installed = app.python(
+        "import importlib.metadata as m, importlib.util as u\n"
+        "print(m.distribution('motto').read_text('direct_url.json'), u.find_spec('pytest'))"
+    )
+    assert installed == '{"dir_info": {}, "url": "file:///workspace/libs/motto"} None\n'
+    (app.dir / "NOTES.md").write_text("an unrelated file\n")
+    assert "Reusing cached virtual environment" in app.build_ok().output
+    motto = app.dir / "libs" / "motto" / "motto" / "__init__.py"
+    motto.write_text(motto.read_text().replace("Built", "Rebuilt"))
+    edited = app.build_ok()
+    assert "Rebuilding the virtual environment: libs/motto changed" in edited.output
+    assert (
+        app.homepage() == "Hello from Poetry with itsdangerous! Rebuilt from a path dependency.\n"
+    )

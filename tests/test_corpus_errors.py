@@ -81,6 +81,15 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   How to fix:
     Set BP_UV_VERSION to a uv version that `required-version` in pyproject.toml's [tool.uv] allows (the buildpack's uv is excluded), or widen `required-version`.""",
     ),
+    "uv workspace with a vendor directory": (
+        fixture("uv-workspace", {}, lambda app: (app / "vendor").mkdir()),
+        """[Error: uv workspaces and path sources can't install from a vendor directory]
+
+  uv.lock installs greeting, motto, web from the app's files, and the app has a vendor directory (vendor) for an offline install, which installs a hash-checked export of the lock: a directory has no hash.
+
+  How to fix:
+    Remove the vendor directory and install from an index, or publish those packages and vendor them as wheels.""",
+    ),
     "Poetry path dependency outside the app": (
         fixture(
             "poetry-corpus",

@@ -229,12 +229,22 @@ def uv_manager(
     else:  # a member is installed non-editable (its scripts on PATH) unless it is virtual
         package = sources[member][1] != "virtual"
         scripts = project_scripts(app / members[member])
+    vendor = vendor_dir(app, env)
+    if vendor and _members_or_paths(sources):
+        raise UserError(
+            "uv workspaces and path sources can't install from a vendor directory",
+            f"uv.lock installs {', '.join(_members_or_paths(sources))} from the app's files, and "
+            f"the app has a vendor directory ({vendor.relative_to(app)}) for an offline install, "
+            "which installs a hash-checked export of the lock: a directory has no hash.",
+            "Remove the vendor directory and install from an index, or publish those packages "
+            "and vendor them as wheels.",
+        )
     return UvManager(
         app=app,
         package=package,
         scripts=scripts,
         groups=listed(env, GROUPS_VARIABLE),
-        vendor=vendor_dir(app, env),
+        vendor=vendor,
         uv_toml=binding_entry(bindings, "uv", "uv.toml"),
         local=tuple(
             f"{path}/pyproject.toml" if kind == "virtual" else path
@@ -257,6 +267,11 @@ def _local_sources(app: Path, lock: Mapping[str, Any]) -> dict[str, tuple[str, s
             where = "a directory" if kind != "path" else "a file or directory"
             found[name] = (path_in_app(app, str(source[kind]), "uv.lock", name, where), kind)
     return found
+
+
+def _members_or_paths(sources: Mapping[str, tuple[str, str]]) -> list[str]:
+    """The packages other than the root that uv.lock installs from the app's files."""
+    return sorted(name for name, (path, _) in sources.items() if path != ".")
 
 
 def _manifest_members(lock: Mapping[str, Any]) -> list[str]:

@@ -133,3 +133,14 @@ def test_poetry2_corpus_app_with_a_path_dependency_and_named_sources(make_app):
     assert (
         app.homepage() == "Hello from Poetry with itsdangerous! Rebuilt from a path dependency.\n"
     )
+
+
+def test_requires_poetry_that_excludes_the_buildpacks_poetry(make_app):
+    app = make_app("poetry-corpus")
+    pyproject = app.dir / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('">=2.0"', '">=99"'))
+    result = app.build()
+    assert not result.success
+    error = result.output[result.output.index("[Error: ") :]
+    assert error.startswith("[Error: The project requires another Poetry version]")
+    assert "BP_POETRY_VERSION" in error

@@ -3,10 +3,12 @@
 The lock is the law: a lock out of date with pyproject.toml fails the build (run `uv lock`); the
 build never locks. No dependency group is installed (not even uv's default `dev`) unless
 BP_UV_INSTALL_GROUPS names it. A package project (one with [build-system]) is installed too,
-non-editable, so its scripts are on PATH and nothing in the image links into a build path. With
-vendor/ the install runs offline: the lock is checked, exported with its hashes, and installed
-from vendor/ alone. uv's cache is a temp dir: a cache layer was measured not to pay here
-(scripts/bench-uv-cache and the README).
+non-editable, so its scripts are on PATH and nothing in the image links into a build path. In a
+workspace, BP_UV_PACKAGE (or, under a virtual root, the only member with [project.scripts]) is
+the member `uv sync --package` installs. The reuse key covers every package the lock installs
+from the app's files (members, path sources). With vendor/ the install runs offline: the lock
+is checked, exported with its hashes, and installed from vendor/ alone. uv's cache is a temp
+dir: a cache layer was measured not to pay here (scripts/bench-uv-cache and the README).
 """
 
 from __future__ import annotations

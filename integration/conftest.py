@@ -122,6 +122,19 @@ def clean_buildpack(
     )
 
 
+# Run in the image: every file of the buildpack's launch layers that holds "s3cret-token".
+LEAKED_SECRET = """
+import os, sys
+hits = []
+for d, _, fs in os.walk(os.path.dirname(sys.prefix)):
+    for n in fs:
+        p = os.path.join(d, n)
+        if not os.path.islink(p) and b"s3cret-token" in open(p, "rb").read():
+            hits.append(p)
+print(hits)
+"""
+
+
 def http_get(url: str) -> str:
     """The body of a GET to an app the test started."""
     with urllib.request.urlopen(url, timeout=10) as response:

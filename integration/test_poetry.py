@@ -6,7 +6,7 @@ import json
 import tarfile
 
 import pytest
-from conftest import BP_ID, App, free_port, http_get
+from conftest import BP_ID, LEAKED_SECRET, App, free_port, http_get
 
 # Paths a launch-layer file must not point at: build-only layers, temp dirs, home dirs.
 BUILD_ONLY_PATHS = (
@@ -116,7 +116,14 @@ def test_poetry2_corpus_app_with_a_path_dependency_and_named_sources(make_app):
     `explicit` and `supplemental` sources, `requires-poetry`, and a path dependency installed
     non-editable and keyed on its files: editing it rebuilds, an unrelated file does not."""
     app = make_app("poetry-corpus")
-    app.build_ok()
+    secrets = {
+        "POETRY_HTTP_BASIC_PYPI_EXPLICIT_USERNAME": "deploy-user",
+        "POETRY_HTTP_BASIC_PYPI_EXPLICIT_PASSWORD": "s3cret-token",
+    }
+    first = app.build_ok(env=secrets)
+    # The password never shows; the user name does, as log.redact_urls shows every URL's.
+    assert "s3cret-token" not in first.output
+    assert app.python(LEAKED_SECRET) == "[]\n"
 
     assert app.homepage() == "Hello from Poetry with itsdangerous! Built from a path dependency.\n"
     installed = app.python(
@@ -125,10 +132,10 @@ def test_poetry2_corpus_app_with_a_path_dependency_and_named_sources(make_app):
     )
     assert installed == '{"dir_info": {}, "url": "file:///workspace/libs/motto"} None\n'
     (app.dir / "NOTES.md").write_text("an unrelated file\n")
-    assert "Reusing cached virtual environment" in app.build_ok().output
+    assert "Reusing cached virtual environment" in app.build_ok(env=secrets).output
     motto = app.dir / "libs" / "motto" / "motto" / "__init__.py"
     motto.write_text(motto.read_text().replace("Built", "Rebuilt"))
-    edited = app.build_ok()
+    edited = app.build_ok(env=secrets)
     assert "Rebuilding the virtual environment: libs/motto changed" in edited.output
     assert (
         app.homepage() == "Hello from Poetry with itsdangerous! Rebuilt from a path dependency.\n"

@@ -122,6 +122,19 @@ def clean_buildpack(
     )
 
 
+# Run in the image: every file of the buildpack's launch layers that holds "s3cret-token".
+LEAKED_SECRET = """
+import os, sys
+hits = []
+for d, _, fs in os.walk(os.path.dirname(sys.prefix)):
+    for n in fs:
+        p = os.path.join(d, n)
+        if not os.path.islink(p) and b"s3cret-token" in open(p, "rb").read():
+            hits.append(p)
+print(hits)
+"""
+
+
 def http_get(url: str) -> str:
     """The body of a GET to an app the test started."""
     with urllib.request.urlopen(url, timeout=10) as response:
@@ -194,6 +207,13 @@ class App:
             if "bytecode is stale" in line or "could not create" in line or "# created" in line
         ]
         return hits, misses
+
+    def homepage(self) -> str:
+        """The body of GET / from the app's default process."""
+        port = free_port()
+        with self.platform.start(env={"PORT": str(port)}) as running:
+            running.wait_for_port(port)
+            return http_get(f"http://127.0.0.1:{port}/")
 
     def python(self, code: str, env: dict[str, str] | None = None) -> str:
         """Run `python -c code` in the image with the launch env; return stdout."""

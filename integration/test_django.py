@@ -7,7 +7,7 @@ import re
 import shutil
 
 import pytest
-from conftest import SAMPLES, App, free_port, http_get
+from conftest import SAMPLES, App
 
 SAMPLE = SAMPLES / "pip-django-static"
 
@@ -29,19 +29,11 @@ def test_collectstatic_runs_and_the_default_process_is_gunicorn(django_app):
     assert django_app.platform.image.default_process == "web"
 
 
-def homepage(app: App) -> str:
-    """The body of GET / from the app's default process."""
-    port = free_port()
-    with app.platform.start(env={"PORT": str(port)}) as running:
-        running.wait_for_port(port)
-        return http_get(f"http://127.0.0.1:{port}/")
-
-
 HASHED_STYLESHEET = r"Stylesheet: /static/css/site\.[0-9a-f]{12}\.css\n"
 
 
 def test_answers_http_with_hashed_static_names(django_app):
-    body = homepage(django_app)
+    body = django_app.homepage()
     assert re.fullmatch(HASHED_STYLESHEET, body), body
 
 
@@ -79,5 +71,5 @@ def test_a_project_in_a_subdirectory_behind_symlinks(tmp_path, buildpack):
     assert "Running 'python manage.py collectstatic --noinput'" in result.output
     web = next(p for p in app.platform.image.processes if p["type"] == "web")
     assert "gunicorn project.wsgi --chdir backend --bind" in web["command"][-1]
-    body = homepage(app)
+    body = app.homepage()
     assert re.fullmatch(HASHED_STYLESHEET, body), body

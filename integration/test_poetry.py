@@ -6,7 +6,7 @@ import json
 import tarfile
 
 import pytest
-from conftest import BP_ID, App, free_port, http_get
+from conftest import BP_ID, LEAKED_SECRET, App, free_port, http_get
 
 # Paths a launch-layer file must not point at: build-only layers, temp dirs, home dirs.
 BUILD_ONLY_PATHS = (
@@ -109,3 +109,45 @@ def test_package_mode_installs_the_project_and_its_script_is_the_web_process(mak
     newer = app.build()
     assert not newer.success
     assert "[Error: poetry.lock is newer than this buildpack's Poetry]" in newer.output
+
+
+def test_poetry2_corpus_app_with_a_path_dependency_and_named_sources(make_app):
+    """integration/fixtures/poetry-corpus: Poetry 2 [project] metadata, a dev group left out,
+    `explicit` and `supplemental` sources, `requires-poetry`, and a path dependency installed
+    non-editable and keyed on its files: editing it rebuilds, an unrelated file does not."""
+    app = make_app("poetry-corpus")
+    secrets = {
+        "POETRY_HTTP_BASIC_PYPI_EXPLICIT_USERNAME": "deploy-user",
+        "POETRY_HTTP_BASIC_PYPI_EXPLICIT_PASSWORD": "s3cret-token",
+    }
+    first = app.build_ok(env=secrets)
+    # The password never shows; the user name does, as log.redact_urls shows every URL's.
+    assert "s3cret-token" not in first.output
+    assert app.python(LEAKED_SECRET) == "[]\n"
+
+    assert app.homepage() == "Hello from Poetry with itsdangerous! Built from a path dependency.\n"
+    installed = app.python(
+        "import importlib.metadata as m, importlib.util as u\n"
+        "print(m.distribution('motto').read_text('direct_url.json'), u.find_spec('pytest'))"
+    )
+    assert installed == '{"dir_info": {}, "url": "file:///workspace/libs/motto"} None\n'
+    (app.dir / "NOTES.md").write_text("an unrelated file\n")
+    assert "Reusing cached virtual environment" in app.build_ok(env=secrets).output
+    motto = app.dir / "libs" / "motto" / "motto" / "__init__.py"
+    motto.write_text(motto.read_text().replace("Built", "Rebuilt"))
+    edited = app.build_ok(env=secrets)
+    assert "Rebuilding the virtual environment: libs/motto changed" in edited.output
+    assert (
+        app.homepage() == "Hello from Poetry with itsdangerous! Rebuilt from a path dependency.\n"
+    )
+
+
+def test_requires_poetry_that_excludes_the_buildpacks_poetry(make_app):
+    app = make_app("poetry-corpus")
+    pyproject = app.dir / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('">=2.0"', '">=99"'))
+    result = app.build()
+    assert not result.success
+    error = result.output[result.output.index("[Error: ") :]
+    assert error.startswith("[Error: The project requires another Poetry version]")
+    assert "BP_POETRY_VERSION" in error

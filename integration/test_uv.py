@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, VENV, App, free_port, http_get, sigterm
+from conftest import LEAKED_SECRET, SAMPLES, VENV, App, free_port, http_get, sigterm
 
 
 @pytest.fixture
@@ -211,3 +211,41 @@ def test_bp_uv_version_takes_another_release_for_the_arch_from_the_index(make_ap
     assert "BP_UV_VERSION asks for uv '0.13.8'" in result.output
     assert "Installing uv 0.13.8" in result.output
     assert "manylinux_2_17_x86_64" in result.output or "manylinux_2_17_aarch64" in result.output
+
+
+def test_workspace_member_serves_and_its_path_sources_are_in_the_key(make_app):
+    """integration/fixtures/uv-workspace: a virtual root, the web app as a member with a
+    workspace library and a path source outside the workspace, one dependency from an explicit
+    named index with credentials set. Editing the path source rebuilds; an unrelated file keeps
+    the venv."""
+    app = make_app("uv-workspace")
+    secrets = {
+        "UV_INDEX_PYPI_MIRROR_USERNAME": "deploy-user",
+        "UV_INDEX_PYPI_MIRROR_PASSWORD": "s3cret-token",
+    }
+    first = app.build_ok(env=secrets)
+    assert "--package=web" in first.output
+    assert "web (default): web" in first.output
+    assert "s3cret-token" not in first.output and "deploy-user" not in first.output
+    assert app.python(LEAKED_SECRET) == "[]\n"
+
+    assert app.homepage() == "Hello from uv workspace! Built from path sources.\n"
+    (app.dir / "NOTES.md").write_text("an unrelated file\n")
+    unrelated = app.build_ok(env=secrets)
+    assert "Reusing cached virtual environment" in unrelated.output
+    motto = app.dir / "libs" / "motto" / "src" / "motto" / "__init__.py"
+    motto.write_text(motto.read_text().replace("Built", "Rebuilt"))
+    edited = app.build_ok(env=secrets)
+    assert "Rebuilding the virtual environment: libs/motto changed" in edited.output
+    assert app.homepage() == "Hello from uv workspace! Rebuilt from path sources.\n"
+
+
+def test_required_version_that_excludes_the_buildpacks_uv(make_app):
+    app = make_app("uv-workspace")
+    pyproject = app.dir / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('">=0.5"', '">=99"'))
+    result = app.build()
+    assert not result.success
+    error = result.output[result.output.index("[Error: ") :]
+    assert error.startswith("[Error: The project requires another uv version]")
+    assert "BP_UV_VERSION" in error

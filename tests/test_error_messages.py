@@ -590,12 +590,12 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
             {},
             [],
         ),
-        """[Error: Poetry path and git dependencies aren't supported]
+        """[Error: Poetry git dependencies aren't supported]
 
-  poetry.lock installs lib from a git dependency (https://example.com/lib.git). The build installs every locked package with its hash checked, and a directory or a git checkout has no hash.
+  poetry.lock installs lib from a git dependency (https://example.com/lib.git). The build installs every locked package with its hash checked, and a git checkout has no hash.
 
   How to fix:
-    Depend on a released version from an index, or vendor the package as a wheel (a `file` dependency on a .whl in the app has a hash in the lock).""",
+    Depend on a released version from an index, vendor the package as a wheel (a `file` dependency on a .whl in the app has a hash in the lock), or put it in the app and depend on its path.""",
     ),
     "stale poetry.lock": (
         fails(

@@ -190,6 +190,12 @@ files = [{file = "six-1.17.0.tar.gz", hash = "sha256:ff"}]
 type = "legacy"
 url = "https://example.org/simple"
 reference = "private"
+[[package]]
+name = "lib"
+version = "1.0"
+[package.source]
+type = "directory"
+url = "libs/lib"
 [metadata]
 lock-version = "2.1"
 python-versions = "^3.12"
@@ -198,7 +204,7 @@ content-hash = "00"
 UV_LOCK_KEYS = [
     "version", "revision", "requires-python", "package", "name", "source", "registry",
     "editable", "virtual", "directory", "dependencies", "sdist", "wheels", "url", "hash",
-    "manifest", "members", "dev-dependencies", "optional-dependencies",
+    "manifest", "members", "dev-dependencies", "optional-dependencies", "path",
 ]  # fmt: skip
 UV_LOCK = """\
 version = 1
@@ -212,6 +218,12 @@ dependencies = [{ name = "six" }]
 name = "six"
 version = "1.17.0"
 source = { registry = "https://pypi.org/simple" }
+[[package]]
+name = "lib"
+version = "1.0"
+source = { directory = "libs/lib" }
+[manifest]
+members = ["app", "lib"]
 """
 PIPFILE_KEYS = [
     "source", "url", "verify_ssl", "name", "packages", "dev-packages", "requires",

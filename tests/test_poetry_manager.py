@@ -12,7 +12,7 @@ from cnb_python.errors import UserError
 from cnb_python.log import Logger
 from cnb_python.managers import poetry as poetry_module
 from cnb_python.managers import select_manager
-from cnb_python.managers.poetry import PoetryManager, poetry_env
+from cnb_python.managers.poetry import PoetryManager, poetry_env, without_packages
 from cnb_python.tools import Tool, _unpinned
 from cnb_python.venv import install_inputs
 
@@ -117,11 +117,43 @@ def test_unknown_groups_and_extras_are_errors_before_any_install(tmp_path, pypro
     assert error.value.title.startswith(title)
 
 
-def test_path_dependencies_are_a_clear_error(tmp_path):
+def test_path_dependencies_outside_the_app_are_a_clear_error(tmp_path):
     lock = '[[package]]\nname = "lib"\n[package.source]\ntype = "directory"\nurl = "../lib"\n'
     with pytest.raises(UserError) as error:
         poetry(tmp_path, {"pyproject.toml": POETRY1, "poetry.lock": lock})
-    assert "from a path dependency (../lib)" in error.value.detail
+    assert error.value.title == "poetry.lock installs a path outside the app"
+
+
+def test_path_dependencies_inside_the_app_are_keyed_on_their_files(tmp_path):
+    lock = '[[package]]\nname = "My_Lib"\n[package.source]\ntype = "directory"\nurl = "libs/lib"\n'
+    (tmp_path / "libs" / "lib").mkdir(parents=True)
+    (tmp_path / "libs" / "lib" / "lib.py").write_text("x = 1\n")
+    app = {"pyproject.toml": "[tool.poetry]\npackage-mode = false\n", "poetry.lock": lock}
+    manager = poetry(tmp_path, app)
+    assert manager.local == {"my-lib": "libs/lib"}
+    before = key(manager, {})
+    (tmp_path / "README.md").write_text("unrelated\n")
+    assert key(manager, {}) == before
+    (tmp_path / "libs/lib/lib.py").write_text("x = 2\n")
+    after = key(manager, {})
+    assert {name for name in before if before[name] != after[name]} == {"path:libs/lib"}
+
+
+def test_path_dependencies_leave_the_exported_requirements():
+    exported = (
+        "--extra-index-url https://pypi.org/simple\n\n"
+        'itsdangerous==2.2.0 ; python_version >= "3.12" \\\n    --hash=sha256:aa\n'
+        'my-lib @ file:///workspace/libs/lib ; python_version >= "3.12"\n'
+        "zope-interface==7.0 \\\n    --hash=sha256:bb\n"
+    )
+    assert without_packages(exported, {"my-lib"}) == (
+        "--extra-index-url https://pypi.org/simple\n\n"
+        'itsdangerous==2.2.0 ; python_version >= "3.12" \\\n    --hash=sha256:aa\n'
+        "zope-interface==7.0 \\\n    --hash=sha256:bb\n"
+    )
+    assert without_packages(exported, {"itsdangerous"}).startswith(
+        "--extra-index-url https://pypi.org/simple\n\nmy-lib @"
+    )
 
 
 def test_key_hashes_poetry_credentials_without_keeping_them(tmp_path):

@@ -34,3 +34,22 @@ def read_lock_source(app: Path, name: str, lock: str, needed: str) -> dict[str, 
             f"Commit the {name} that {lock} was made from.",
         )
     return read_toml(path)
+
+
+def path_in_app(app: Path, path: str, lock: str, name: str, kind: str = "a directory") -> str:
+    """`path` (as `lock` names it, relative to the app) as a POSIX path relative to the app,
+    "." for the app itself: a titled error when it is not `kind` inside the app, which is all
+    the build can see. The key then covers its content (fingerprint.path_sha256)."""
+    try:
+        resolved = (app / path).resolve()
+        exists = resolved.is_dir() or (kind != "a directory" and resolved.is_file())
+    except (OSError, ValueError):  # a NUL byte, a name too long: nothing the build can see
+        resolved, exists = app.resolve().parent, False
+    if not resolved.is_relative_to(app.resolve()) or not exists:
+        raise UserError(
+            f"{lock} installs a path outside the app",
+            f"{lock} installs {name} from {path!r}, which is not {kind} inside the app, so the "
+            "build cannot see it.",
+            f"Move {name} into the app directory, or publish it and depend on a version.",
+        )
+    return resolved.relative_to(app.resolve()).as_posix() or "."

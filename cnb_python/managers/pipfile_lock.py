@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from cnb_python.appfiles import read_json
 from cnb_python.cnb.bindings import read_entry
 from cnb_python.errors import UserError
+from cnb_python.managers.locks import path_in_app
 
 # Pipfile section names and the lock sections they become.
 _LOCK_SECTIONS = {"packages": "default", "dev-packages": "develop"}
@@ -78,16 +79,7 @@ def local_paths(lock: Mapping[str, Any], sections: Sequence[str], app: Path) -> 
     for name, entry in _packages(lock, sections):
         if not _is_local(entry):
             continue
-        path = str(entry["path"])
-        resolved = (app / path).resolve()
-        if not resolved.is_relative_to(app.resolve()) or not resolved.is_dir():
-            raise UserError(
-                "Pipfile.lock installs a path outside the app",
-                f"Pipfile.lock installs {name} from {path!r}, which is not a directory inside "
-                "the app, so the build cannot see it.",
-                f"Move {name} into the app directory, or publish it and depend on a version.",
-            )
-        found.append(resolved.relative_to(app.resolve()).as_posix() or ".")
+        found.append(path_in_app(app, str(entry["path"]), "Pipfile.lock", name))
     return tuple(found)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ from cnb_python.managers.base import (
     file_signal,
     pyproject_signal,
 )
-from cnb_python.managers.locks import read_lock, read_lock_source
+from cnb_python.managers.locks import path_in_app, read_lock, read_lock_source
 from cnb_python.managers.options import listed
 from cnb_python.managers.pip import PipOptions, pip_install, pip_options
 from cnb_python.run import run
@@ -45,8 +45,9 @@ EXTRAS_VARIABLE = "BP_POETRY_INSTALL_EXTRAS"
 CONTROLLED = ("POETRY_CACHE_DIR", "POETRY_CONFIG_DIR", "POETRY_DATA_DIR", "POETRY_HOME")
 # Entries of a `poetry` binding: Poetry's own config files, e.g. [http-basic.<source>] in auth.toml.
 BINDING_FILES = ("auth.toml", "config.toml")
-# Lock sources a hash-checked install cannot take: pip has no hash for a directory or a checkout.
-_UNHASHED_SOURCES = {"directory": "a path dependency", "git": "a git dependency"}
+# Lock sources a hash-checked install cannot take: pip has no hash for a checkout. Directories
+# (path dependencies) inside the app are installed after the locked packages, like the app.
+_UNHASHED_SOURCES = {"git": "a git dependency"}
 
 _STALE_LOCK = (
     "poetry.lock is out of date",
@@ -58,9 +59,15 @@ _LOCK_VERSION = (
     "Set BP_POETRY_VERSION to the Poetry version that wrote the lock (`poetry --version`), or "
     "lock with the buildpack's Poetry.",
 )
+_REQUIRED_VERSION = (
+    "The project requires another Poetry version",
+    "Set BP_POETRY_VERSION to a Poetry version that `requires-poetry` in pyproject.toml's "
+    "[tool.poetry] allows (the buildpack's Poetry is excluded), or widen `requires-poetry`.",
+)
 KNOWN_ERRORS = {
     "changed significantly since poetry.lock was last generated": _STALE_LOCK,
     "The lock file is not compatible with the current version of Poetry": _LOCK_VERSION,
+    "This project requires Poetry": _REQUIRED_VERSION,
 }
 PIP_KNOWN_ERRORS = {
     "DO NOT MATCH THE HASHES": (
@@ -82,6 +89,8 @@ class PoetryManager:
     extras: tuple[str, ...]  # BP_POETRY_INSTALL_EXTRAS
     pip: PipOptions
     poetry_config: tuple[Path, ...] = ()  # from a binding of type `poetry`; build time only
+    # Path dependencies: locked package name -> its directory, relative to the app.
+    local: Mapping[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         selection = f"groups {', '.join(self.groups)}" if self.groups else "main group"
@@ -98,6 +107,8 @@ class PoetryManager:
         }
         if self.package:
             inputs["path:."] = self.app
+        for path in sorted(self.local.values()):
+            inputs[f"path:{path}"] = self.app / path
         inputs.update(self.pip.inputs())
         for path in self.poetry_config:
             inputs[f"poetry:{path.name}"] = path
@@ -126,6 +137,7 @@ class PoetryManager:
                 error_fix="Read Poetry's output above; `poetry export` shows the same locally.",
                 known_errors=KNOWN_ERRORS,
             )
+            exported.write_text(without_packages(exported.read_text(), set(self.local)))
             self._pip(
                 venv,
                 tools["pip"],
@@ -133,8 +145,12 @@ class PoetryManager:
                 env,
                 log,
             )
+        # The app's own projects, non-editable: nothing in the image links into the app dir.
+        projects = [f"./{path}" for path in sorted(self.local.values())]
         if self.package:
-            self._pip(venv, tools["pip"], ["--no-deps", "."], env, log)
+            projects.append(".")
+        if projects:
+            self._pip(venv, tools["pip"], ["--no-deps", *projects], env, log)
 
     def _pip(
         self,
@@ -184,7 +200,7 @@ def poetry_manager(
         app, "pyproject.toml", "poetry.lock", "which Poetry needs to install from the lock"
     )
     lock = read_lock(app, "poetry.lock", "poetry", "Poetry")
-    _check_sources(lock)
+    local = _check_sources(app, lock)
     groups = listed(env, GROUPS_VARIABLE)
     extras = listed(env, EXTRAS_VARIABLE)
     _check_known(GROUPS_VARIABLE, "group", groups, _groups(pyproject))
@@ -213,6 +229,7 @@ def poetry_manager(
         extras=extras,
         pip=pip_options(app, env, bindings),
         poetry_config=poetry_config,
+        local=local,
     )
 
 
@@ -256,20 +273,49 @@ def _check_known(variable: str, kind: str, selected: Sequence[str], known: set[s
         )
 
 
-def _check_sources(lock: Mapping[str, Any]) -> None:
+def _check_sources(app: Path, lock: Mapping[str, Any]) -> dict[str, str]:
+    """The path dependencies (name -> directory in the app); a titled error for a source the
+    build cannot install with its hash checked, or a directory outside the app."""
+    from packaging.utils import canonicalize_name  # here: detect imports this module
+
+    local = {}
     packages = lock.get("package", [])
     for package in packages if isinstance(packages, list) else []:
         source = package.get("source", {}) if isinstance(package, dict) else {}
-        kind = _UNHASHED_SOURCES.get(source.get("type", "") if isinstance(source, dict) else "")
+        source_type = source.get("type", "") if isinstance(source, dict) else ""
+        if source_type == "directory":
+            name = str(package.get("name"))
+            path = path_in_app(app, str(source.get("url", "")), "poetry.lock", name)
+            local[canonicalize_name(name)] = path
+        kind = _UNHASHED_SOURCES.get(source_type)
         if kind:
             raise UserError(
-                "Poetry path and git dependencies aren't supported",
+                "Poetry git dependencies aren't supported",
                 f"poetry.lock installs {package.get('name')} from {kind} "
                 f"({source.get('url')}). The build installs every locked package with its hash "
-                "checked, and a directory or a git checkout has no hash.",
-                "Depend on a released version from an index, or vendor the package as a wheel "
-                "(a `file` dependency on a .whl in the app has a hash in the lock).",
+                "checked, and a git checkout has no hash.",
+                "Depend on a released version from an index, vendor the package as a wheel "
+                "(a `file` dependency on a .whl in the app has a hash in the lock), or put it in "
+                "the app and depend on its path.",
             )
+    return local
+
+
+def without_packages(requirements: str, names: set[str]) -> str:
+    """An exported requirements file without the lines (and their continuations) of `names`:
+    path dependencies, which have no hash, are installed from the app after the rest."""
+    from packaging.utils import canonicalize_name
+
+    kept, skipping = [], False
+    for line in requirements.splitlines(keepends=True):
+        if not skipping:
+            name = line.split("@", 1)[0].split("==", 1)[0].split(";", 1)[0].strip()
+            skipping = bool(name) and not line[0].isspace() and canonicalize_name(name) in names
+        if not skipping:
+            kept.append(line)
+        elif not line.rstrip().endswith("\\"):
+            skipping = False
+    return "".join(kept)
 
 
 def _scripts(pyproject: Mapping[str, Any]) -> tuple[str, ...]:

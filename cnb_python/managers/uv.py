@@ -3,10 +3,12 @@
 The lock is the law: a lock out of date with pyproject.toml fails the build (run `uv lock`); the
 build never locks. No dependency group is installed (not even uv's default `dev`) unless
 BP_UV_INSTALL_GROUPS names it. A package project (one with [build-system]) is installed too,
-non-editable, so its scripts are on PATH and nothing in the image links into a build path. With
-vendor/ the install runs offline: the lock is checked, exported with its hashes, and installed
-from vendor/ alone. uv's cache is a temp dir: a cache layer was measured not to pay here
-(scripts/bench-uv-cache and the README).
+non-editable, so its scripts are on PATH and nothing in the image links into a build path. In a
+workspace, BP_UV_PACKAGE (or, under a virtual root, the only member with [project.scripts]) is
+the member `uv sync --package` installs. The reuse key covers every package the lock installs
+from the app's files (members, path sources). With vendor/ the install runs offline: the lock
+is checked, exported with its hashes, and installed from vendor/ alone. uv's cache is a temp
+dir: a cache layer was measured not to pay here (scripts/bench-uv-cache and the README).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from cnb_python.appfiles import table
 from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.distinfo import drop_metadata_files
+from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
 from cnb_python.managers.base import (
@@ -29,7 +32,7 @@ from cnb_python.managers.base import (
     file_signal,
     pyproject_signal,
 )
-from cnb_python.managers.locks import read_lock, read_lock_source
+from cnb_python.managers.locks import path_in_app, read_lock, read_lock_source
 from cnb_python.managers.options import listed, vendor_dir
 from cnb_python.managers.pip import project_scripts
 from cnb_python.run import run
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
 
 GROUPS_VARIABLE = "BP_UV_INSTALL_GROUPS"
+PACKAGE_VARIABLE = "BP_UV_PACKAGE"
 # What the buildpack sets for every uv run; values the user gives for these are ignored.
 CONTROLLED = (
     "UV_PROJECT_ENVIRONMENT",
@@ -67,6 +71,14 @@ _LOCK_VERSION = (
     "Set BP_UV_VERSION to the uv version that wrote the lock (`uv --version`), or lock with the "
     "buildpack's uv.",
 )
+_REQUIRED_VERSION = (
+    "The project requires another uv version",
+    "Set BP_UV_VERSION to a uv version that `required-version` in pyproject.toml's [tool.uv] "
+    "allows (the buildpack's uv is excluded), or widen `required-version`.",
+)
+# How uv.lock names a package the install reads from the app's own files, relative to the lock.
+# A virtual one is not installed: only its pyproject.toml (its dependencies) is read.
+_LOCAL_SOURCES = ("editable", "directory", "path", "virtual")
 _INSTALL_FAILED_FIX = (
     "Read uv's output above: it names the package that could not be found, downloaded or built. "
     "Check the network and the index settings (UV_INDEX_URL, a `uv` binding), or run "
@@ -75,21 +87,27 @@ _INSTALL_FAILED_FIX = (
 KNOWN_ERRORS = {
     "needs to be updated, but `--locked` was provided": _STALE_LOCK,
     "uses an unsupported schema version": _LOCK_VERSION,
+    "does not match the running version": _REQUIRED_VERSION,
 }
 
 
 @dataclass(frozen=True)
 class UvManager:
     app: Path
-    package: bool  # the project itself is installed (it has [build-system])
+    package: bool  # the project (or `member`) itself is installed (it has [build-system])
     scripts: tuple[str, ...]  # its [project.scripts]
     groups: tuple[str, ...]  # dependency groups to add (BP_UV_INSTALL_GROUPS)
     vendor: Path | None  # wheels for an offline install
     uv_toml: Path | None  # from a binding of type `uv`; used at build time only
+    # What uv.lock installs from the app's files (workspace members, path sources): the
+    # directories and files, relative to the app, and the virtual members' pyproject.toml.
+    local: tuple[str, ...] = ()
+    member: str | None = None  # the workspace member `uv sync --package` installs
 
     def describe(self) -> str:
+        member = f", package {self.member}" if self.member else ""
         groups = f", groups {', '.join(self.groups)}" if self.groups else ""
-        return f"uv (uv.lock{groups})"
+        return f"uv (uv.lock{member}{groups})"
 
     def inputs(self) -> dict[str, KeyInput]:
         inputs: dict[str, KeyInput] = {
@@ -97,8 +115,10 @@ class UvManager:
             "file:pyproject.toml": self.app / "pyproject.toml",
             "groups": ",".join(self.groups),
         }
-        if self.package:
+        if self.package and self.member is None:  # a member's files are in `local`
             inputs["path:."] = self.app
+        for path in self.local:
+            inputs[f"path:{path}"] = self.app / path
         if self.vendor:
             inputs["vendor"] = self.vendor
         if self.uv_toml:
@@ -114,6 +134,8 @@ class UvManager:
         uv = tools["uv"].command(venv / "bin" / "python")
         # Only the project's dependencies, not uv's default groups (dev), plus those asked for.
         selection = ["--no-default-groups", *(f"--group={g}" for g in self.groups)]
+        if self.member:
+            selection.append(f"--package={self.member}")
         with tempfile.TemporaryDirectory(prefix="cnb-python-uv-") as tmp:
             uv_env = self._env(env, venv, Path(tmp))
             if self.vendor is None:
@@ -193,18 +215,96 @@ def run_uv(
 def uv_manager(
     app: Path, env: Mapping[str, str], bindings: Sequence[Binding], signal: Signal
 ) -> UvManager:
-    read_lock(app, "uv.lock", "uv", "uv")  # uv reads it; this reports malformed TOML first
+    lock = read_lock(app, "uv.lock", "uv", "uv")  # uv reads it; this reports bad TOML first
     pyproject = read_lock_source(
         app, "pyproject.toml", "uv.lock", "which uv needs to install from the lock"
     )
+    sources = _local_sources(app, lock)
+    members = {
+        name: sources[name][0]
+        for name in sorted(_manifest_members(lock))
+        if name in sources and sources[name][0] != "."
+    }
+    member = _member(app, pyproject, env, members)
+    if member is None:
+        package, scripts = _is_package(pyproject), project_scripts(app)
+    else:  # a member is installed non-editable (its scripts on PATH) unless it is virtual
+        package = sources[member][1] != "virtual"
+        scripts = project_scripts(app / members[member])
+    vendor = vendor_dir(app, env)
+    if vendor and _members_or_paths(sources):
+        raise UserError(
+            "uv workspaces and path sources can't install from a vendor directory",
+            f"uv.lock installs {', '.join(_members_or_paths(sources))} from the app's files, and "
+            f"the app has a vendor directory ({vendor.relative_to(app)}) for an offline install, "
+            "which installs a hash-checked export of the lock: a directory has no hash.",
+            "Remove the vendor directory and install from an index, or publish those packages "
+            "and vendor them as wheels.",
+        )
     return UvManager(
         app=app,
-        package=_is_package(pyproject),
-        scripts=project_scripts(app),
+        package=package,
+        scripts=scripts,
         groups=listed(env, GROUPS_VARIABLE),
-        vendor=vendor_dir(app, env),
+        vendor=vendor,
         uv_toml=binding_entry(bindings, "uv", "uv.toml"),
+        local=tuple(
+            f"{path}/pyproject.toml" if kind == "virtual" else path
+            for path, kind in sorted(sources.values())
+            if path != "."  # the root: pyproject.toml, and the app when it is a package
+        ),
+        member=member,
     )
+
+
+def _local_sources(app: Path, lock: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Each package uv.lock installs from the app's files: name -> (path in the app, kind)."""
+    found = {}
+    packages = lock.get("package")
+    for package in packages if isinstance(packages, list) else []:
+        source = package.get("source") if isinstance(package, dict) else None
+        kind = next((k for k in _LOCAL_SOURCES if isinstance(source, dict) and k in source), "")
+        if kind:
+            name = str(package.get("name"))
+            where = "a directory" if kind != "path" else "a file or directory"
+            found[name] = (path_in_app(app, str(source[kind]), "uv.lock", name, where), kind)
+    return found
+
+
+def _members_or_paths(sources: Mapping[str, tuple[str, str]]) -> list[str]:
+    """The packages other than the root that uv.lock installs from the app's files."""
+    return sorted(name for name, (path, _) in sources.items() if path != ".")
+
+
+def _manifest_members(lock: Mapping[str, Any]) -> list[str]:
+    members = table(lock, "manifest").get("members")
+    return [str(m) for m in members] if isinstance(members, list) else []
+
+
+def _member(
+    app: Path, pyproject: Mapping[str, Any], env: Mapping[str, str], members: Mapping[str, str]
+) -> str | None:
+    """The workspace member to install: BP_UV_PACKAGE; else none (`uv sync` installs the root
+    project) when the root is a project; else, in a virtual root, the only member with
+    [project.scripts] (its script is the web process)."""
+    from packaging.utils import canonicalize_name  # here: detect imports this module
+
+    chosen = env.get(PACKAGE_VARIABLE, "").strip()
+    if chosen:
+        by_name = {canonicalize_name(m): m for m in members}
+        if canonicalize_name(chosen) not in by_name:
+            raise UserError(
+                f"Unknown uv workspace member in {PACKAGE_VARIABLE}",
+                f"{PACKAGE_VARIABLE} is {chosen!r}, which is not a member of the workspace in "
+                f"uv.lock. Its members: {', '.join(members) or 'none (it is no workspace)'}.",
+                f"Set {PACKAGE_VARIABLE} to one of the members (the `name` in its "
+                "pyproject.toml's [project]), or unset it to install the root project.",
+            )
+        return by_name[canonicalize_name(chosen)]
+    if "project" in pyproject:
+        return None
+    with_scripts = [name for name, path in members.items() if project_scripts(app / path)]
+    return with_scripts[0] if len(with_scripts) == 1 else None
 
 
 def _is_package(pyproject: Mapping[str, Any]) -> bool:

@@ -331,3 +331,11 @@ def test_error_text(tmp_path, case):
     with pytest.raises(UserError) as error:
         trigger(tmp_path)
     assert error.value.render().replace(str(tmp_path), "ROOT") == expected
+
+
+def test_a_newer_minor_lock_version_is_read_and_pip_warns_not_the_check(tmp_path, capfd):
+    """PEP 751: a newer minor version is installed with a warning, which pip's install prints;
+    the buildpack's own check stays silent (a stray stderr line otherwise)."""
+    choice = choose(tmp_path, {"pylock.toml": LOCK.replace('"1.0"', '"1.1"')})
+    assert choice.manager is pylock.MANAGER
+    assert capfd.readouterr() == ("", "")

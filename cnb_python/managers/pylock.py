@@ -18,6 +18,7 @@ version request (python_version.py), so the chosen Python satisfies it.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -172,10 +173,16 @@ def check_lock(
             f"Write the lock with a tool that writes lock-version {SUPPORTED_MAJOR}.x, or use a "
             "buildpack release that supports the newer format.",
         )
+    # A newer minor version is read, with a warning: pip's, in the install's output (here it
+    # would be a stray line on stderr).
+    quiet = logging.getLogger("packaging.pylock")
+    quiet.disabled = True
     try:
         pylock = Pylock.from_dict(doc)
     except PylockValidationError as e:
         raise _invalid(lock, f"{lock} does not follow PEP 751: {e}.") from e
+    finally:
+        quiet.disabled = False
     unhashed = sorted(
         f"{p.name} ({'a VCS checkout' if p.vcs else 'a directory'})"
         for p in pylock.packages

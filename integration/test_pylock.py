@@ -3,17 +3,24 @@ this manager (the contract is test_managers.py's)."""
 
 from __future__ import annotations
 
+import hashlib
+import urllib.request
+
 from conftest import SAMPLES, App
 
 SAMPLE = SAMPLES / "pylock-flask"
-# six, in the lock's `dev` group only (PEP 751: a marker on `dependency_groups`).
-SIX = """
+SIX_WHEEL = "six-1.17.0-py2.py3-none-any.whl"
+SIX_URL = f"https://files.pythonhosted.org/packages/b7/ce/149a00dd41f10bc29e5921b496af8b574d8413afcd5e30dfa0ed46c2cc5e/{SIX_WHEEL}"
+SIX_SHA = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274"
+# six, in the lock's `dev` group only (PEP 751: a marker on `dependency_groups`), and named by a
+# `path` in the app (vendor/), as a lock for an offline build names its files.
+SIX = f"""
 [[packages]]
 name = "six"
 version = "1.17.0"
 marker = "'dev' in dependency_groups"
-wheels = [{ url = "https://files.pythonhosted.org/packages/b7/ce/149a00dd41f10bc29e5921b496af8b574d8413afcd5e30dfa0ed46c2cc5e/six-1.17.0-py2.py3-none-any.whl", hashes = { sha256 = "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274" } }]
-"""  # noqa: E501
+wheels = [{{ path = "vendor/{SIX_WHEEL}", hashes = {{ sha256 = "{SIX_SHA}" }} }}]
+"""
 WERKZEUG_SHA = "6392e50c78460ba618e5b21f08a71f59c99ce99cdc6cf6e3dd7e6ccca8754fab"
 WERKZEUG_URL = "a1/38/df03f564f43cec2684823f3cccae1a652ee7face1cbaa76fb223096e64d7"
 
@@ -26,9 +33,14 @@ def error_of(result) -> str:
 
 def test_markers_groups_and_errors_of_a_real_lock(tmp_path, buildpack):
     """The sample's Windows-only colorama is skipped; a group the lock declares is installed
-    when asked for (the venv is rebuilt from empty); a hash mismatch and a file gone from the
+    when asked for (the venv is rebuilt from empty), from a file the lock names by path; a
+    hash mismatch and a file gone from the
     index are titled errors that leave the last good build's cache in place."""
     app = App(tmp_path, buildpack, SAMPLE)
+    wheel = urllib.request.urlopen(SIX_URL, timeout=60).read()
+    assert hashlib.sha256(wheel).hexdigest() == SIX_SHA
+    (app.dir / "vendor").mkdir()
+    (app.dir / "vendor" / SIX_WHEEL).write_bytes(wheel)
     lock = app.dir / "pylock.toml"
     original = lock.read_text()
     grouped = original.replace(

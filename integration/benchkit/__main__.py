@@ -42,6 +42,7 @@ IMPORTS = {
     "poetry-flask": "import flask, gunicorn.app.wsgiapp",
     "conda-flask": "import flask, gunicorn.app.wsgiapp",
     "pip-native": "import handbuilt, mesonext, cmakeext",
+    "pylock-flask": "import flask, gunicorn.app.wsgiapp",
 }
 # Samples with no raw baseline: the test CPython records PBS's clang, which a raw install of
 # native code cannot build with (the buildpack patches its build settings: sysconfig_patch.py).

@@ -8,6 +8,7 @@ no cache and nothing from this shell's env. Both steps (venv, install) are timed
 - Poetry: the buildpack's recipe done by hand: the same venv, a venv with the buildpack's pinned
   Poetry set (timed, as the build's poetry layer is), then `poetry export` and
   `pip install --require-hashes --no-deps -r` of the export (timed as the install).
+- pylock.toml: the same venv, then ``pip install --no-deps --require-hashes -r pylock.toml``.
 - uv: ``uv venv v && uv sync --locked --no-dev`` into it (UV_PROJECT_ENVIRONMENT), with the uv
   release the buildpack pins, from PyPI into a scratch dir, untimed."""
 
@@ -110,6 +111,11 @@ def raw_pip_install(python: Path, app: Path, venv: Path, pip_version: str) -> Ra
         export = [str(poetry), "export", "--format=requirements.txt", f"--output={exported}"]
         subprocess.run(export, env=poetry_env, cwd=app, check=True)
         locked = ["--require-hashes", "--no-deps", "-r", str(exported)]
+        subprocess.run([*install, *locked], env=env, cwd=app, check=True)
+        pip_seconds = time.monotonic() - start
+    elif (app / "pylock.toml").is_file():
+        start = time.monotonic()
+        locked = ["--no-deps", "--require-hashes", "-r", "pylock.toml"]
         subprocess.run([*install, *locked], env=env, cwd=app, check=True)
         pip_seconds = time.monotonic() - start
     else:

@@ -134,7 +134,7 @@ def _baseline_tool(app: Path) -> str | None:
         return "poetry"
     if (app / "Pipfile.lock").is_file():
         return "pipenv"
-    return "pip" if (app / "requirements.txt").is_file() else None
+    return "pip" if any((app / f).is_file() for f in ("pylock.toml", "requirements.txt")) else None
 
 
 def _tool_version(steps: dict[str, float], tool: str) -> str:

@@ -78,6 +78,7 @@ raw             pip: python -m venv v (with ensurepip) + v/bin/pip install --iso
                 Pipenv: the same venv + `pipenv sync` into it, with the buildpack's pinned Pipenv.
                 Poetry: the same venv, a venv with the pinned Poetry set (timed with the venv),
                 and `poetry export` + `pip install --require-hashes --no-deps -r` of the export.
+                pylock.toml: the same venv + pip install --no-deps --require-hashes -r pylock.toml.
                 uv: uv venv v + uv sync --locked --no-dev into it, no cache (no pycs), same CPython
                 and uv version.
 warm rebuild    Platform.build() again on the same platform, inputs unchanged.

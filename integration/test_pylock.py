@@ -69,3 +69,24 @@ def test_markers_groups_and_errors_of_a_real_lock(tmp_path, buildpack):
     lock.write_text(grouped + SIX)
     restored = app.build_ok(env={"BP_PYLOCK_INSTALL_GROUPS": "dev"})
     assert "Reusing cached virtual environment" in restored.output
+
+
+def test_a_package_projects_lock_installs_the_project_non_editable(make_app):
+    """`uv export --format pylock.toml` of a package project lists the project itself as an
+    editable directory entry: the locked files are installed first, then the project, without
+    hashes and non-editable, and its one console script is the web process."""
+    app = make_app("uv-package")
+    (app.dir / "uv.lock").unlink()
+    six = SIX.replace(f'path = "vendor/{SIX_WHEEL}"', f'url = "{SIX_URL}"')
+    six = six.replace("marker = \"'dev' in dependency_groups\"\n", "")
+    project = '\n[[packages]]\nname = "hello-server"\ndirectory = { path = ".", editable = true }\n'
+    header = 'lock-version = "1.0"\ncreated-by = "uv"\nrequires-python = ">=3.11"\n'
+    (app.dir / "pylock.toml").write_text(header + six + project)
+    result = app.build_ok()
+    assert "(without its directory entries)" in result.output
+    assert "web (default): hello-server" in result.output
+    record = app.python(
+        "import importlib.metadata as m; d = m.distribution('hello-server'); "
+        "print(d.read_text('direct_url.json'), m.version('six'))"
+    )
+    assert record == '{"dir_info": {}, "url": "file:///workspace"} 1.17.0\n'

@@ -143,7 +143,7 @@ def pip_says(*output: str):
     return install
 
 
-SHOWN = "The command 'pip --no-input --disable-pip-version-check --no-compile --progress-bar=off --no-cache-dir --no-deps --require-hashes --requirement=pylock.toml' exited with status 1."  # noqa: E501
+SHOWN = "The command 'pip install --no-deps --require-hashes --requirement=pylock.toml' exited with status 1."  # noqa: E501
 RELOCK = "Regenerate pylock.toml (`pip lock -r requirements.txt -o pylock.toml`, or `uv export --format pylock.toml -o pylock.toml`) and commit it."  # noqa: E501
 
 GOLDEN = {
@@ -192,14 +192,45 @@ GOLDEN = {
   How to fix:
     Write the lock with a tool that writes lock-version 1.x, or use a buildpack release that supports the newer format.""",  # noqa: E501
     ),
-    "a directory entry": (
-        make({"pylock.toml": HEADER + '[[packages]]\nname = "app"\ndirectory = { path = "." }\n'}),
+    "a VCS entry": (
+        make(
+            {
+                "pylock.toml": HEADER
+                + '[[packages]]\nname = "lib"\n'
+                + 'vcs = { type = "git", url = "https://git.example/lib", commit-id = "ab12" }\n'
+            }
+        ),
         """[Error: pylock.toml installs a package without hashes]
 
-  pylock.toml installs app (a directory), which has no file hash to check, so the build cannot install it exactly. The app's own project is not installed from the lock either.
+  pylock.toml installs lib from a VCS checkout, which has no file hash to check, so the build cannot install it exactly.
 
   How to fix:
-    Lock the dependencies only (`uv export --format pylock.toml --no-emit-project`, or `pip lock -r requirements.txt`), and publish other projects as wheels with hashes.""",  # noqa: E501
+    Publish it as a wheel (on an index, or in the app by `path`) and lock that.""",  # noqa: E501
+    ),
+    "a directory outside the app": (
+        make(
+            {
+                "pylock.toml": HEADER
+                + '[[packages]]\nname = "lib"\ndirectory = { path = "../lib" }\n'
+            }
+        ),
+        """[Error: pylock.toml installs a directory the build cannot]
+
+  pylock.toml installs lib from the directory '../lib'. The build installs the app's own projects (directories inside the app, without a marker) after the locked files.
+
+  How to fix:
+    Move lib into the app, or publish it as a wheel and lock that.""",  # noqa: E501
+    ),
+    "a directory the app lacks": (
+        make(
+            {"pylock.toml": HEADER + '[[packages]]\nname = "lib"\ndirectory = { path = "lib" }\n'}
+        ),
+        f"""[Error: pylock.toml installs a directory the app does not have]
+
+  pylock.toml installs lib from 'lib', which is not a directory of the app.
+
+  How to fix:
+    Commit lib at that path, or fix the lock. {RELOCK}""",
     ),
     "an undeclared group": (
         make({"pylock.toml": HEADER + GROUPS}, {"BP_PYLOCK_INSTALL_GROUPS": "dev,docs"}),
@@ -339,3 +370,40 @@ def test_a_newer_minor_lock_version_is_read_and_pip_warns_not_the_check(tmp_path
     choice = choose(tmp_path, {"pylock.toml": LOCK.replace('"1.0"', '"1.1"')})
     assert choice.manager is pylock.MANAGER
     assert capfd.readouterr() == ("", "")
+
+
+def test_the_apps_own_project_is_installed_after_the_locked_files(tmp_path):
+    """A `directory` entry (uv's export of a package project has one for "."): pip gets the
+    lock without it, its relative paths made absolute, then the project, non-editable."""
+    root = tmp_path / "app"
+    root.mkdir()
+    project = '[[packages]]\nname = "hello"\ndirectory = { path = ".", editable = true }\n'
+    by_path = WHEEL.replace(
+        'url = "https://files.pythonhosted.org/packages/b7/ce/'
+        "149a00dd41f10bc29e5921b496af8b574d8413afcd5e30dfa0ed46c2cc5e/",
+        'path = "vendor/',
+    )
+    files = {
+        "pylock.toml": HEADER + by_path + project,
+        "pyproject.toml": "[project]\nname = 'hello'\n[project.scripts]\nhello = 'hello:main'\n",
+    }
+    choice = choose(root, files)
+    assert choice.installer.local == (".",)
+    assert choice.installer.project_scripts() == ("hello",)
+    assert "path:." in install_inputs(choice.manager, choice.installer, {})
+    recorded = tmp_path / "calls"
+    fake = tmp_path / "pip"
+    fake.write_text(
+        f'#!/bin/sh\necho "$@" >> {recorded}\n'
+        "for a; do case $a in --requirement=*) "
+        f'cp "${{a#*=}}" {tmp_path}/seen.toml;; esac; done\n'
+    )
+    fake.chmod(0o755)
+    tool = Tool("pip", "26.3", tmp_path, executable=fake)
+    choice.installer.install(root / "venv", {"pip": tool}, {"PATH": "/usr/bin:/bin"}, logger())
+    first, second = recorded.read_text().splitlines()
+    assert first.split()[-3:-1] == ["--no-deps", "--require-hashes"]
+    assert second.split()[-2:] == ["--no-deps", "."]
+    seen = (tmp_path / "seen.toml").read_text()
+    assert 'name = "hello"' not in seen and 'name = "six"' in seen
+    assert f'path = "{root}/vendor/six-1.17.0-py2.py3-none-any.whl"' in seen

@@ -10,6 +10,10 @@ with a listed hash; uv (`uv pip sync`) accepts empty hash tables. pip marks its 
 support experimental; the buildpack checks the lock itself first (packaging.pylock, the same
 code pip uses), so a bad lock is a titled error before any layer.
 
+A `directory` entry inside the app (the project itself, in `uv export` of a package project) has
+no hash: pip gets a copy of the lock without it, and the project follows, non-editable, with
+--no-deps, as Pipenv's path entries do. VCS entries are refused.
+
 Groups are the lock's `default-groups` plus BP_PYLOCK_INSTALL_GROUPS, extras
 BP_PYLOCK_INSTALL_EXTRAS; each must be one the lock declares. BP_PYLOCK_FILE picks a
 `pylock.<name>.toml` instead of pylock.toml. The lock's `requires-python` is also a Python
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +37,7 @@ from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
 from cnb_python.managers.base import PackageManager, Signal, file_signal
 from cnb_python.managers.options import listed, vendor_dir
-from cnb_python.managers.pip import PipOptions, pip_install
+from cnb_python.managers.pip import PipOptions, pip_install, project_scripts
 
 if TYPE_CHECKING:
     from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
@@ -106,6 +111,7 @@ class PylockManager:
     extras: tuple[str, ...]  # BP_PYLOCK_INSTALL_EXTRAS
     pip: PipOptions  # a `pip` binding's pip.conf; no vendor dir: the lock names every file
     vendor: Path | None  # where a lock's `path` entries usually point: an input only
+    local: tuple[str, ...] = ()  # the app's own projects (`directory` entries), app-relative
 
     def describe(self) -> str:
         selection = "".join(
@@ -123,27 +129,80 @@ class PylockManager:
         }
         if self.vendor:
             inputs["vendor"] = self.vendor
+        for path in self.local:
+            inputs[f"path:{path}"] = self.app / path
         return {**inputs, **self.pip.inputs()}
 
     def project_scripts(self) -> tuple[str, ...]:
-        return ()  # the lock installs dependencies only: the project itself is refused
+        return project_scripts(self.app) if "." in self.local else ()
 
     def install(
         self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
     ) -> None:
-        source = self.lock + (f"[{','.join(self.extras)}]" if self.extras else "")
-        arguments = ["--no-deps", "--require-hashes", f"--requirement={source}"]
-        arguments += [f"--group={self.lock}:{group}" for group in self.groups]
-        pip_install(
-            venv,
-            tools["pip"],
-            arguments,
-            app=self.app,
-            options=self.pip,
-            env=env,
-            log=log,
-            known_errors=pip_known_errors(self.lock),
-        )
+        with tempfile.TemporaryDirectory(prefix="cnb-python-pylock-") as tmp:
+            # pip would refuse a directory entry among hashed files: it gets a copy of the lock
+            # without them (its relative paths made absolute), and the projects follow.
+            lock = str(self._files_only(Path(tmp))) if self.local else self.lock
+            shown = " (without its directory entries)" if self.local else ""
+            pip_install(
+                venv,
+                tools["pip"],
+                self._arguments(lock),
+                app=self.app,
+                options=self.pip,
+                env=env,
+                log=log,
+                show=f"pip install {' '.join(self._arguments(self.lock))}{shown}",
+                known_errors=pip_known_errors(self.lock),
+            )
+        if self.local:
+            # Non-editable, so nothing in the image links into the build's app dir.
+            pip_install(
+                venv,
+                tools["pip"],
+                ["--no-deps", *(f"./{p}" if p != "." else "." for p in self.local)],
+                app=self.app,
+                options=self.pip,
+                env=env,
+                log=log,
+            )
+
+    def _arguments(self, lock: str) -> list[str]:
+        extras = f"[{','.join(self.extras)}]" if self.extras else ""
+        return [
+            "--no-deps",
+            "--require-hashes",
+            f"--requirement={lock}{extras}",
+            *(f"--group={lock}:{group}" for group in self.groups),
+        ]
+
+    def _files_only(self, tmp: Path) -> Path:
+        """The lock without its directory entries, at `tmp`/pylock.toml, its relative file
+        paths made absolute (PEP 751: relative to the lock)."""
+        import tomli_w
+
+        doc = dict(read_toml(self.app / self.lock))
+        packages = []
+        for package in doc.get("packages", []):
+            if "directory" in package:
+                continue
+            package = dict(package)
+            for key in ("archive", "sdist"):
+                if isinstance(package.get(key), dict):
+                    package[key] = self._absolute(package[key])
+            if isinstance(package.get("wheels"), list):
+                package["wheels"] = [self._absolute(w) for w in package["wheels"]]
+            packages.append(package)
+        doc["packages"] = packages
+        path = tmp / "pylock.toml"
+        path.write_text(tomli_w.dumps(doc))
+        return path
+
+    def _absolute(self, file: Mapping[str, Any]) -> dict[str, Any]:
+        file = dict(file)
+        if isinstance(file.get("path"), str) and not Path(file["path"]).is_absolute():
+            file["path"] = str(self.app / file["path"])
+        return file
 
 
 def _invalid(lock: str, detail: str) -> UserError:
@@ -151,10 +210,11 @@ def _invalid(lock: str, detail: str) -> UserError:
 
 
 def check_lock(
-    lock: str, doc: Mapping[str, Any], groups: Sequence[str], extras: Sequence[str]
-) -> None:
+    lock: str, doc: Mapping[str, Any], app: Path, groups: Sequence[str], extras: Sequence[str]
+) -> tuple[str, ...]:
     """The lock as PEP 751 defines it (packaging.pylock, as pip reads it), its version, what it
-    installs, and the groups and extras asked for; a titled error for each problem."""
+    installs, and the groups and extras asked for; a titled error for each problem. Returns
+    its directory entries: the app's own projects, relative to the app."""
     from packaging.pylock import Pylock, PylockValidationError  # detect never loads packaging
     from packaging.version import InvalidVersion, Version
 
@@ -183,19 +243,13 @@ def check_lock(
         raise _invalid(lock, f"{lock} does not follow PEP 751: {e}.") from e
     finally:
         quiet.disabled = False
-    unhashed = sorted(
-        f"{p.name} ({'a VCS checkout' if p.vcs else 'a directory'})"
-        for p in pylock.packages
-        if p.vcs or p.directory
-    )
-    if unhashed:
+    vcs = sorted(p.name for p in pylock.packages if p.vcs)
+    if vcs:
         raise UserError(
             f"{lock} installs a package without hashes",
-            f"{lock} installs {', '.join(unhashed)}, which has no file hash to check, so the "
-            "build cannot install it exactly. The app's own project is not installed from the "
-            "lock either.",
-            "Lock the dependencies only (`uv export --format pylock.toml --no-emit-project`, or "
-            "`pip lock -r requirements.txt`), and publish other projects as wheels with hashes.",
+            f"{lock} installs {', '.join(vcs)} from a VCS checkout, which has no file hash to "
+            "check, so the build cannot install it exactly.",
+            "Publish it as a wheel (on an index, or in the app by `path`) and lock that.",
         )
     for what, asked, declared, variable in (
         ("dependency group", groups, pylock.dependency_groups, GROUPS_VARIABLE),
@@ -209,6 +263,31 @@ def check_lock(
                 f"has: {', '.join(declared or ()) or 'none'}).",
                 f"Name {what}s the lock declares in {variable}, or lock with them.",
             )
+    return tuple(_local_project(lock, p, app) for p in pylock.packages if p.directory)
+
+
+def _local_project(lock: str, package: Any, app: Path) -> str:
+    """A `directory` entry: a project in the app, installed after the locked files."""
+    directory = package.directory
+    path = Path(directory.path, directory.subdirectory or "")
+    resolved = (app / path).resolve()
+    if package.marker is not None or not resolved.is_relative_to(app.resolve()):
+        raise UserError(
+            f"{lock} installs a directory the build cannot",
+            f"{lock} installs {package.name} from the directory {path.as_posix()!r}"
+            + (f" under the marker {str(package.marker)!r}" if package.marker else "")
+            + ". The build installs the app's own projects (directories inside the app, "
+            "without a marker) after the locked files.",
+            f"Move {package.name} into the app, or publish it as a wheel and lock that.",
+        )
+    if not resolved.is_dir():
+        raise UserError(
+            f"{lock} installs a directory the app does not have",
+            f"{lock} installs {package.name} from {path.as_posix()!r}, which is not a "
+            "directory of the app.",
+            f"Commit {package.name} at that path, or fix the lock. {_relock(lock)}",
+        )
+    return resolved.relative_to(app.resolve()).as_posix() or "."
 
 
 def pylock_manager(
@@ -229,7 +308,7 @@ def pylock_manager(
             f"Commit {lock} at the app root, or fix {FILE_VARIABLE}.",
         )
     groups, extras = listed(env, GROUPS_VARIABLE), listed(env, EXTRAS_VARIABLE)
-    check_lock(lock, read_toml(app / lock), groups, extras)
+    local = check_lock(lock, read_toml(app / lock), app, groups, extras)
     return PylockManager(
         app=app,
         lock=lock,
@@ -237,6 +316,7 @@ def pylock_manager(
         extras=extras,
         pip=PipOptions(None, binding_entry(bindings, "pip", "pip.conf")),
         vendor=vendor_dir(app, env),
+        local=local,
     )
 
 

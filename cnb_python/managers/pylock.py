@@ -6,7 +6,7 @@ and wheel tags are evaluated for the image's Python and platform by the PEP 751 
 `packaging.pylock`, and each package is installed from the very file the lock names (its
 `url`, or its `path` relative to the lock), checked against the lock's hashes; with --no-deps
 nothing outside the lock is installed. A requirements export would let pip pick any index file
-with a listed hash; uv (`uv pip sync`) accepts empty hash tables. pip marks its pylock.toml
+with a listed hash; uv (`uv pip sync`) has accepted empty hash tables. pip marks its pylock.toml
 support experimental; the buildpack checks the lock itself first (packaging.pylock, the same
 code pip uses), so a bad lock is a titled error before any layer.
 

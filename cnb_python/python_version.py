@@ -2,7 +2,8 @@
 
 Sources, highest priority first (all found are logged): BP_CPYTHON_VERSION, .python-version,
 runtime.txt, Pipfile.lock, Pipfile, pyproject.toml (requires-python), pyproject.toml
-([tool.poetry.dependencies] python), poetry.lock, uv.lock, then the buildpack's default.
+([tool.poetry.dependencies] python), poetry.lock, uv.lock, pylock.toml (or the
+`pylock.<name>.toml` BP_PYLOCK_FILE names), then the buildpack's default.
 
 The first one present picks the version; every other one the app declares is a constraint the
 version must also satisfy, as the package managers themselves require (`poetry sync`, `uv sync`
@@ -26,6 +27,7 @@ from cnb_python.appfiles import read_json, read_text, read_toml, table
 from cnb_python.dependencies import BuildpackMetadata, Dependency
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
+from cnb_python.managers.pylock import lock_name
 
 _PLAIN_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 _WILDCARD_VERSION = re.compile(r"^(\d+(?:\.\d+)?)\.[x*]$")
@@ -205,6 +207,11 @@ def _from_uv_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
     return _toml_range(app, "uv.lock", ("requires-python",), "uv.lock")
 
 
+def _from_pylock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
+    name = lock_name(env)
+    return _toml_range(app, name, ("requires-python",), name) if "/" not in name else None
+
+
 SOURCES: tuple[Callable[[Path, Mapping[str, str]], VersionRequest | None], ...] = (
     _from_env,
     _from_python_version_file,
@@ -215,6 +222,7 @@ SOURCES: tuple[Callable[[Path, Mapping[str, str]], VersionRequest | None], ...] 
     _from_poetry_dependencies,
     _from_poetry_lock,
     _from_uv_lock,
+    _from_pylock,
 )
 
 
@@ -316,7 +324,7 @@ def _eol_error(request: VersionRequest, eol: EndOfLife, available: Sequence[Vers
 
 
 def _conflict_error(request: VersionRequest, constraint: VersionRequest) -> UserError:
-    lock = constraint.source.endswith(".lock")
+    lock = constraint.source.endswith(".lock") or constraint.source.startswith("pylock.")
     widen = (
         f"regenerate {constraint.source} for the Python you want"
         if lock

@@ -269,6 +269,7 @@ MANAGER_SAMPLES = {
     "poetry": SAMPLES / "poetry-flask",
     "pipenv": SAMPLES / "pipenv-flask",
     "conda": FIXTURES / "conda-flask",  # with the session's local channel
+    "pylock": SAMPLES / "pylock-flask",
 }
 
 

@@ -64,6 +64,14 @@ CONTRACTS = {
         "flask, gunicorn, jinja2, json, email.parser",  # the stdlib is the environment's too
         layers=("venv",),  # the app's Python is conda's: the CPython layer is build-only
     ),
+    "pylock": Contract(
+        (
+            "Package manager: pylock.toml (pylock.toml, installed with pip) (pylock.toml found)",
+            "--no-deps --require-hashes --requirement=pylock.toml'",
+        ),
+        "Hello from Flask on Python 3.12",
+        FLASK,
+    ),
 }
 MANAGER_IDS = [m.name for m in MANAGERS]
 

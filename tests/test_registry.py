@@ -94,6 +94,7 @@ APPS = {
     "pipenv": {"Pipfile": "", "Pipfile.lock": '{"_meta": {}, "default": {}}'},
     "conda": {"environment.yml": "", "wheels/noarch/repodata.json": "{}"},
     "pip": {"requirements.txt": ""},
+    "pylock": {"pylock.toml": 'lock-version = "1.0"\ncreated-by = "x"\npackages = []\n'},
 }
 
 

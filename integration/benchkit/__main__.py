@@ -56,6 +56,9 @@ APPS = {
     "pip-scipy": BenchApp(
         SAMPLES / "pip-scipy", "import numpy, pandas, scipy.stats, app", "app.py"
     ),
+    "pylock-flask": BenchApp(
+        SAMPLES / "pylock-flask", "import flask, gunicorn.app.wsgiapp", "app.py"
+    ),
     "pip-native": BenchApp(
         SAMPLES / "pip-native", "import handbuilt, mesonext, cmakeext", "app.py", raw_baseline=False
     ),

@@ -5,6 +5,7 @@ by default (or as its flag asks) and once without. Both steps (venv, install) ar
 - pip: ``python -m venv v && v/bin/pip install -r requirements.txt``, pip's default compile;
   without: ``--no-compile``. In between, untimed, the venv's pip (ensurepip's) is replaced by
   the pip version the buildpack uses.
+- pylock.toml: the same venv, then ``pip install --no-deps --require-hashes -r pylock.toml``.
 - Pipenv: the same venv, then ``pipenv sync`` into it, with the buildpack's pinned Pipenv set
   installed beforehand in a venv of its own, untimed; without: ``PIP_COMPILE=false`` for the
   pip that Pipenv runs.
@@ -152,7 +153,8 @@ def raw_pip_install(
         shutil.rmtree(home)
     else:
         start = time.monotonic()
-        requirements = ["-r", "requirements.txt"]
+        locked = ["--no-deps", "--require-hashes", "-r", "pylock.toml"]
+        requirements = locked if (app / "pylock.toml").is_file() else ["-r", "requirements.txt"]
         _run([*install, *compile_flag, *requirements], env=env, cwd=app)
         install_seconds = time.monotonic() - start
     version = _run([*pip, "--version"], env=env).split()[1]

@@ -188,7 +188,7 @@ def _baseline_tool(app: Path) -> str | None:
         return "pipenv"
     if (app / "environment.yml").is_file():
         return "conda"
-    return "pip" if (app / "requirements.txt").is_file() else None
+    return "pip" if any((app / f).is_file() for f in ("pylock.toml", "requirements.txt")) else None
 
 
 def _step_version(steps: dict[str, float], name: str) -> str:

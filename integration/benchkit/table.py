@@ -107,6 +107,8 @@ raw             the same CPython and tool versions as the build, no cache, a cle
                 Poetry: the same venv, a venv with the pinned Poetry set (timed with the venv),
                 then `poetry export` + `pip install --require-hashes --no-deps -r` of the export:
                 pip's default compile; without: that pip install with --no-compile.
+                pylock.toml: the same venv + pip install --no-deps --require-hashes -r
+                pylock.toml, pip's default compile; without: --no-compile.
                 uv: uv venv v + uv sync --locked --no-dev --compile-bytecode (timestamp pycs on
                 every core), no cache; without: no --compile-bytecode.
                 conda: py-rattler by hand (benchkit/rattler_env.py, the buildpack's pinned

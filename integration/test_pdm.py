@@ -6,16 +6,7 @@ from __future__ import annotations
 import json
 
 from conftest import SAMPLES, App
-
-
-def installed(app: App) -> list[str]:
-    return json.loads(
-        app.python(
-            "import importlib.metadata as m, json; "
-            "print(json.dumps(sorted(d.metadata['Name'].lower() for d in m.distributions())))"
-        )
-    )
-
+from test_poetry import installed
 
 MAIN = [
     "blinker",

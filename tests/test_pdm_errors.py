@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from test_error_messages import app_with
+from test_pdm_manager import PYPROJECT
 
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
@@ -23,17 +24,6 @@ from cnb_python.managers import select_manager
 from cnb_python.managers.pdm import MANAGER, pdm_manager
 from cnb_python.tools import Tool
 
-PYPROJECT = """\
-[project]
-name = "app"
-version = "1"
-requires-python = ">=3.9"
-dependencies = ["flask==3.1.3"]
-[project.optional-dependencies]
-web = ["gunicorn==23.0.0"]
-[dependency-groups]
-dev = ["pytest==8.4.2"]
-"""
 LOCK = '[metadata]\ngroups = ["default", "dev"]\nlock_version = "4.5.0"\n'
 PROJECT = {"pyproject.toml": PYPROJECT, "pdm.lock": LOCK}
 
@@ -141,7 +131,7 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
         select(PROJECT, {"BP_PDM_INSTALL_GROUPS": "dev,docs"}),
         """[Error: Unknown PDM group in BP_PDM_INSTALL_GROUPS]
 
-  BP_PDM_INSTALL_GROUPS names docs, which pyproject.toml does not define. Its groups: default, dev, web.
+  BP_PDM_INSTALL_GROUPS names docs, which pyproject.toml does not define. Its groups: default, dev, lint, web.
 
   How to fix:
     Set BP_PDM_INSTALL_GROUPS to groups of [dependency-groups], [tool.pdm.dev-dependencies] or [project.optional-dependencies] (comma-separated), or unset it.""",

@@ -146,38 +146,23 @@ class PdmManager:
             exported = tmp / "requirements.txt"
             export = ["export", *self.export_options()]
             _run_pdm(pdm, export, settings, project, log, "export", [f"--output={exported}"])
-            self._pip(
-                venv,
-                tools["pip"],
-                ["--require-hashes", "--no-deps", "--requirement", str(exported)],
-                env,
-                log,
-                show="pip install --require-hashes --no-deps --requirement <pdm export>",
-            )
-        if self.package:
-            # Non-editable, so nothing in the image links into the build's app dir.
-            self._pip(venv, tools["pip"], ["--no-deps", "."], env, log)
-
-    def _pip(
-        self,
-        venv: Path,
-        pip: Tool,
-        arguments: list[str],
-        env: Mapping[str, str],
-        log: Logger,
-        show: str | None = None,
-    ) -> None:
-        pip_install(
-            venv,
-            pip,
-            arguments,
-            app=self.app,
-            options=self.pip,
-            env=env,
-            log=log,
-            show=show,
-            known_errors=PIP_KNOWN_ERRORS,
-        )
+            hashed = ["--require-hashes", "--no-deps", "--requirement"]
+            steps = [([*hashed, str(exported)], f"pip install {' '.join(hashed)} <pdm export>")]
+            if self.package:
+                # Non-editable, so nothing in the image links into the build's app dir.
+                steps.append((["--no-deps", "."], None))
+            for arguments, show in steps:
+                pip_install(
+                    venv,
+                    tools["pip"],
+                    arguments,
+                    app=self.app,
+                    options=self.pip,
+                    env=env,
+                    log=log,
+                    show=show,
+                    known_errors=PIP_KNOWN_ERRORS,
+                )
 
     def export_options(self) -> list[str]:
         """`pdm export` options: the selection, with hashes, index URLs with ${VAR} filled in.

@@ -9,6 +9,7 @@ import pytest
 from cnb_python.errors import UserError
 from cnb_python.managers import found_signals, select_manager
 from cnb_python.managers.pdm import CONTROLLED, MANAGER, PdmManager, pdm_settings
+from cnb_python.tools import _unpinned
 from cnb_python.venv import install_inputs
 
 PYPROJECT = """\
@@ -146,3 +147,10 @@ def test_pdm_runs_with_the_venvs_python_and_temp_dirs_only(tmp_path):
         "PDM_VENV_BACKEND",
         "PDM_IGNORE_ACTIVE_VENV",
     }
+
+
+def test_another_pdm_release_keeps_the_locked_extra():
+    """BP_PDM_VERSION: pdm[locked] takes the dependency pins that release was made with (an
+    older PDM breaks with a newer hishel)."""
+    buildpack = Path(__file__).resolve().parents[1]
+    assert _unpinned("pdm", "2.26.8", buildpack) == ["pdm[locked]==2.26.8"]

@@ -147,7 +147,9 @@ class PdmManager:
             export = ["export", *self.export_options()]
             _run_pdm(pdm, export, settings, project, log, "export", [f"--output={exported}"])
             hashed = ["--require-hashes", "--no-deps", "--requirement"]
-            steps = [([*hashed, str(exported)], f"pip install {' '.join(hashed)} <pdm export>")]
+            offline = f"--no-index --find-links={self.pip.vendor} " if self.pip.vendor else ""
+            shown = f"pip install {offline}{' '.join(hashed)} <pdm export>"
+            steps = [([*hashed, str(exported)], shown)]
             if self.package:
                 # Non-editable, so nothing in the image links into the build's app dir.
                 steps.append((["--no-deps", "."], None))

@@ -297,15 +297,15 @@ def _check_groups(selected: Sequence[str], known: set[str], lock: Mapping[str, A
             "or unset it.",
         )
     locked = table(lock, "metadata").get("groups")
-    locked_groups = (
-        {_canonical(g) for g in locked if isinstance(g, str)} if isinstance(locked, list) else set()
-    )
-    missing = [group for group in selected if _canonical(group) not in locked_groups]
-    if isinstance(locked, list) and missing:
+    if not isinstance(locked, list):
+        return  # a lock without the list: PDM's export decides
+    names = [group for group in locked if isinstance(group, str)]
+    missing = [g for g in selected if _canonical(g) not in {_canonical(n) for n in names}]
+    if missing:
         raise UserError(
             "pdm.lock does not lock the selected groups",
             f"{GROUPS_VARIABLE} names {', '.join(missing)}, but pdm.lock was made without "
-            f"{'it' if len(missing) == 1 else 'them'} (its groups: {', '.join(locked)}).",
+            f"{'it' if len(missing) == 1 else 'them'} (its groups: {', '.join(names)}).",
             f"Run `pdm lock {' '.join(f'-G {g}' for g in missing)}` (or `pdm lock -G :all`) "
             "and commit pdm.lock.",
         )

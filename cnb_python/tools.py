@@ -320,16 +320,19 @@ def provide_set_tool(
 
 
 def _unpinned(name: str, requested: str, buildpack_dir: Path) -> list[str]:
-    """The tool at the requested version, with the other top-level requirements of <tool>.in
-    by name only: their pins fit the pinned tool (poetry-plugin-export 1.9 needs Poetry 2), so
-    pip picks the versions that fit the requested one."""
-    others = []
+    """The tool at the requested version, with its extras (pdm[locked]: the release's own
+    dependency pins) and the other top-level requirements of <tool>.in by name only: their pins
+    fit the pinned tool (poetry-plugin-export 1.9 needs Poetry 2), so pip picks the versions
+    that fit the requested one."""
+    extras, others = "", []
     for requirement in _requirements(buildpack_dir / TOOL_SETS / f"{name}.in"):
-        if canonicalize_name(requirement.name) != canonicalize_name(name):
+        if canonicalize_name(requirement.name) == canonicalize_name(name):
+            extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+        else:
             requirement.specifier = SpecifierSet()
             others.append(str(requirement))
     spec = requested if requested[:1] in "<>=!~" else f"=={requested}"
-    return [f"{name}{spec}", *others]
+    return [f"{name}{extras}{spec}", *others]
 
 
 def _site_dirs(venv: Path) -> tuple[Path, ...]:

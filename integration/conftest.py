@@ -268,6 +268,7 @@ MANAGER_SAMPLES = {
     "uv": SAMPLES / "uv-fastapi",
     "poetry": SAMPLES / "poetry-flask",
     "pipenv": SAMPLES / "pipenv-flask",
+    "pdm": SAMPLES / "pdm-flask",
     "conda": FIXTURES / "conda-flask",  # with the session's local channel
     "pylock": SAMPLES / "pylock-flask",
 }

@@ -49,6 +49,16 @@ CONTRACTS = {
         "Hello from Flask on Python 3.12",
         FLASK,
     ),
+    "pdm": Contract(
+        (
+            "Package manager: PDM (pdm.lock, default group) (pdm.lock found)",
+            "Running 'pdm lock --check'",
+            "Running 'pdm export --format=requirements --expandvars --prod'",
+            "Ignoring colorama: markers",  # Windows-only: skipped, not fatal
+        ),
+        "Hello from Flask on Python 3.12",
+        FLASK,
+    ),
     "pipenv": Contract(
         ("Package manager: Pipenv (Pipfile.lock) (Pipfile.lock found)", "Running 'pipenv verify'"),
         "Hello from Flask on Python 3.12",

@@ -160,7 +160,7 @@ PYPROJECT_KEYS = [
     "project", "name", "version", "requires-python", "dependencies", "scripts",
     "optional-dependencies", "dependency-groups", "build-system", "requires", "tool", "poetry",
     "uv", "package", "package-mode", "group", "extras", "python", "workspace", "members",
-    "sources", "source", "dev-dependencies", "packages",
+    "sources", "source", "dev-dependencies", "packages", "pdm", "distribution",
 ]  # fmt: skip
 PYPROJECT = """\
 [project]
@@ -225,6 +225,21 @@ source = { directory = "libs/lib" }
 [manifest]
 members = ["app", "lib"]
 """
+PDM_LOCK_KEYS = [
+    "metadata", "groups", "lock_version", "content_hash", "package", "name", "version",
+    "files", "file", "hash", "path", "git", "marker", "dependencies",
+]  # fmt: skip
+PDM_LOCK = """\
+[metadata]
+groups = ["default", "dev"]
+lock_version = "4.5.0"
+content_hash = "sha256:00"
+[[package]]
+name = "six"
+version = "1.17.0"
+groups = ["default"]
+files = [{file = "six-1.17.0.tar.gz", hash = "sha256:ff"}]
+"""
 PIPFILE_KEYS = [
     "source", "url", "verify_ssl", "name", "packages", "dev-packages", "requires",
     "python_version", "python_full_version", "scripts", "pipenv", "version", "editable", "path",
@@ -268,6 +283,7 @@ APP_FILES = {
     "pyproject.toml": toml_file(PYPROJECT_KEYS, PYPROJECT),
     "poetry.lock": toml_file(POETRY_LOCK_KEYS, POETRY_LOCK),
     "uv.lock": toml_file(UV_LOCK_KEYS, UV_LOCK),
+    "pdm.lock": toml_file(PDM_LOCK_KEYS, PDM_LOCK),
     "Pipfile": toml_file(PIPFILE_KEYS, PIPFILE),
     "Pipfile.lock": json_file(LOCK_KEYS, PIPFILE_LOCK),
     "requirements.txt": text_file(REQUIREMENTS),
@@ -278,13 +294,16 @@ APP_FILES = {
 ENVS = st.just({}) | st.fixed_dictionaries(
     {},
     optional={
-        "BP_PYTHON_PACKAGE_MANAGER": st.sampled_from(["pip", "uv", "poetry", "pipenv", "conda"])
+        "BP_PYTHON_PACKAGE_MANAGER": st.sampled_from(
+            ["pip", "uv", "poetry", "pdm", "pipenv", "conda"]
+        )
         | st.text(max_size=6),
         "BP_CPYTHON_VERSION": st.sampled_from(["3.12", ">=3.11,<3.13"]) | st.text(max_size=8),
         "BP_PIP_REQUIREMENT": st.sampled_from(["requirements.txt", "a.txt b.txt"]),
         "BP_POETRY_INSTALL_ONLY": st.sampled_from(["main", "main,dev", ""]) | st.text(max_size=6),
         "BP_POETRY_INSTALL_EXTRAS": st.text(max_size=6),
         "BP_UV_INSTALL_GROUPS": st.text(max_size=6),
+        "BP_PDM_INSTALL_GROUPS": st.sampled_from(["dev", "default,dev"]) | st.text(max_size=6),
         "BP_PIPENV_INSTALL_CATEGORIES": st.sampled_from(["dev-packages", "develop"])
         | st.text(max_size=6),
     },
@@ -295,6 +314,7 @@ ENVS = st.just({}) | st.fixed_dictionaries(
 MANAGER_FILES = [
     ["pyproject.toml", "poetry.lock"],
     ["pyproject.toml", "uv.lock"],
+    ["pyproject.toml", "pdm.lock"],
     ["Pipfile", "Pipfile.lock"],
     ["Pipfile"],
     ["requirements.txt", "pyproject.toml"],

@@ -91,6 +91,7 @@ def test_every_tool_is_pinned_and_a_requirement_set_comes_after_pip(manager):
 APPS = {
     "uv": {"uv.lock": "version = 1\n", "pyproject.toml": "[project]\nname = 'x'\n"},
     "poetry": {"poetry.lock": "", "pyproject.toml": "[tool.poetry]\npackage-mode = false\n"},
+    "pdm": {"pdm.lock": "", "pyproject.toml": "[project]\nname = 'x'\n"},
     "pipenv": {"Pipfile": "", "Pipfile.lock": '{"_meta": {}, "default": {}}'},
     "conda": {"environment.yml": "", "wheels/noarch/repodata.json": "{}"},
     "pip": {"requirements.txt": ""},

@@ -16,12 +16,13 @@ from pathlib import Path
 
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
-from cnb_python.managers import conda, pip, pipenv, poetry, pylock, uv
+from cnb_python.managers import conda, pdm, pip, pipenv, poetry, pylock, uv
 from cnb_python.managers.base import AppFiles, Installer, PackageManager, Signal
 
 MANAGERS: tuple[PackageManager, ...] = (
     uv.MANAGER,
     poetry.MANAGER,
+    pdm.MANAGER,
     pipenv.MANAGER,
     conda.MANAGER,
     pylock.MANAGER,

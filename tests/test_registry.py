@@ -93,6 +93,7 @@ APPS = {
     "poetry": {"poetry.lock": "", "pyproject.toml": "[tool.poetry]\npackage-mode = false\n"},
     "pipenv": {"Pipfile": "", "Pipfile.lock": '{"_meta": {}, "default": {}}'},
     "conda": {"environment.yml": "", "wheels/noarch/repodata.json": "{}"},
+    "pixi": {"pixi.lock": "", "pixi.toml": ""},
     "pip": {"requirements.txt": ""},
 }
 

@@ -16,13 +16,14 @@ from pathlib import Path
 
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
-from cnb_python.managers import conda, pip, pipenv, poetry, uv
+from cnb_python.managers import conda, pip, pipenv, pixi, poetry, uv
 from cnb_python.managers.base import AppFiles, Installer, PackageManager, Signal
 
 MANAGERS: tuple[PackageManager, ...] = (
     uv.MANAGER,
     poetry.MANAGER,
     pipenv.MANAGER,
+    pixi.MANAGER,
     conda.MANAGER,
     pip.MANAGER,
 )

@@ -35,6 +35,7 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -446,7 +447,9 @@ def exit_now(status: int) -> NoReturn:
     os._exit(status)
 
 
-if __name__ == "__main__":
+def run_and_exit(main: Callable[[list[str]], int]) -> NoReturn:
+    """Run a tool script's `main` on the command line and end with exit_now, whatever happens
+    (pixi_env.py shares it)."""
     try:
         status = main(sys.argv[1:])
     except SystemExit as e:  # argparse's usage errors
@@ -455,3 +458,7 @@ if __name__ == "__main__":
         traceback.print_exc()
         status = 1
     exit_now(status)
+
+
+if __name__ == "__main__":
+    run_and_exit(main)

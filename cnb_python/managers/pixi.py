@@ -33,7 +33,7 @@ from cnb_python.log import Logger
 from cnb_python.managers.base import PackageManager, Signal, file_signal, pyproject_signal
 from cnb_python.managers.conda import _PLATFORMS, _reported_error, normalize_conda_meta
 from cnb_python.managers.conda import TOOL as RATTLER
-from cnb_python.managers.pip import PipOptions, pip_install, pip_options
+from cnb_python.managers.pip import PipOptions, pip_install, pip_options, project_scripts
 from cnb_python.run import run
 
 if TYPE_CHECKING:
@@ -69,10 +69,17 @@ class PixiManager:
         }
         if self.manifest:
             inputs[f"file:{self.manifest.name}"] = self.manifest
+        for path in self._local_paths():
+            inputs[f"path:{path}"] = self.app / path
         return {**inputs, **self.pip.inputs()}
 
     def project_scripts(self) -> tuple[str, ...]:
-        return ()
+        return project_scripts(self.app) if "." in self._local_paths() else ()
+
+    def _local_paths(self) -> list[str]:
+        """The manifest's PyPI requirements on projects in the app (`{ path = "." }`)."""
+        paths = (Path(r["path"]).as_posix() for r in self.requirements if r.get("path"))
+        return sorted(set(paths))
 
     def install(
         self, prefix: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
@@ -109,6 +116,17 @@ class PixiManager:
             normalize_conda_meta(prefix / "conda-meta", {})
             if outcome["pypi"]:
                 self._install_pypi(prefix, tools, outcome["pypi"], Path(tmp), env, log)
+            if outcome["local"]:
+                log.step(f"Installing the app's own projects ({', '.join(outcome['local'])})")
+                pip_install(
+                    prefix,
+                    tools["pip"],
+                    ["--no-deps", *(f"./{path}" for path in outcome["local"])],
+                    app=self.app,
+                    options=self.pip,
+                    env=env,
+                    log=log,
+                )
 
     def _install_pypi(
         self,
@@ -178,14 +196,15 @@ def manifest_requirements(
         for where, part in (("", feature), (f"target.{platform_name}.", target)):
             for section, kind in _SECTIONS:
                 for name, value in sorted(table(part, section).items()):
-                    found.append(
-                        {
-                            "kind": kind,
-                            "name": str(name),
-                            "spec": _version(value),
-                            "source": f"{source} [{prefix}{where}{section}]",
-                        }
-                    )
+                    requirement = {
+                        "kind": kind,
+                        "name": str(name),
+                        "spec": _version(value),
+                        "source": f"{source} [{prefix}{where}{section}]",
+                    }
+                    if kind == "pypi" and isinstance(value, dict) and "path" in value:
+                        requirement["path"] = str(value["path"])
+                    found.append(requirement)
     if in_pyproject and default:
         dependencies = table(manifest, "project").get("dependencies") or []
         found += [

@@ -6,11 +6,11 @@ python of the build-only py-rattler tool layer, never imported by the buildpack.
 
 --requirements is a JSON list of {"kind": conda|pypi|pep508, "name", "spec", "source"}: what the
 manifest asks of the environment. A lock that satisfies none of the locked packages for one of
-them is stale. On success FILE holds {"pypi": [{"name", "version", "url", "sha256"}]}, the
-lock's PyPI packages for the buildpack to install with pip; on a user error it holds
-{"error": {"title", "detail", "fix"}} and the exit status is 3. Like conda_env.py, whose
-helpers it shares, the process ends with exit_now (see conda_env.py's docstring: rattler's
-threads crash interpreter finalization).
+them is stale. On success FILE holds {"pypi": [{"name", "version", "url", "sha256"}],
+"local": [paths]}, the lock's PyPI packages for the buildpack to install with pip; on a user
+error it holds {"error": {"title", "detail", "fix"}} and the exit status is 3. Like
+conda_env.py, whose helpers it shares, the process ends with exit_now (see conda_env.py's
+docstring: rattler's threads crash interpreter finalization).
 """
 
 from __future__ import annotations
@@ -123,27 +123,49 @@ def _pypi_satisfies(package: Any, requirement: str) -> bool:
         return True
 
 
-def pypi_packages(packages: list[Any], lock: Path) -> list[dict[str, str]]:
-    """The lock's PyPI packages as pip installs them: an archive URL and its sha256."""
-    found = []
+def pypi_packages(packages: list[Any], lock: Path) -> tuple[list[dict[str, str]], list[str]]:
+    """The lock's PyPI packages as pip installs them: archives by URL and sha256, and local
+    projects (paths inside the app, relative to it)."""
+    archives, local = [], []
+    app = lock.parent.resolve()
     for package in packages:
         location = str(package.location)
-        hashes = package.hashes
-        sha256 = hashes.sha256 if hashes is not None else None
+        sha256 = _sha256(package)
+        if "://" not in location:
+            path = (app / location).resolve()
+            if not path.is_relative_to(app):
+                raise Failure(
+                    f"Unsupported PyPI package in {lock.name}",
+                    f"The PyPI package {package.name} is locked at {location!r}, outside the app.",
+                    "Move the project into the app's directory, or depend on a released version "
+                    "from a package index, then run `pixi lock`.",
+                )
+            local.append(path.relative_to(app).as_posix() or ".")
+            continue
         if not location.startswith(("https://", "http://")) or sha256 is None:
             raise Failure(
                 f"Unsupported PyPI package in {lock.name}",
-                f"{package.name} is locked as {location!r}"
+                f"The PyPI package {package.name} is locked as {location!r}"
                 + ("" if sha256 else " without a sha256")
-                + ". The buildpack installs only PyPI archives the lock names by URL and hash.",
-                "Depend on a released version from a package index instead of a path, git or "
-                "editable source, then run `pixi lock`.",
+                + ". The buildpack installs PyPI archives the lock names by URL and hash, and "
+                "projects inside the app.",
+                "Depend on a released version from a package index instead of a git source, "
+                "then run `pixi lock`.",
             )
-        found.append(
+        archives.append(
             {"name": package.name, "version": str(package.version), "url": location}
             | {"sha256": sha256.hex()}
         )
-    return sorted(found, key=lambda p: _normalized(p["name"]))
+    return sorted(archives, key=lambda p: _normalized(p["name"])), sorted(local)
+
+
+def _sha256(package: Any) -> bytes | None:
+    """The locked sha256; py-rattler 0.28's PackageHashes raises AttributeError when the lock
+    has no hash for the package."""
+    try:
+        return package.hashes.sha256
+    except AttributeError:
+        return None
 
 
 async def create(args: argparse.Namespace) -> dict[str, Any]:
@@ -163,6 +185,7 @@ async def create(args: argparse.Namespace) -> dict[str, Any]:
                 "the lock says and never locks by itself.",
             )
     require_python([record.name.normalized for record in records], args.lock.name)
+    archives, local = pypi_packages(pypi, args.lock)  # checked before any download
     print(f"Installing {len(records)} conda packages of {args.lock.name}", flush=True)
     for record in sorted(records, key=lambda r: r.name.normalized):
         print(f"  {record.name.normalized} {record.version} {record.build}", flush=True)
@@ -175,7 +198,7 @@ async def create(args: argparse.Namespace) -> dict[str, Any]:
             f"Check that the channels of {args.lock.name} are reachable and still hold the "
             "locked packages (a removed package needs `pixi lock` again), and the network.",
         ) from e
-    return {"pypi": pypi_packages(pypi, args.lock)}
+    return {"pypi": archives, "local": local}
 
 
 def _version() -> str:

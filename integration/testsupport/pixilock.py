@@ -22,7 +22,7 @@ class PypiPackage:
     name: str
     version: str
     url: str
-    sha256: str
+    sha256: str  # empty: none in the lock
 
 
 _FILES = "https://files.pythonhosted.org/packages"
@@ -64,7 +64,8 @@ def write_pixi_lock(path: Path, channel: str, environments: dict[str, LockedEnvi
                 lock.add_pypi_package(
                     name, LockPlatform(platform), package.name, package.version, package.url
                 )
-                hashes[package.url] = package.sha256
+                if package.sha256:
+                    hashes[package.url] = package.sha256
     lock.to_path(path)
     text = path.read_text()
     for url, sha256 in hashes.items():

@@ -112,8 +112,8 @@ def test_conda_lock_yml_is_read_by_the_same_code(make_app, conda_channel, channe
 
 
 def test_verify_reproducible_on_a_pixi_app(conda_channel, buildpack, tmp_path):
-    """scripts/verify-reproducible on the Flask app, its lock pointing at a channel inside the
-    app (file:///workspace/channel), as CI can build it without a channel server."""
+    """scripts/verify-reproducible --warm (as CI runs it on the samples) on the Flask app, its
+    lock pointing at a channel inside the app (file:///workspace/channel): no channel server."""
     app = tmp_path / "app"
     shutil.copytree(FIXTURES / "pixi-flask", app)
     shutil.copytree(conda_channel.path, app / "channel")
@@ -123,7 +123,7 @@ def test_verify_reproducible_on_a_pixi_app(conda_channel, buildpack, tmp_path):
     lock = app / "pixi.lock"
     lock.write_text(lock.read_text().replace(str(app / "channel"), "/workspace/channel"))
     proc = subprocess.run(
-        [REPO / "scripts" / "verify-reproducible", app, "--buildpack", buildpack],
+        [REPO / "scripts" / "verify-reproducible", app, "--warm", "--buildpack", buildpack],
         capture_output=True,
         text=True,
         timeout=1200,

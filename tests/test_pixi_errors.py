@@ -61,6 +61,7 @@ def make_channel(root: Path) -> str:
         "python-3.12.1-0.tar.bz2": _record("python", "3.12.1", []),
         "flask-3.1.2-0.tar.bz2": _record("flask", "3.1.2", ["python"]),
         "click-8.1.8-0.tar.bz2": _record("click", "8.1.8", ["python"]),
+        "libgreet-1.0.0-0.tar.bz2": _record("libgreet", "1.0.0", []),
     }
     for subdir in ("noarch", "linux-64", "osx-arm64"):
         (root / "ch" / subdir).mkdir(parents=True)
@@ -229,6 +230,18 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   How to fix:
     Check that the channels of pixi.lock are reachable and still hold the locked packages (a removed package needs `pixi lock` again), and the network.""",
+    ),
+    "an environment without python": (
+        install(
+            {"pixi.toml": '[workspace]\nchannels = []\n[dependencies]\nlibgreet = "*"\n'},
+            {"default": LockedEnvironment(("libgreet",))},
+        ),
+        """[Error: No python in the conda environment]
+
+  The environment 'default' of pixi.lock does not install the `python` package, so the app would have no Python.
+
+  How to fix:
+    Add python to the environment's dependencies (e.g. `python = "3.12.*"` under [dependencies] of pixi.toml), then run `pixi lock`.""",
     ),
     "a PyPI package outside the app": (
         install(

@@ -358,15 +358,18 @@ async def fetch_explicit(
     return records
 
 
-def require_python(names: list[str], source: str) -> None:
+def require_python(names: list[str], source: str, fix: str | None = None) -> None:
     """The environment's python is the app's: an environment without one cannot run the app."""
     if "python" not in names:
         raise Failure(
             "No python in the conda environment",
             f"{source} does not install the `python` package, so the app would have no Python.",
-            "Add python to the dependencies, e.g. `- python=3.12`."
-            if source == "environment.yml"
-            else "Export the list from an environment that has python in it.",
+            fix
+            or (
+                "Add python to the dependencies, e.g. `- python=3.12`."
+                if source == "environment.yml"
+                else "Export the list from an environment that has python in it."
+            ),
         )
 
 

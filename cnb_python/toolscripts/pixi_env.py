@@ -184,7 +184,12 @@ async def create(args: argparse.Namespace) -> dict[str, Any]:
                 f"Run `pixi lock` and commit {args.lock.name}. The build installs exactly what "
                 "the lock says and never locks by itself.",
             )
-    require_python([record.name.normalized for record in records], args.lock.name)
+    require_python(
+        [record.name.normalized for record in records],
+        f"The environment {args.environment!r} of {args.lock.name}",
+        'Add python to the environment\'s dependencies (e.g. `python = "3.12.*"` under '
+        "[dependencies] of pixi.toml), then run `pixi lock`.",
+    )
     archives, local = pypi_packages(pypi, args.lock)  # checked before any download
     print(f"Installing {len(records)} conda packages of {args.lock.name}", flush=True)
     for record in sorted(records, key=lambda r: r.name.normalized):

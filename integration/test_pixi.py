@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, PIXI_FLASK, pixi_flask_app
-from testsupport.pixilock import write_pixi_lock
+from testsupport.pixilock import (
+    GUNICORN,
+    PACKAGING,
+    LockedEnvironment,
+    PypiPackage,
+    write_pixi_lock,
+)
 
 ENV = "/layers/cnb-python_python/venv"
 REPO = Path(__file__).resolve().parents[1]
@@ -130,3 +136,53 @@ def test_verify_reproducible_on_a_pixi_app(conda_channel, buildpack, tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     assert "RESULT: REPRODUCIBLE" in proc.stdout
+
+
+_PYPROJECT = """\
+[project]
+name = "hello"
+version = "0.1.0"
+dependencies = ["gunicorn>=23"]
+
+[project.scripts]
+hello = "hello:main"
+
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[tool.setuptools]
+py-modules = ["hello"]
+
+[tool.pixi.workspace]
+channels = ["CHANNEL"]
+platforms = ["linux-64"]
+
+[tool.pixi.dependencies]
+python = "3.12.*"
+click = "*"
+
+[tool.pixi.pypi-dependencies]
+hello = { path = ".", editable = true }
+"""
+
+
+def test_pyproject_app_with_its_own_project(make_app, channel_url, tmp_path):
+    """[tool.pixi] in pyproject.toml, the project itself locked as a path (as `pixi init
+    --format pyproject` writes it): installed non-editable after the hashed PyPI packages, its
+    script on PATH."""
+    app = make_app(
+        files={
+            "pyproject.toml": _PYPROJECT.replace("CHANNEL", channel_url),
+            "hello.py": "def main():\n    print('hello from the project')\n",
+        }
+    )
+    environment = LockedEnvironment(
+        ("python 3.12.*", "click"), (GUNICORN, PACKAGING, PypiPackage("hello", "0.1.0", ".", ""))
+    )
+    write_pixi_lock(app.dir / "pixi.lock", channel_url, {"default": environment})
+    result = app.build_ok()
+    assert "Installing the app's own projects (.)" in result.output
+    proc = app.platform.run(command=["hello"], timeout=120)
+    assert proc.stdout == "hello from the project\n", proc.stderr[-2000:]
+    assert app.python("import gunicorn, click; print(gunicorn.__version__)") == "23.0.0\n"

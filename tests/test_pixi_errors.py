@@ -243,6 +243,18 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   How to fix:
     Add python to the environment's dependencies (e.g. `python = "3.12.*"` under [dependencies] of pixi.toml), then run `pixi lock`.""",
     ),
+    "a local project the manifest does not name": (
+        install(
+            {"pixi.toml": MANIFEST},
+            {"default": LockedEnvironment(DEFAULT.specs, (PypiPackage("app", "1.0", ".", ""),))},
+        ),
+        """[Error: pixi.lock is out of date]
+
+  pixi.lock installs the project at '.' into the environment 'default', but pixi.toml names no PyPI dependency with `path = '.'`.
+
+  How to fix:
+    Run `pixi lock` and commit pixi.lock.""",
+    ),
     "a PyPI package outside the app": (
         install(
             {"pixi.toml": MANIFEST},

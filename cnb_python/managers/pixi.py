@@ -31,7 +31,12 @@ from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
 from cnb_python.managers.base import PackageManager, Signal, file_signal, pyproject_signal
-from cnb_python.managers.conda import _PLATFORMS, _reported_error, normalize_conda_meta
+from cnb_python.managers.conda import (
+    _FAILED_FIX,
+    _PLATFORMS,
+    _reported_error,
+    normalize_conda_meta,
+)
 from cnb_python.managers.conda import TOOL as RATTLER
 from cnb_python.managers.pip import PipOptions, pip_install, pip_options, project_scripts
 from cnb_python.run import run
@@ -44,10 +49,6 @@ DEFAULT_ENVIRONMENT = "default"
 SCRIPT = Path(__file__).parents[1] / "toolscripts" / "pixi_env.py"
 # The manifest tables whose requirements a feature adds, and the kind of package they name.
 _SECTIONS = (("dependencies", "conda"), ("pypi-dependencies", "pypi"))
-_FAILED_FIX = (
-    "Read the output above. This is likely a buildpack problem if it shows a Python traceback; "
-    "please report it with the build log."
-)
 
 
 @dataclass(frozen=True)

@@ -173,17 +173,17 @@ async def create(args: argparse.Namespace) -> dict[str, Any]:
     environment, platform = locked_environment(lock, args.lock, args.environment, args.platform)
     records = environment.conda_repodata_records_for_platform(platform) or []
     pypi = environment.pypi_packages_for_platform(platform) or []
-    if args.requirements:
-        missing = unsatisfied(json.loads(args.requirements.read_text()), records, pypi)
-        if missing:
-            raise Failure(
-                f"{args.lock.name} is out of date",
-                f"{args.manifest} asks for what no package of the environment "
-                f"{args.environment!r} ({args.platform}) in {args.lock.name} satisfies:\n"
-                + "\n".join(f"  {line}" for line in missing),
-                f"Run `pixi lock` and commit {args.lock.name}. The build installs exactly what "
-                "the lock says and never locks by itself.",
-            )
+    requirements = json.loads(args.requirements.read_text()) if args.requirements else []
+    missing = unsatisfied(requirements, records, pypi)
+    if missing:
+        raise Failure(
+            f"{args.lock.name} is out of date",
+            f"{args.manifest} asks for what no package of the environment "
+            f"{args.environment!r} ({args.platform}) in {args.lock.name} satisfies:\n"
+            + "\n".join(f"  {line}" for line in missing),
+            f"Run `pixi lock` and commit {args.lock.name}. The build installs exactly what "
+            "the lock says and never locks by itself.",
+        )
     require_python(
         [record.name.normalized for record in records],
         f"The environment {args.environment!r} of {args.lock.name}",
@@ -191,6 +191,16 @@ async def create(args: argparse.Namespace) -> dict[str, Any]:
         "[dependencies] of pixi.toml), then run `pixi lock`.",
     )
     archives, local = pypi_packages(pypi, args.lock)  # checked before any download
+    declared = {Path(r["path"]).as_posix() for r in requirements if r.get("path")}
+    for path in local:
+        if path not in declared:  # the build's reuse key holds the paths the manifest names
+            raise Failure(
+                f"{args.lock.name} is out of date",
+                f"{args.lock.name} installs the project at {path!r} into the environment "
+                f"{args.environment!r}, but {args.manifest} names no PyPI dependency with "
+                f"`path = {path!r}`.",
+                f"Run `pixi lock` and commit {args.lock.name}.",
+            )
     print(f"Installing {len(records)} conda packages of {args.lock.name}", flush=True)
     for record in sorted(records, key=lambda r: r.name.normalized):
         print(f"  {record.name.normalized} {record.version} {record.build}", flush=True)

@@ -18,7 +18,7 @@ from testsupport.pixilock import LockedEnvironment, PypiPackage, write_pixi_lock
 
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
-from cnb_python.managers import pixi, select_manager
+from cnb_python.managers import select_manager
 from cnb_python.tools import Tool
 
 MANIFEST = """\
@@ -297,54 +297,3 @@ def test_error_text(tmp_path, case):
     with pytest.raises(UserError) as error:
         trigger(tmp_path)
     assert error.value.render().replace(str(tmp_path), "ROOT") == expected
-
-
-def test_manifest_requirements_follow_features_targets_and_the_project():
-    manifest = {
-        "project": {"dependencies": ["requests>=2"]},
-        "tool": {
-            "pixi": {
-                "dependencies": {"python": "3.12.*", "numpy": {"version": ">=2", "channel": "x"}},
-                "pypi-dependencies": {"local": {"path": "."}},
-                "target": {"linux-64": {"dependencies": {"libgreet": "*"}}},
-                "feature": {"web": {"dependencies": {"flask": ">=3"}}},
-                "environments": {"web": {"features": ["web"], "no-default-feature": True}},
-            }
-        },
-    }
-    assert pixi.manifest_requirements(manifest, True, "default", "linux-64") == [
-        {
-            "kind": "conda",
-            "name": "numpy",
-            "spec": ">=2",
-            "source": "pyproject.toml [tool.pixi] [dependencies]",
-        },
-        {
-            "kind": "conda",
-            "name": "python",
-            "spec": "3.12.*",
-            "source": "pyproject.toml [tool.pixi] [dependencies]",
-        },
-        {
-            "kind": "pypi",
-            "name": "local",
-            "spec": "*",
-            "source": "pyproject.toml [tool.pixi] [pypi-dependencies]",
-            "path": ".",
-        },
-        {
-            "kind": "conda",
-            "name": "libgreet",
-            "spec": "*",
-            "source": "pyproject.toml [tool.pixi] [target.linux-64.dependencies]",
-        },
-        {"kind": "pep508", "name": "", "spec": "requests>=2", "source": "pyproject.toml [project]"},
-    ]
-    assert pixi.manifest_requirements(manifest, True, "web", "osx-arm64") == [
-        {
-            "kind": "conda",
-            "name": "flask",
-            "spec": ">=3",
-            "source": "pyproject.toml [tool.pixi] [feature.web.dependencies]",
-        },
-    ]

@@ -23,6 +23,7 @@ import pytest
 from testsupport.buildpack import make_test_buildpack
 from testsupport.condachannel import Channel, build_channel
 from testsupport.cpython import CLEAN, TestCPython, build_available, build_minor
+from testsupport.pixilock import GUNICORN, PACKAGING, LockedEnvironment, write_pixi_lock
 from testsupport.server import DownloadServer
 
 from localcnb import BuildResult, Platform
@@ -262,6 +263,26 @@ def conda_flask_app(root: Path, buildpack: Path, channel: str) -> App:
     return app
 
 
+# The environments of the pixi fixture's pixi.lock (its pixi.toml asks for them).
+PIXI_FLASK = {
+    "default": LockedEnvironment(
+        ("python 3.12.*", "flask >=3.1,<4", "libgreet"), (GUNICORN, PACKAGING)
+    ),
+    "test": LockedEnvironment(
+        ("python 3.12.*", "flask >=3.1,<4", "libgreet", "click >=8"), (GUNICORN, PACKAGING)
+    ),
+}
+
+
+def pixi_flask_app(root: Path, buildpack: Path, channel: str) -> App:
+    """The pixi fixture app, its pixi.toml pointed at `channel` and locked against it."""
+    app = App(root, buildpack, FIXTURES / "pixi-flask")
+    manifest = app.dir / "pixi.toml"
+    manifest.write_text(manifest.read_text().replace("CHANNEL", channel))
+    write_pixi_lock(app.dir / "pixi.lock", channel, PIXI_FLASK)
+    return app
+
+
 # The sample app of each package manager (the contract test checks there is one for each).
 MANAGER_SAMPLES = {
     "pip": SAMPLES / "pip-flask",
@@ -271,6 +292,7 @@ MANAGER_SAMPLES = {
     "pdm": SAMPLES / "pdm-flask",
     "conda": FIXTURES / "conda-flask",  # with the session's local channel
     "pylock": SAMPLES / "pylock-flask",
+    "pixi": FIXTURES / "pixi-flask",  # locked against the session's local channel
 }
 
 
@@ -288,6 +310,8 @@ def built_sample(
             root = tmp_path_factory.mktemp(f"sample-{manager}")
             if manager == "conda":
                 app = conda_flask_app(root, buildpack, request.getfixturevalue("channel_url"))
+            elif manager == "pixi":
+                app = pixi_flask_app(root, buildpack, request.getfixturevalue("channel_url"))
             else:
                 app = App(root, buildpack, MANAGER_SAMPLES[manager])
             app.first = app.build_ok()  # type: ignore[attr-defined]

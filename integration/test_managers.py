@@ -82,6 +82,17 @@ CONTRACTS = {
         "Hello from Flask on Python 3.12",
         FLASK,
     ),
+    "pixi": Contract(
+        (
+            "Package manager: pixi (pixi.lock, environment default, installed with py-rattler) "
+            "(pixi.lock found)",
+            "Running 'py-rattler install (pixi.lock, environment default)'",
+            "Running 'pip install (the PyPI packages of pixi.lock)'",
+        ),
+        "Hello from libgreet to Flask on Python 3.12.1\n",
+        "flask, gunicorn, jinja2, json, email.parser",
+        layers=("venv",),  # the app's Python is the lock's: the CPython layer is build-only
+    ),
 }
 MANAGER_IDS = [m.name for m in MANAGERS]
 

@@ -434,7 +434,7 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
   BP_PYTHON_PACKAGE_MANAGER is 'npm'.
 
   How to fix:
-    Set BP_PYTHON_PACKAGE_MANAGER to one of uv, poetry, pdm, pipenv, conda, pylock, pip, or unset it to let the buildpack choose from the app's files.""",
+    Set BP_PYTHON_PACKAGE_MANAGER to one of uv, poetry, pdm, pipenv, pixi, conda, pylock, pip, or unset it to let the buildpack choose from the app's files.""",
     ),
     "forced manager without its files": (
         lambda root: select_manager(

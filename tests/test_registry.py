@@ -94,6 +94,7 @@ APPS = {
     "pdm": {"pdm.lock": "", "pyproject.toml": "[project]\nname = 'x'\n"},
     "pipenv": {"Pipfile": "", "Pipfile.lock": '{"_meta": {}, "default": {}}'},
     "conda": {"environment.yml": "", "wheels/noarch/repodata.json": "{}"},
+    "pixi": {"pixi.lock": "", "pixi.toml": ""},
     "pip": {"requirements.txt": ""},
     "pylock": {"pylock.toml": 'lock-version = "1.0"\ncreated-by = "x"\npackages = []\n'},
 }

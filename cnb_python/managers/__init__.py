@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
-from cnb_python.managers import conda, pdm, pip, pipenv, poetry, pylock, uv
+from cnb_python.managers import conda, pdm, pip, pipenv, pixi, poetry, pylock, uv
 from cnb_python.managers.base import AppFiles, Installer, PackageManager, Signal
 
 MANAGERS: tuple[PackageManager, ...] = (
@@ -24,6 +24,7 @@ MANAGERS: tuple[PackageManager, ...] = (
     poetry.MANAGER,
     pdm.MANAGER,
     pipenv.MANAGER,
+    pixi.MANAGER,
     conda.MANAGER,
     pylock.MANAGER,
     pip.MANAGER,

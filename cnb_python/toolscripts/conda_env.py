@@ -35,6 +35,7 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -357,15 +358,18 @@ async def fetch_explicit(
     return records
 
 
-def require_python(names: list[str], source: str) -> None:
+def require_python(names: list[str], source: str, fix: str | None = None) -> None:
     """The environment's python is the app's: an environment without one cannot run the app."""
     if "python" not in names:
         raise Failure(
             "No python in the conda environment",
             f"{source} does not install the `python` package, so the app would have no Python.",
-            "Add python to the dependencies, e.g. `- python=3.12`."
-            if source == "environment.yml"
-            else "Export the list from an environment that has python in it.",
+            fix
+            or (
+                "Add python to the dependencies, e.g. `- python=3.12`."
+                if source == "environment.yml"
+                else "Export the list from an environment that has python in it."
+            ),
         )
 
 
@@ -446,7 +450,9 @@ def exit_now(status: int) -> NoReturn:
     os._exit(status)
 
 
-if __name__ == "__main__":
+def run_and_exit(main: Callable[[list[str]], int]) -> NoReturn:
+    """Run a tool script's `main` on the command line and end with exit_now, whatever happens
+    (pixi_env.py shares it)."""
     try:
         status = main(sys.argv[1:])
     except SystemExit as e:  # argparse's usage errors
@@ -455,3 +461,7 @@ if __name__ == "__main__":
         traceback.print_exc()
         status = 1
     exit_now(status)
+
+
+if __name__ == "__main__":
+    run_and_exit(main)

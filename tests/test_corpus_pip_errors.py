@@ -7,9 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from test_error_messages import fails
 
 from cnb_python.errors import UserError
-from cnb_python.managers import select_manager
+from cnb_python.managers import pip, select_manager
 from cnb_python.toolscripts import conda_env
 
 DIGEST = "4" * 64
@@ -50,6 +51,27 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 
   The requirements use hashes (`--hash`), so pip installs in hash-checking mode, where every requirement needs a hash. These direct URLs have none:
     requirements/base.txt, line 2: https://files.pythonhosted.org/packages/six-1.17.0-py2.py3-none-any.whl
+
+  How to fix:
+    Give every requirement a hash, as `pip-compile --generate-hashes` or `uv pip compile --generate-hashes` write them: for a direct URL, append `#sha256=<digest of the file>` (or `--hash=sha256:<digest>`). Or remove every `--hash` so that pip does not check hashes.""",
+    ),
+    "pip's own message about a requirement without a hash": (
+        fails(
+            "pip install --requirement requirements.txt",
+            "Unable to install dependencies using pip",
+            pip.HASH_ERRORS,
+            "ERROR: Hashes are required in --require-hashes mode, but they are missing from "
+            "some requirements. Here is a list of those requirements along with the hashes "
+            "their downloaded archives actually had.",
+            "    six==1.17.0 --hash=sha256:" + DIGEST,
+        ),
+        f"""[Error: A requirement has no hash]
+
+  The command 'pip install --requirement requirements.txt' exited with status 1.
+
+  The end of its output:
+    ERROR: Hashes are required in --require-hashes mode, but they are missing from some requirements. Here is a list of those requirements along with the hashes their downloaded archives actually had.
+        six==1.17.0 --hash=sha256:{DIGEST}
 
   How to fix:
     Give every requirement a hash, as `pip-compile --generate-hashes` or `uv pip compile --generate-hashes` write them: for a direct URL, append `#sha256=<digest of the file>` (or `--hash=sha256:<digest>`). Or remove every `--hash` so that pip does not check hashes.""",

@@ -117,10 +117,12 @@ def build(ctx: Context, log: Logger) -> None:
         )
         site_packages = environment.site_packages()
         environment.write_sbom(sboms, venv_layer)
-        # Django's static files go into the app dir, so into the app layer.
+        # Django's static files go into the app dir, so into the app layer; collectstatic runs
+        # in the activated environment, as at launch.
         django_app = django.find_django(ctx.app_dir, site_packages)
         if django_app:
-            django.collect_static(django_app, environment.python, tool_env, log)
+            app_env = {**tool_env, **environment.activation()}
+            django.collect_static(django_app, environment.python, app_env, log)
 
     # The stdlib bytecode, compiling since CPython was unpacked, must be complete now.
     cpython_layer.finish(log)

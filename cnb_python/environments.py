@@ -6,6 +6,7 @@ build, the env layer and the SBOM only call these methods."""
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
@@ -96,6 +97,17 @@ class CondaPrefix(Environment):
 
     def create(self, env: Mapping[str, str], log: Logger) -> None:
         """Nothing: the installer creates the prefix."""
+
+    def activation(self) -> dict[str, str]:
+        """CONDA_PREFIX, and the environment's own variables (environment.yml's `variables:`),
+        which conda keeps in conda-meta/state and `conda activate` exports."""
+        try:
+            state = json.loads((self.path / "conda-meta" / "state").read_text())
+        except (OSError, ValueError):
+            state = {}
+        found = state.get("env_vars") if isinstance(state, dict) else None
+        variables = {k: v for k, v in (found or {}).items() if isinstance(v, str)}
+        return {**variables, **super().activation()}
 
     def compile_roots(self) -> list[Path]:
         # All of lib/python*, stdlib included: conda's python package ships no pycs.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from cnb_python.toolscripts import conda_env
@@ -11,6 +12,7 @@ from cnb_python.toolscripts.conda_env import (
     read_condarc,
     read_environment,
     resolve_channels,
+    write_state,
 )
 
 NO_BINDING = read_condarc(None)
@@ -59,7 +61,19 @@ def test_keys_the_build_does_not_use_are_named(tmp_path, capsys):
     (tmp_path / "environment.yml").write_text(
         "name: app\nprefix: /opt/env\nchannels: [conda-forge]\ndependencies: [python]\n"
     )
-    assert read_environment(tmp_path / "environment.yml") == (["conda-forge"], ["python"], [])
+    assert read_environment(tmp_path / "environment.yml") == (["conda-forge"], ["python"], [], {})
     out = capsys.readouterr().out
     assert "Ignoring `name:` in environment.yml" in out
     assert "Ignoring `prefix:` in environment.yml" in out
+
+
+def test_variables_are_kept_where_conda_activate_reads_them(tmp_path):
+    (tmp_path / "environment.yaml").write_text(
+        "dependencies: [python]\nvariables:\n  APP_MODE: prod\n  WORKERS: 2\n  DEBUG: false\n"
+    )
+    *_, variables = read_environment(tmp_path / "environment.yaml")
+    assert variables == {"APP_MODE": "prod", "WORKERS": "2", "DEBUG": "false"}
+    (tmp_path / "conda-meta").mkdir()
+    write_state(tmp_path, variables)
+    state = json.loads((tmp_path / "conda-meta" / "state").read_text())
+    assert state == {"env_vars": variables}

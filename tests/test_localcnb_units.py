@@ -240,3 +240,12 @@ def test_restorer_keeps_modes_but_not_mtimes_runtime_keeps_both(tmp_path: Path) 
     for path in (runtime / "layers/bp/lay/sub/f", runtime / "layers/bp/lay/sub"):
         assert path.stat().st_mtime == 315532801
     assert (runtime / "layers/bp/lay/link").readlink() == Path("sub/f")
+
+
+def test_project_toml_build_env_as_pack_reads_it(tmp_path):
+    assert tomlio.project_build_env(tmp_path) == {}
+    (tmp_path / "project.toml").write_text(
+        '[_]\nschema-version = "0.2"\n\n[[io.buildpacks.build.env]]\nname = "BP_X"\n'
+        'value = "requirements/prod.txt"\n\n[[io.buildpacks.build.env]]\nname = "N"\nvalue = 1\n'
+    )
+    assert tomlio.project_build_env(tmp_path) == {"BP_X": "requirements/prod.txt", "N": "1"}

@@ -56,3 +56,8 @@ def test_committed_environments_and_bytecode_warn_and_stay_out_of_reuse_keys(tmp
     ]
     (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     assert "Ignoring the committed venv directory" in [t for t, _ in lookalike_warnings(tmp_path)]
+
+
+def test_environment_yaml_is_a_file_the_build_reads(tmp_path):
+    (tmp_path / "environment.yaml").write_text("dependencies: [python]\n")
+    assert lookalike_warnings(tmp_path) == []

@@ -326,3 +326,84 @@ def test_conda_apps_name_the_python_version_requests_they_ignore(tmp_path):
     )
     assert title == "Ignoring Python version requests"
     assert body.startswith("BP_CPYTHON_VERSION, .python-version do not apply to conda apps")
+
+
+def test_paths_in_a_nested_requirements_file_are_read_as_pip_reads_them(tmp_path):
+    """BP_PIP_REQUIREMENT=requirements/prod.txt nesting -r base.txt: -r is relative to the
+    file, -e and direct paths to the app (pip's working directory), --find-links to the file
+    when it exists there, else to the app."""
+    write(
+        tmp_path,
+        {
+            "requirements/prod.txt": "-r base.txt\n-c ../constraints.txt\n",
+            "requirements/base.txt": "-e .\n-e ./libs/x\n--find-links ./wheels\n"
+            "--extra-index-url https://pypi.org/simple\nflask[async]==3.1; python_version>'3'\n",
+            "constraints.txt": "werkzeug<4\n",
+            "pyproject.toml": "[project]\nname='app'\n",
+            "libs/x/pyproject.toml": "",
+            "wheels/greeting-1.0-py3-none-any.whl": "",
+        },
+    )
+    key = _key(tmp_path, {"BP_PIP_REQUIREMENT": "requirements/prod.txt"})
+    assert set(key) == {
+        "file:requirements/prod.txt",
+        "file:requirements/base.txt",
+        "file:constraints.txt",
+        "path:.",
+        "path:libs/x",
+        "path:wheels",
+        "env",
+    }
+    (tmp_path / "libs/x/pyproject.toml").write_text("[project]\nname='x'\n")
+    changed = _key(tmp_path, {"BP_PIP_REQUIREMENT": "requirements/prod.txt"})
+    assert [name for name in key if key[name] != changed[name]] == ["path:.", "path:libs/x"]
+
+
+def test_hashed_requirements_and_direct_urls(tmp_path):
+    digest = "0" * 64
+    hashed = f"flask==3.1 --hash=sha256:{digest}\n"
+    write(tmp_path, {"requirements.txt": hashed + f"https://x.org/a.whl#sha256={digest}\n"})
+    assert installer(tmp_path, {}).describe() == "pip (requirements.txt)"
+    # without any --hash, pip does not check hashes: a bare URL is fine
+    write(tmp_path, {"requirements.txt": "flask==3.1\nhttps://x.org/a.whl\n"})
+    assert installer(tmp_path, {}).describe() == "pip (requirements.txt)"
+    write(tmp_path, {"requirements.txt": hashed + "a @ https://x.org/a.whl \\\n  # why\n"})
+    with pytest.raises(UserError, match="A direct URL has no hash"):
+        select_manager(tmp_path, {}, [])
+
+
+def test_environment_yaml_selects_conda_and_its_pip_list_is_keyed(tmp_path):
+    write(
+        tmp_path,
+        {
+            "environment.yaml": "channels: [conda-forge, nodefaults]\ndependencies:\n"
+            "  - python=3.12\n  - pip:\n    - --index-url https://pypi.org/simple\n"
+            '    - "-r requirements.txt"\n    - -e ./libs/x\n',
+            "requirements.txt": "-c constraints.txt\nflask\n",
+            "constraints.txt": "flask<4\n",
+            "libs/x/pyproject.toml": "",
+        },
+    )
+    choice = select_manager(tmp_path, {}, [])
+    assert choice.reason == "environment.yaml found" and choice.ignored == ()
+    assert choice.installer is not None
+    assert choice.installer.describe() == "conda (environment.yaml, installed with py-rattler)"
+    assert set(_key(tmp_path, {})) == {
+        "file:environment.yaml",
+        "file:requirements.txt",
+        "file:constraints.txt",
+        "path:libs/x",
+        "env",
+    }
+    write(tmp_path, {"environment.yml": "dependencies: [python]\n"})  # conda's default name wins
+    assert select_manager(tmp_path, {}, []).reason == "environment.yml found"
+
+
+def test_conda_variables_are_activated_with_the_prefix(tmp_path):
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    environment = CondaPrefix(prefix, None)  # type: ignore[arg-type]
+    assert environment.activation() == {"CONDA_PREFIX": str(prefix)}
+    state = {"env_vars": {"APP_MODE": "prod", "CONDA_PREFIX": "/elsewhere"}}
+    (prefix / "conda-meta" / "state").write_text(json.dumps(state))
+    assert environment.activation() == {"APP_MODE": "prod", "CONDA_PREFIX": str(prefix)}

@@ -82,8 +82,14 @@ def select_manager(app: Path, env: Mapping[str, str], bindings: Sequence[Binding
         reason = f"{chosen.signal.what} found"
     else:
         return Choice(None, None, "no requirements.txt, project metadata or lock file")
-    ignored = tuple(f for f in signals if f.manager is not chosen.manager and f.signal.owned)
     installer = chosen.manager.make(app, env, bindings, chosen.signal)
+    # A file the chosen install reads (conda's `pip: [-r requirements.txt]`) is not ignored.
+    read = {name.partition(":")[2] for name in installer.inputs() if name.startswith("file:")}
+    ignored = tuple(
+        f
+        for f in signals
+        if f.manager is not chosen.manager and f.signal.owned and not set(f.signal.files) <= read
+    )
     return Choice(chosen.manager, installer, reason, ignored)
 
 

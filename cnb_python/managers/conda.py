@@ -1,4 +1,5 @@
-"""conda: environment.yml or package-list.txt, installed with py-rattler into the env layer.
+"""conda: environment.yml (or .yaml) or package-list.txt, installed with py-rattler into the
+env layer.
 
 py-rattler (the engine behind pixi) solves and links; it runs from a build-only requirement-set
 layer, through cnb_python/toolscripts/conda_env.py, which only that layer's python runs: YAML
@@ -28,9 +29,10 @@ from cnb_python.environments import CondaPrefix
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
-from cnb_python.managers.base import PackageManager, Signal, file_signal
+from cnb_python.managers.base import AppFiles, PackageManager, Signal, file_signal
 from cnb_python.managers.options import vendor_dir
 from cnb_python.managers.pip import PipOptions, pip_install
+from cnb_python.managers.requirements import collect_lines
 from cnb_python.run import run
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 TOOL = "py-rattler"
 DEFAULT_CHANNELS_VARIABLE = "BP_CONDA_DEFAULT_CHANNELS"
 DEFAULT_CHANNELS = "conda-forge"
+# conda names it condaenv.<random>.requirements.txt (conda/env/installers/pip.py).
+PIP_SECTION_FILE = "condaenv.cnb-python.requirements.txt"
 SCRIPT = Path(__file__).parents[1] / "toolscripts" / "conda_env.py"
 _PLATFORMS = {"x86_64": "linux-64", "aarch64": "linux-aarch64"}  # builds run on the target
 # What rattler records about the machine and time of the install, not about the packages.
@@ -54,7 +58,7 @@ _FAILED_FIX = (
 @dataclass(frozen=True)
 class CondaManager:
     app: Path
-    spec_file: Path  # environment.yml or package-list.txt
+    spec_file: Path  # environment.yml, environment.yaml or package-list.txt
     vendor: Path | None  # a local channel for offline builds
     binding_files: tuple[Path, ...]  # `conda` binding entries, build time only
     pip: PipOptions  # for the `pip:` subsection: a pip.conf, never vendor (it is a channel)
@@ -68,7 +72,22 @@ class CondaManager:
             inputs["vendor"] = self.vendor
         for path in self.binding_files:
             inputs[f"binding:{path.name}"] = path
-        return {**inputs, **self.pip.inputs()}
+        return {**inputs, **self._pip_section_inputs(), **self.pip.inputs()}
+
+    def _pip_section_inputs(self) -> dict[str, KeyInput]:
+        """The files and local paths that the `pip:` list reads (`-r requirements.txt`, `-e .`),
+        relative to the environment file as conda runs pip. The YAML stays with the install
+        script: every list item is read as a requirement line, which only an option or a path
+        (never a conda spec) can make count."""
+        if self.spec_file.name == "package-list.txt":
+            return {}
+        text = self.spec_file.read_text(errors="replace").splitlines()
+        items = [
+            (number, line.strip()[2:].strip().strip("'\""))
+            for number, line in enumerate(text, 1)
+            if line.strip().startswith("- ")
+        ]
+        return collect_lines(items, self.spec_file, []).key_inputs(self.app)
 
     def project_scripts(self) -> tuple[str, ...]:
         return ()
@@ -93,19 +112,29 @@ class CondaManager:
             outcome = json.loads(result.read_text())
             normalize_conda_meta(prefix / "conda-meta", outcome.get("origins", {}))
             if outcome["pip"]:
-                requirements = Path(tmp, "pip-requirements.txt")
-                requirements.write_text("".join(f"{r}\n" for r in outcome["pip"]))
-                log.step(f"Installing the pip: subsection ({', '.join(outcome['pip'])})")
-                pip_install(
-                    prefix,
-                    tools["pip"],
-                    ["--requirement", str(requirements)],
-                    app=self.app,
-                    options=self.pip,
-                    env=env,
-                    log=log,
-                    show="pip install (the pip: subsection of environment.yml)",
-                )
+                self._install_pip_section(prefix, tools["pip"], outcome["pip"], env, log)
+
+    def _install_pip_section(
+        self, prefix: Path, pip: Tool, lines: Sequence[str], env: Mapping[str, str], log: Logger
+    ) -> None:
+        """As conda does: the list is written to a requirements file next to the environment
+        file, and pip runs there, so `-r requirements.txt` or `-e .` are relative to it."""
+        requirements = self.spec_file.parent / PIP_SECTION_FILE
+        requirements.write_text("".join(f"{line}\n" for line in lines))
+        log.step(f"Installing the pip: subsection ({', '.join(lines)})")
+        try:
+            pip_install(
+                prefix,
+                pip,
+                ["--requirement", PIP_SECTION_FILE],
+                app=self.spec_file.parent,
+                options=self.pip,
+                env=env,
+                log=log,
+                show=f"pip install (the pip: subsection of {self.spec_file.name})",
+            )
+        finally:
+            requirements.unlink()
 
     def tool_command(
         self, tool: Tool, prefix: Path, tmp: Path, result: Path, env: Mapping[str, str]
@@ -192,17 +221,27 @@ def conda_manager(
     )
     return CondaManager(
         app=app,
-        spec_file=app / signal.what,  # environment.yml or package-list.txt
+        spec_file=app / signal.what,  # the file of the signal that selected conda
         vendor=vendor if is_channel else None,
         binding_files=files,
         pip=PipOptions(vendor=None, config=binding_entry(bindings, "pip", "pip.conf")),
     )
 
 
+def _yaml_spelling(app: AppFiles) -> bool:
+    """environment.yaml, when there is no environment.yml (which conda's default path names)."""
+    return app.has("environment.yaml") and not app.has("environment.yml")
+
+
 MANAGER = PackageManager(
     name="conda",
     display="conda",
-    signals=(file_signal(50, "environment.yml"), file_signal(51, "package-list.txt")),
+    signals=(
+        file_signal(50, "environment.yml"),
+        # conda env create reads either spelling (conda/env/specs: .yaml and .yml)
+        file_signal(51, "environment.yaml", found=_yaml_spelling),
+        file_signal(52, "package-list.txt"),
+    ),
     tools=("pip", TOOL),
     env_prefixes=("BP_CONDA_", "PIP_", "BP_PIP_"),
     make=conda_manager,

@@ -23,7 +23,7 @@ from cnb_python.managers.base import (
     pyproject_signal,
 )
 from cnb_python.managers.options import listed, vendor_dir
-from cnb_python.managers.requirements import collect
+from cnb_python.managers.requirements import RequirementInputs, collect, display_path
 from cnb_python.run import run
 
 if TYPE_CHECKING:
@@ -66,17 +66,11 @@ class PipManager:
         return f"pip ({names})"
 
     def inputs(self) -> dict[str, KeyInput]:
-        inputs: dict[str, KeyInput] = {}
         if self.requirement_files:
-            found = collect(list(self.requirement_files))
-            for path in found.files:
-                inputs[f"file:{_display(path, self.app)}"] = path
-            locals_ = found.local_paths
+            found = collect(list(self.requirement_files), cwd=self.app)
         else:
-            locals_ = [self.app]
-        for path in locals_:
-            inputs[f"path:{_display(path, self.app)}"] = path
-        return {**inputs, **self.pip.inputs()}
+            found = RequirementInputs(local_paths=[self.app])
+        return {**found.key_inputs(self.app), **self.pip.inputs()}
 
     def project_scripts(self) -> tuple[str, ...]:
         return self.scripts
@@ -90,7 +84,16 @@ class PipManager:
                 targets += ["--requirement", str(path.relative_to(self.app))]
         else:
             targets = ["."]
-        pip_install(venv, tools["pip"], targets, app=self.app, options=self.pip, env=env, log=log)
+        pip_install(
+            venv,
+            tools["pip"],
+            targets,
+            app=self.app,
+            options=self.pip,
+            env=env,
+            log=log,
+            known_errors=HASH_ERRORS,
+        )
 
 
 def pip_install(
@@ -137,13 +140,6 @@ def pip_install(
         _remove_new(app, before)
 
 
-def _display(path: Path, app: Path) -> str:
-    try:
-        return path.relative_to(app).as_posix() or "."
-    except ValueError:
-        return path.as_posix()
-
-
 def _paths(root: Path) -> set[Path]:
     found = set()
     for directory, dirnames, filenames in os.walk(root):
@@ -175,7 +171,38 @@ def pip_manager(
             "Fix the paths in BP_PIP_REQUIREMENT (separated by spaces or commas, relative to the "
             "app root).",
         )
-    return PipManager(app, tuple(app / n for n in names), pip_options(app, env, bindings))
+    files = tuple(app / n for n in names)
+    check_hashes(collect(list(files), cwd=app), app)
+    return PipManager(app, files, pip_options(app, env, bindings))
+
+
+_HASH_FIX = (
+    "Give every requirement a hash, as `pip-compile --generate-hashes` or `uv pip compile "
+    "--generate-hashes` write them: for a direct URL, append `#sha256=<digest of the file>` "
+    "(or `--hash=sha256:<digest>`). Or remove every `--hash` so that pip does not check hashes."
+)
+# pip's own message when hash-checking mode meets a requirement without one (a fallback: the
+# direct URLs are checked before the install, with their line).
+HASH_ERRORS = {
+    "Hashes are required in --require-hashes mode": ("A requirement has no hash", _HASH_FIX),
+}
+
+
+def check_hashes(found: RequirementInputs, app: Path) -> None:
+    """pip's rule: once a requirement has a hash (or a file says --require-hashes), pip checks
+    every archive, and a requirement without a hash stops the install. A direct URL's hash is
+    its `#sha256=` fragment."""
+    if not found.hashed or not found.unhashed_urls:
+        return
+    lines = "\n".join(
+        f"  {display_path(u.file, app)}, line {u.line}: {u.url}" for u in found.unhashed_urls
+    )
+    raise UserError(
+        "A direct URL has no hash",
+        "The requirements use hashes (`--hash`), so pip installs in hash-checking mode, where "
+        f"every requirement needs a hash. These direct URLs have none:\n{lines}",
+        _HASH_FIX,
+    )
 
 
 def project_scripts(app: Path) -> tuple[str, ...]:

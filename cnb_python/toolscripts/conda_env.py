@@ -57,8 +57,9 @@ ANACONDA_DEFAULTS = ("https://repo.anaconda.com/pkgs/main", "https://repo.anacon
 _IGNORED_KEYS = {
     "name": "the environment is the buildpack's env layer",
     "prefix": "the environment is the buildpack's env layer",
-    "variables": "not applied yet: set them as launch variables of the platform instead",
 }
+# What conda accepts as a variable name: one the shell can export.
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # rattler: "could not find subdir 'noarch' in channel '<url>'" when the index is not there.
 _MISSING_CHANNEL = re.compile(r"could not find subdir 'noarch' in channel '([^']+)'")
 
@@ -80,8 +81,11 @@ def _read_text(path: Path) -> str:
         ) from e
 
 
-def read_environment(path: Path) -> tuple[list[str], list[str], list[str]]:
-    """(channels as listed, conda specs, pip requirements) of an environment.yml."""
+def read_environment(
+    path: Path,
+) -> tuple[list[str], list[str], list[str], dict[str, str]]:
+    """(channels as listed, conda specs, pip requirements, variables) of an environment.yml
+    (or .yaml)."""
     text = _read_text(path)
     try:
         data = yaml.safe_load(text)
@@ -90,15 +94,15 @@ def read_environment(path: Path) -> tuple[list[str], list[str], list[str]]:
         where = f" (at line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(e, "problem", None) or str(e)
         raise Failure(
-            "Invalid environment.yml",
-            f"environment.yml is not valid YAML{where}: {problem}.",
+            f"Invalid {path.name}",
+            f"{path.name} is not valid YAML{where}: {problem}.",
             "Fix the YAML at that line: indent list items under `dependencies:` with `- `, and "
             "quote values that contain `: `.",
         ) from e
     if not isinstance(data, dict) or not isinstance(data.get("dependencies"), list):
         raise Failure(
-            "Invalid environment.yml",
-            "environment.yml must be a mapping with a `dependencies` list.",
+            f"Invalid {path.name}",
+            f"{path.name} must be a mapping with a `dependencies` list.",
             "Write it as `conda env export --from-history` does: `name`, `channels` and "
             "`dependencies` (with an optional `pip:` list inside).",
         )
@@ -108,8 +112,8 @@ def read_environment(path: Path) -> tuple[list[str], list[str], list[str]]:
     channels = data.get("channels") or []
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
         raise Failure(
-            "Invalid environment.yml",
-            "`channels` in environment.yml must be a list of channel names or URLs.",
+            f"Invalid {path.name}",
+            f"`channels` in {path.name} must be a list of channel names or URLs.",
             "Write each channel on its own `- ` line, e.g. `- conda-forge`.",
         )
     specs: list[str] = []
@@ -121,11 +125,44 @@ def read_environment(path: Path) -> tuple[list[str], list[str], list[str]]:
             pip += [str(requirement) for requirement in entry["pip"]]
         else:
             raise Failure(
-                "Invalid environment.yml",
+                f"Invalid {path.name}",
                 f"Unexpected entry in `dependencies`: {entry!r}.",
                 "Each dependency is a conda spec such as `flask=3.1` or one `pip:` list.",
             )
-    return channels, specs, pip
+    return channels, specs, pip, read_variables(data.get("variables"), path.name)
+
+
+def read_variables(variables: object, name: str) -> dict[str, str]:
+    """`variables:`, which `conda env create` stores in conda-meta/state for `conda activate`
+    to export. Values are scalars, exported as text."""
+    if variables is None:
+        return {}
+    bad = (
+        not isinstance(variables, dict)
+        or not all(isinstance(k, str) and _VARIABLE_NAME.match(k) for k in variables)
+        or not all(isinstance(v, (str, int, float, bool)) for v in variables.values())
+    )
+    if bad:
+        raise Failure(
+            f"Invalid {name}",
+            f"`variables` in {name} must map variable names (letters, digits and `_`) to "
+            "single values.",
+            "Write each variable as `NAME: value` under `variables:`, e.g. `APP_MODE: prod`.",
+        )
+    return {key: _text(value) for key, value in variables.items()}
+
+
+def _text(value: str | int | float | bool) -> str:
+    """A YAML scalar as the text conda exports (YAML's spelling of booleans)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def write_state(prefix: Path, variables: dict[str, str]) -> None:
+    """The environment's variables where conda keeps them (conda-meta/state, `env_vars`)."""
+    if variables:
+        state = prefix / "conda-meta" / "state"
+        state.write_text(json.dumps({"env_vars": variables}, indent=2) + "\n")
+        state.chmod(0o644)
 
 
 async def solve(
@@ -367,7 +404,7 @@ def require_python(names: list[str], source: str, fix: str | None = None) -> Non
             fix
             or (
                 "Add python to the dependencies, e.g. `- python=3.12`."
-                if source == "environment.yml"
+                if source != "package-list.txt"
                 else "Export the list from an environment that has python in it."
             ),
         )
@@ -415,7 +452,7 @@ def main(argv: list[str]) -> int:
 
 async def from_environment(args: argparse.Namespace) -> dict[str, Any]:
     condarc = read_condarc(args.condarc)
-    listed, specs, pip = read_environment(args.environment)
+    listed, specs, pip, variables = read_environment(args.environment)
     if args.only_channel:
         channels = [args.only_channel]
         specs = [spec.rpartition("::")[2] for spec in specs]  # every package is in it
@@ -425,10 +462,13 @@ async def from_environment(args: argparse.Namespace) -> dict[str, Any]:
         specs = pin_spec_channels(specs, channels, condarc)
     print(f"Solving {', '.join(specs)} from {', '.join(channels)}", flush=True)
     records = await solve(channels, specs, args.platform, args.cache_dir, condarc)
-    require_python([record.name.normalized for record in records], "environment.yml")
+    require_python([record.name.normalized for record in records], args.environment.name)
     for record in sorted(records, key=lambda r: r.name.normalized):
         print(f"  {record.name.normalized} {record.version} {record.build}", flush=True)
     await install(records, args.prefix, args.cache_dir)
+    write_state(args.prefix, variables)
+    if variables:
+        print(f"Environment variables: {', '.join(variables)}", flush=True)
     return {"pip": pip, "origins": {}}
 
 

@@ -46,6 +46,7 @@ from .log import Log
 from .restore import restore
 from .run import Running, app_container, kill_group, launch_spec
 from .sandbox import ensure_mountpoints, popen
+from .tomlio import project_build_env
 
 # A user behind a TLS-inspecting proxy passes these with `pack build --env`.
 CA_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT")
@@ -127,7 +128,7 @@ class Platform:
         target: buildpacks.HostTarget | None,
     ) -> BuildResult:
         ensure_mountpoints()
-        user_env = dict(env or {})
+        user_env = {**project_build_env(app), **(env or {})}
         if pass_ca_env:
             for name in CA_VARIABLES:
                 if name in os.environ:

@@ -131,3 +131,14 @@ def _value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def project_build_env(app: Path) -> dict[str, str]:
+    """The build variables of the app's project.toml, as pack reads them before the build
+    (project descriptor 0.2: `[[io.buildpacks.build.env]]` tables of `name` and `value`);
+    `pack build --env` values win over them."""
+    path = app / "project.toml"
+    if not path.is_file():
+        return {}
+    entries = tomllib.loads(path.read_text()).get("io", {}).get("buildpacks", {})
+    return {str(e["name"]): str(e["value"]) for e in entries.get("build", {}).get("env", [])}

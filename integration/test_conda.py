@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def built(built_sample):
     """The environment.yml Flask app, built once per session; the contract every manager keeps
-    is in test_managers.py."""
+    is in test_manager_contract.py."""
     return built_sample("conda")
 
 

@@ -1,5 +1,5 @@
 """PDM apps end to end, with the pinned PDM and real packages from PyPI; the contract every
-manager keeps is in test_managers.py."""
+manager keeps is in test_manager_contract.py."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from conftest import BP_ID, SAMPLES, VENV, free_port, http_get
 
 
 def test_django_sample_answers_http(make_app):
-    """pip-flask keeps the contract (test_managers.py); the Django sample is served too."""
+    """pip-flask keeps the contract (test_manager_contract.py); the Django sample is served too."""
     app = make_app(SAMPLES / "pip-django")
     result = app.build_ok()
     assert "Installing dependencies with pip (requirements.txt)" in result.output
@@ -30,7 +30,7 @@ def flask_app(built_sample):
 
 
 def test_setuptools_and_wheel_are_not_in_the_launch_environment(flask_app):
-    # pip itself is checked for every manager in test_managers.py; the run image base has none.
+    # pip itself is checked for every manager in test_manager_contract.py; the run image base has none.
     out = flask_app.python(
         "import glob, importlib.util, os; "
         "print([m for m in ('setuptools', 'wheel') if importlib.util.find_spec(m)], "

@@ -14,7 +14,7 @@ from conftest import SAMPLES, VENV
 @pytest.fixture
 def flask_app(built_sample):
     """The pipenv-flask sample, built once per session; the contract every manager keeps is in
-    test_managers.py."""
+    test_manager_contract.py."""
     return built_sample("pipenv")
 
 

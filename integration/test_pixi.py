@@ -1,6 +1,6 @@
 """pixi apps end to end: pixi.lock files written with py-rattler (pixi is not on PyPI) against
 the session's local conda channel; the lock's PyPI packages come from PyPI. The contract every
-manager keeps is in test_managers.py."""
+manager keeps is in test_manager_contract.py."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ def installed(app: App) -> list[str]:
 @pytest.fixture
 def flask_app(built_sample):
     """The poetry-flask sample (non-package mode, Procfile), built once per session; the
-    contract every manager keeps is in test_managers.py."""
+    contract every manager keeps is in test_manager_contract.py."""
     return built_sample("poetry")
 
 

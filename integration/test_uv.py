@@ -13,7 +13,7 @@ from conftest import LEAKED_SECRET, SAMPLES, VENV, App, free_port, http_get, sig
 
 @pytest.fixture
 def fastapi_app(built_sample):
-    """The uv-fastapi sample, built once per session (see test_managers.py for the contract)."""
+    """The uv-fastapi sample, built once per session (see test_manager_contract.py for the contract)."""
     return built_sample("uv")
 
 
@@ -72,7 +72,7 @@ def test_no_build_path_time_or_uv_stamp_in_the_venv(fastapi_app):
 
 
 def test_a_change_rebuilds_from_empty(tmp_path, buildpack):
-    """An unchanged rebuild reuses everything (test_managers.py); a change does not."""
+    """An unchanged rebuild reuses everything (test_manager_contract.py); a change does not."""
     app = App(tmp_path, buildpack, SAMPLES / "uv-fastapi")
     app.build_ok()
     # A dev group asked for: the key changes, the venv is rebuilt with pytest in it.

@@ -1,5 +1,5 @@
 """pylock.toml apps end to end, with real pip and real files from PyPI: what is particular to
-this manager (the contract is test_managers.py's)."""
+this manager (the contract is test_manager_contract.py's)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,8 @@ def flask_app(built_sample):
 
 
 def test_setuptools_and_wheel_are_not_in_the_launch_environment(flask_app):
-    # pip itself is checked for every manager in test_manager_contract.py; the run image base has none.
+    # pip itself is checked for every manager in test_manager_contract.py; the run image base
+    # has none.
     out = flask_app.python(
         "import glob, importlib.util, os; "
         "print([m for m in ('setuptools', 'wheel') if importlib.util.find_spec(m)], "

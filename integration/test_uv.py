@@ -13,7 +13,7 @@ from conftest import LEAKED_SECRET, SAMPLES, VENV, App, free_port, http_get, sig
 
 @pytest.fixture
 def fastapi_app(built_sample):
-    """The uv-fastapi sample, built once per session (see test_manager_contract.py for the contract)."""
+    """The uv-fastapi sample, built once per session (the contract: test_manager_contract.py)."""
     return built_sample("uv")
 
 

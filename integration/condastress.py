@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shutil
 import signal
 import sys
 import tempfile
@@ -30,7 +31,7 @@ from testsupport.cpython import build_minor
 from testsupport.server import DownloadServer
 
 from cnb_python import buildenv
-from cnb_python.managers.conda import TOOL, CondaManager
+from cnb_python.managers.conda import SCRIPT, TOOL, CondaManager
 from cnb_python.managers.pip import PipOptions
 from cnb_python.tools import Tool
 from localcnb import Platform
@@ -50,6 +51,7 @@ from localcnb.tarball import extract_like_restorer
 
 BP_ID = "cnb-python/python"
 LAYERS = f"{LAYERS_DIR}/cnb-python_python"
+_NO_BYTECODE = shutil.ignore_patterns("__pycache__")
 # What the environment.yml app solves to (blinker: the newest of two), for package-list.txt.
 PACKAGES = (
     *("python", "libgreet", "flask", "click", "werkzeug", "jinja2", "markupsafe"),
@@ -132,6 +134,10 @@ def stress(container: Container, apps: dict[str, Path], runs: int, jobs: int) ->
     )
     scratch = container.root.parent / "scratch"
     scratch.mkdir()
+    # The buildpack's tool scripts where the build has them, below /cnb: the host's copy may
+    # sit under a /tmp that the container's own /tmp hides.
+    scripts = Path(CNB_DIR, "toolscripts")
+    shutil.copytree(SCRIPT.parent, container.host(str(scripts)), ignore=_NO_BYTECODE)
 
     def one(number: int) -> int:
         spec_file = ("environment.yml", "package-list.txt")[number % 2]
@@ -155,9 +161,12 @@ def stress(container: Container, apps: dict[str, Path], runs: int, jobs: int) ->
                 'mkdir "$0" && cd "$0" && "$@" >out.txt 2>&1; code=$?; '
                 '[ $code = 0 ] && rm -rf "$0"; exit $code',
                 run_dir,
-                *manager.tool_command(
-                    tool, Path(run_dir, "env"), Path(run_dir), Path(run_dir, "result.json"), env
-                ),
+                *[
+                    str(scripts / SCRIPT.name) if arg == str(SCRIPT) else arg
+                    for arg in manager.tool_command(
+                        tool, Path(run_dir, "env"), Path(run_dir), Path(run_dir, "result.json"), env
+                    )
+                ],
             ],
             env=env,
             cwd=str(app),
@@ -165,6 +174,9 @@ def stress(container: Container, apps: dict[str, Path], runs: int, jobs: int) ->
         code = popen(spec, scratch).wait()
         if code != 0:
             print(f"run {number + 1}/{runs} ({spec_file}): {describe(code)}", flush=True)
+            out = container.host(run_dir) / "out.txt"
+            if out.is_file():
+                print("  " + "\n  ".join(out.read_text().splitlines()[-5:]), flush=True)
         return code
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -9,6 +9,7 @@ runs on a PBS-like Python with the builder's gcc.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -253,6 +254,39 @@ def channel_server(conda_channel: Channel) -> Iterator[DownloadServer]:
 @pytest.fixture(scope="session")
 def channel_url(channel_server: DownloadServer) -> str:
     return channel_server.base_url
+
+
+_SCAN_CONDA_ENV = """
+import json, os, sys
+found = {"prefix": sys.prefix, "conda_prefix": os.environ.get("CONDA_PREFIX"),
+         "history": os.path.exists(sys.prefix + "/conda-meta/history"), "traces": []}
+for name in sorted(os.listdir(sys.prefix + "/conda-meta")):
+    text = open(sys.prefix + "/conda-meta/" + name).read()
+    if "/tmp" in text or sys.argv[1] in text or "indexed_timestamp" in text:
+        found["traces"].append(name)
+print(json.dumps(found))
+"""
+
+
+def conda_env_state(app: App, temp_prefix: str) -> dict[str, object]:
+    """A conda environment in the image, as its python sees it: its prefix, CONDA_PREFIX,
+    whether conda-meta/history is there, and the conda-meta records that mention /tmp, the
+    build's temp dir (`temp_prefix`) or an index time."""
+    proc = app.platform.run(command=["python", "-c", _SCAN_CONDA_ENV, temp_prefix], timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)
+
+
+def venv_sbom_purls(app: App) -> list[str]:
+    """The purls (without qualifiers) of the venv layer's CycloneDX SBOM, sorted; every SBOM
+    format of the layer validated first."""
+    import sbom_validation
+
+    files = app.platform.image.sbom_files
+    prefix = "cnb-python_python/venv/sbom."
+    docs = {n[len(prefix) :]: json.loads(d) for n, d in files.items() if n.startswith(prefix)}
+    assert sbom_validation.all_errors(docs) == {"cdx.json": [], "spdx.json": [], "syft.json": []}
+    return sorted(c["purl"].split("?")[0] for c in docs["cdx.json"]["components"])
 
 
 def conda_flask_app(root: Path, buildpack: Path, channel: str) -> App:

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, conda_flask_app
+from conftest import FIXTURES, conda_env_state, conda_flask_app, venv_sbom_purls
 from testsupport.condachannel import Channel
 from testsupport.server import DownloadServer
 
@@ -27,31 +27,13 @@ def built(built_sample):
     return built_sample("conda")
 
 
-_SCAN_ENV = """
-import json, os, sys
-found = {"prefix": sys.prefix, "conda_prefix": os.environ.get("CONDA_PREFIX"),
-         "history": os.path.exists(sys.prefix + "/conda-meta/history"), "traces": []}
-for name in sorted(os.listdir(sys.prefix + "/conda-meta")):
-    text = open(sys.prefix + "/conda-meta/" + name).read()
-    if "/tmp" in text or "cnb-python-conda" in text or "indexed_timestamp" in text:
-        found["traces"].append(name)
-print(json.dumps(found))
-"""
-
-
 def test_env_has_no_history_and_no_trace_of_the_build(built):
-    found = json.loads(built.python(_SCAN_ENV))
+    found = conda_env_state(built, "cnb-python-conda")
     assert found == {"prefix": ENV, "conda_prefix": ENV, "history": False, "traces": []}
 
 
 def test_sbom_lists_conda_packages_and_the_pip_subsection(built):
-    import sbom_validation
-
-    files = built.platform.image.sbom_files
-    prefix = "cnb-python_python/venv/sbom."
-    docs = {n[len(prefix) :]: json.loads(d) for n, d in files.items() if n.startswith(prefix)}
-    assert sbom_validation.all_errors(docs) == {"cdx.json": [], "spdx.json": [], "syft.json": []}
-    purls = sorted(c["purl"].split("?")[0] for c in docs["cdx.json"]["components"])
+    purls = venv_sbom_purls(built)
     purls = [p.split("@")[0] if p.startswith("pkg:pypi/packaging@") else p for p in purls]
     assert purls == [
         "pkg:conda/blinker@1.9.0",

@@ -5,13 +5,12 @@ manager keeps is in test_manager_contract.py."""
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, PIXI_FLASK, pixi_flask_app
+from conftest import FIXTURES, PIXI_FLASK, conda_env_state, pixi_flask_app, venv_sbom_purls
 from testsupport.pixilock import (
     GUNICORN,
     PACKAGING,
@@ -29,31 +28,13 @@ def built(built_sample):
     return built_sample("pixi")
 
 
-_SCAN_ENV = """
-import json, os, sys
-found = {"prefix": sys.prefix, "conda_prefix": os.environ.get("CONDA_PREFIX"),
-         "history": os.path.exists(sys.prefix + "/conda-meta/history"), "traces": []}
-for name in sorted(os.listdir(sys.prefix + "/conda-meta")):
-    text = open(sys.prefix + "/conda-meta/" + name).read()
-    if "/tmp" in text or "cnb-python-pixi" in text or "indexed_timestamp" in text:
-        found["traces"].append(name)
-print(json.dumps(found))
-"""
-
-
 def test_env_has_no_history_and_no_trace_of_the_build(built):
-    found = json.loads(built.python(_SCAN_ENV))
+    found = conda_env_state(built, "cnb-python-pixi")
     assert found == {"prefix": ENV, "conda_prefix": ENV, "history": False, "traces": []}
 
 
 def test_sbom_lists_the_locked_conda_and_pypi_packages(built):
-    import sbom_validation
-
-    files = built.platform.image.sbom_files
-    prefix = "cnb-python_python/venv/sbom."
-    docs = {n[len(prefix) :]: json.loads(d) for n, d in files.items() if n.startswith(prefix)}
-    assert sbom_validation.all_errors(docs) == {"cdx.json": [], "spdx.json": [], "syft.json": []}
-    purls = sorted(c["purl"].split("?")[0] for c in docs["cdx.json"]["components"])
+    purls = venv_sbom_purls(built)
     assert purls == [
         "pkg:conda/blinker@1.9.0",
         "pkg:conda/click@8.1.8",

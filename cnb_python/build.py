@@ -22,6 +22,7 @@ from cnb_python.lookalikes import lookalike_warnings
 from cnb_python.managers import ignored_warning, select_manager
 from cnb_python.managers.gate import check_settings
 from cnb_python.processes import app_processes, pid1_advice
+from cnb_python.projects import LAYER_NAME as PROJECT_BUILD_LAYER
 from cnb_python.python_version import choose_cpython
 from cnb_python.tools import provide_tools
 from cnb_python.venv import LAYER_NAME as VENV_LAYER
@@ -86,6 +87,7 @@ def build(ctx: Context, log: Logger) -> None:
     django_app, site_packages = None, []
     if manager is None or installer is None:
         layers.get(VENV_LAYER).remove()
+        layers.get(PROJECT_BUILD_LAYER).remove()
     else:
         tool_env = buildenv.tool_env(gated_env, cpython.python.parent)
         tools = provide_tools(
@@ -105,11 +107,13 @@ def build(ctx: Context, log: Logger) -> None:
         venv_layer = layers.get(VENV_LAYER)
         environment = provide_venv(
             venv_layer,
+            layers.get(PROJECT_BUILD_LAYER),
             cpython,
             manager,
             installer,
             {provided.tool.name: provided.tool for provided in tools},
             shared,
+            app=ctx.app_dir,
             arch=ctx.target.arch,
             user_env=env,
             tool_env=tool_env,

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from cnb_python import bytecode, pid1, toolchain
+from cnb_python import bytecode, pid1, projects, toolchain
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.cpython import CPython
 from cnb_python.environments import Environment
@@ -21,7 +22,7 @@ from cnb_python.tools import Tool
 
 LAYER_NAME = "venv"
 # Bump when the layer layout or normalization below changes, so cached venvs are rebuilt.
-LAYER_FORMAT = 3
+LAYER_FORMAT = 4
 
 
 def install_inputs(
@@ -98,28 +99,54 @@ def describe_input(name: str) -> str:
 
 def provide_venv(
     layer: Layer,
+    build_layer: Layer,
     cpython: CPython,
     manager: PackageManager,
     installer: Installer,
     tools: Mapping[str, Tool],
     types: LayerTypes,
     *,
+    app: Path,
     arch: str,
     user_env: Mapping[str, str],
     tool_env: Mapping[str, str],
     log: Logger,
 ) -> Environment:
+    """The env layer, and `build_layer` for the build backends of the app's own projects."""
     environment = manager.environment(layer.path, cpython)
     inputs = reuse_inputs(manager, installer, tools, cpython.version, arch, user_env, tool_env)
-    metadata = {
+    metadata: dict[str, Any] = {
         "key": key_sha256(inputs),
         "manager": manager.name,
         "python": cpython.version,
         "inputs": input_digests(inputs),
     }
+    project_paths = installer.projects()
+    projects_key = key_sha256(digest_inputs(projects.key_inputs(app, project_paths), {}, ()))
     restored = layer.restored_metadata()
-    if restored == metadata and environment.python.exists():
+    before = restored.pop("projects", None)
+    installed_before = before.get("installed") if isinstance(before, dict) else None
+    if restored == metadata and environment.python.exists() and not project_paths:
         log.section("Reusing cached virtual environment: the install inputs are unchanged")
+        build_layer.remove()
+        layer.write(types, metadata)
+        return environment
+    if restored == metadata and environment.python.exists() and isinstance(installed_before, list):
+        metadata["projects"] = before
+        if before["key"] == projects_key:
+            log.section("Reusing cached virtual environment: the install inputs are unchanged")
+            projects.keep_build_requires(build_layer)
+            layer.write(types, metadata)
+            return environment
+        log.section(
+            "Reinstalling the app's own projects: their files changed, the dependencies did not"
+        )
+        with log.timed():
+            layer.forget_metadata()
+            projects.uninstall(environment, installed_before)
+            installed = _install_projects(
+                app, build_layer, environment, installer, metadata["key"], tools, tool_env, log
+            )
     else:
         if restored:
             changed = changed_inputs(restored, inputs)
@@ -143,9 +170,41 @@ def provide_venv(
                 log=log,
                 what="the dependencies",
             )
+            installed = _install_projects(
+                app, build_layer, environment, installer, metadata["key"], tools, tool_env, log
+            )
         # bin/ reaches PATH through the lifecycle, ahead of the CPython layer's because "venv"
         # sorts after "cpython".
         for name, value in environment.activation().items():
             layer.shared_env.override(name, value)
+    if project_paths:
+        metadata["projects"] = {"key": projects_key, "installed": installed}
+    else:
+        build_layer.remove()
     layer.write(types, metadata)
     return environment
+
+
+def _install_projects(
+    app: Path,
+    build_layer: Layer,
+    environment: Environment,
+    installer: Installer,
+    dependencies_key: str,
+    tools: Mapping[str, Tool],
+    env: Mapping[str, str],
+    log: Logger,
+) -> list[str]:
+    """The project step, when the installer has projects: their build backends, then them."""
+    paths = installer.projects()
+    if not paths:
+        return []
+    log.step(f"Installing the app's own projects ({', '.join(paths)})")
+    requires = projects.build_requires(app, paths)
+    backends = projects.provide_build_requires(
+        build_layer, installer, environment, requires, dependencies_key, tools, env, log
+    )
+    # A project may be compiled from C as a dependency is: with the same wrapped toolchain.
+    toolchain_dir = environment.path.parent / toolchain.DIRECTORY
+    with toolchain.wrapped_toolchain(toolchain_dir, env, log) as install_env:
+        return projects.install(environment, installer, paths, backends, tools, install_env, log)

@@ -35,7 +35,7 @@ CONTRACTS = {
     "uv": Contract(
         (
             "Package manager: uv (uv.lock) (uv.lock found)",
-            "Running 'uv sync --locked --no-default-groups --no-editable'",
+            "Running 'uv sync --locked --no-default-groups --no-install-project --no-editable'",
         ),
         '{"message":"Hello from FastAPI on Python 3.12"}',
         "fastapi, uvicorn, pydantic, starlette",

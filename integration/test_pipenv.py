@@ -111,7 +111,8 @@ def test_a_hash_the_index_does_not_serve_fails_and_nothing_is_reused(make_app):
 def test_the_apps_own_project_from_a_path_entry_is_installed_non_editable(make_app):
     app = make_app("pipenv-project")
     result = app.build_ok()
-    assert "Running 'pip install --no-input" in result.output and " --no-deps .'" in result.output
+    assert "Running 'pip install --no-input" in result.output
+    assert " --no-deps --no-build-isolation .'" in result.output
     out = app.python("import hello, six; hello.main(); print(hello.__file__)")
     assert out == f"hello with six 1.16.0\n{VENV}/lib/python3.12/site-packages/hello/__init__.py\n"
     assert sorted(p.name for p in app.dir.iterdir()) == [

@@ -74,7 +74,8 @@ def test_package_mode_installs_the_project_and_its_script_is_the_web_process(mak
     app = make_app("poetry-package")
     result = app.build_ok(env={"BP_POETRY_INSTALL_ONLY": "main,web"})
     assert "Poetry (poetry.lock, groups main, web)" in result.output
-    assert "Running 'pip install --no-input" in result.output and " --no-deps .'" in result.output
+    assert "Running 'pip install --no-input" in result.output
+    assert " --no-deps --no-build-isolation .'" in result.output
     assert "web (default): hello-poetry" in result.output
     assert installed(app) == ["hello-poetry", "idna", "six"]  # pywin32 is Windows-only
     assert build_paths_in_venv(app) == []
@@ -136,7 +137,7 @@ def test_poetry2_corpus_app_with_a_path_dependency_and_named_sources(make_app):
     motto = app.dir / "libs" / "motto" / "motto" / "__init__.py"
     motto.write_text(motto.read_text().replace("Built", "Rebuilt"))
     edited = app.build_ok(env=secrets)
-    assert "Rebuilding the virtual environment: libs/motto changed" in edited.output
+    assert "Reinstalling the app's own projects: their files changed" in edited.output
     assert (
         app.homepage() == "Hello from Poetry with itsdangerous! Rebuilt from a path dependency.\n"
     )

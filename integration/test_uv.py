@@ -114,7 +114,7 @@ def test_package_project_runs_its_one_script_as_web(make_app):
         "import importlib.metadata as m; d = m.distribution('hello-server'); "
         "print(d.read_text('direct_url.json'), d.read_text('INSTALLER'))"
     )
-    assert record == '{"url":"file:///workspace","dir_info":{"editable":false}} uv\n'
+    assert record == '{"url":"file:///workspace","dir_info":{}} uv\n'
 
 
 @pytest.mark.parametrize(

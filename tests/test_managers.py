@@ -159,7 +159,8 @@ def test_uv_package_project_scripts_and_groups(tmp_path):
     assert manager.project_scripts() == ("serve",)
     assert manager.describe() == "uv (uv.lock, groups web, ops)"
     key = _key(tmp_path, env)
-    assert set(key) == {"file:uv.lock", "file:pyproject.toml", "groups", "path:.", "env"}
+    assert set(key) == {"file:uv.lock", "file:pyproject.toml", "groups", "env"}
+    assert manager.projects() == (".",)  # its files key the project step alone
     assert "secret" not in repr(key) and "web" not in repr(key)
 
 
@@ -228,18 +229,39 @@ def test_key_hashes_pip_env_without_keeping_values(tmp_path):
     assert "s3cret" not in repr(key)
 
 
-def test_project_key_covers_the_app_tree_and_vendor(tmp_path):
+def test_a_project_with_static_dependencies_installs_them_then_itself(tmp_path):
     write(
         tmp_path,
         {
-            "pyproject.toml": "[project]\nname='x'\nversion='1'\n",
+            "pyproject.toml": "[project]\nname='x'\nversion='1'\ndependencies=['six']\n",
             "x/__init__.py": "",
             "vendor/x.whl": "w",
-            ".git/HEAD": "a",
         },
     )
     first = _key(tmp_path, {})
-    assert set(first) == {"path:.", "vendor", "env"}
+    assert set(first) == {"dependencies", "vendor", "env"}
+    assert select_manager(tmp_path, {}, []).installer.projects() == (".",)
+    (tmp_path / "x/__init__.py").write_text("VERSION = 2\n")  # the project step's alone
+    assert _key(tmp_path, {}) == first
+    write(tmp_path, {"pyproject.toml": "[project]\nname='x'\nversion='1'\ndependencies=['a']\n"})
+    assert _key(tmp_path, {})["dependencies"] != first["dependencies"]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"pyproject.toml": "[project]\nname='x'\ndynamic=['version', 'dependencies']\n"},
+        {"pyproject.toml": "[project]\nname='x'\nversion='1'\n", "setup.py": ""},
+        {"setup.py": "from setuptools import setup\nsetup()\n"},
+    ],
+    ids=["dynamic", "setup.py-too", "setup.py-only"],
+)
+def test_a_project_whose_dependencies_need_a_build_is_installed_whole(tmp_path, files):
+    """Its dependencies are known only once it is built: `pip install .`, keyed on its tree."""
+    write(tmp_path, {**files, "x/__init__.py": "", ".git/HEAD": "a"})
+    first = _key(tmp_path, {})
+    assert set(first) == {"path:.", "env"}
+    assert select_manager(tmp_path, {}, []).installer.projects() == ()
     (tmp_path / ".git/HEAD").write_text("b")  # not an input
     assert _key(tmp_path, {}) == first
     (tmp_path / "x/__init__.py").write_text("VERSION = 2\n")

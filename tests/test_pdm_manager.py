@@ -108,9 +108,8 @@ def test_a_distribution_installs_the_project_and_its_files_are_in_the_key(tmp_pa
     assert manager.package is package
     assert manager.project_scripts() == (("serve",) if package else ())
     inputs = manager.inputs()
-    assert set(inputs) == {"file:pyproject.toml", "file:pdm.lock", "groups"} | (
-        {"path:."} if package else set()
-    )
+    assert set(inputs) == {"file:pyproject.toml", "file:pdm.lock", "groups"}
+    assert manager.projects() == ((".",) if package else ())
 
 
 def test_the_key_covers_the_lock_the_project_config_the_groups_and_pdm_settings(tmp_path):

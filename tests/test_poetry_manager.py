@@ -71,7 +71,6 @@ def test_poetry2_package_mode_installs_the_project_and_its_scripts(tmp_path):
         "file:pyproject.toml",
         "groups",
         "extras",
-        "path:.",
         "env",
     }
 
@@ -131,12 +130,9 @@ def test_path_dependencies_inside_the_app_are_keyed_on_their_files(tmp_path):
     app = {"pyproject.toml": "[tool.poetry]\npackage-mode = false\n", "poetry.lock": lock}
     manager = poetry(tmp_path, app)
     assert manager.local == {"my-lib": "libs/lib"}
-    before = key(manager, {})
-    (tmp_path / "README.md").write_text("unrelated\n")
-    assert key(manager, {}) == before
-    (tmp_path / "libs/lib/lib.py").write_text("x = 2\n")
-    after = key(manager, {})
-    assert {name for name in before if before[name] != after[name]} == {"path:libs/lib"}
+    # The project step (projects.py) installs it, keyed on its files apart from the lock's.
+    assert manager.projects() == ("libs/lib",)
+    assert not any(name.startswith("path:") for name in key(manager, {}))
 
 
 def test_path_dependencies_leave_the_exported_requirements():
@@ -229,5 +225,5 @@ def test_install_exports_with_the_poetry_binding_then_installs_hash_checked(tmp_
     common = "install --no-input --disable-pip-version-check --no-compile --progress-bar=off"
     assert (record / "pip").read_text().splitlines() == [
         f"{common} --no-cache-dir --require-hashes --no-deps --requirement TMP/requirements.txt",
-        f"{common} --no-cache-dir --no-deps .",
-    ]
+    ]  # the project itself is the project step's (projects.py)
+    assert manager.projects() == (".",)

@@ -372,9 +372,9 @@ def test_a_newer_minor_lock_version_is_read_and_pip_warns_not_the_check(tmp_path
     assert capfd.readouterr() == ("", "")
 
 
-def test_the_apps_own_project_is_installed_after_the_locked_files(tmp_path):
+def test_the_apps_own_project_is_left_to_the_project_step(tmp_path):
     """A `directory` entry (uv's export of a package project has one for "."): pip gets the
-    lock without it, its relative paths made absolute, then the project, non-editable."""
+    lock without it, its relative paths made absolute; the project step installs the project."""
     root = tmp_path / "app"
     root.mkdir()
     project = '[[packages]]\nname = "hello"\ndirectory = { path = ".", editable = true }\n'
@@ -390,7 +390,8 @@ def test_the_apps_own_project_is_installed_after_the_locked_files(tmp_path):
     choice = choose(root, files)
     assert choice.installer.local == (".",)
     assert choice.installer.project_scripts() == ("hello",)
-    assert "path:." in install_inputs(choice.manager, choice.installer, {})
+    assert "path:." not in install_inputs(choice.manager, choice.installer, {})
+    assert choice.installer.projects() == (".",)  # installed and keyed by the project step
     recorded = tmp_path / "calls"
     fake = tmp_path / "pip"
     fake.write_text(
@@ -401,9 +402,8 @@ def test_the_apps_own_project_is_installed_after_the_locked_files(tmp_path):
     fake.chmod(0o755)
     tool = Tool("pip", "26.3", tmp_path, executable=fake)
     choice.installer.install(root / "venv", {"pip": tool}, {"PATH": "/usr/bin:/bin"}, logger())
-    first, second = recorded.read_text().splitlines()
+    [first] = recorded.read_text().splitlines()
     assert first.split()[-3:-1] == ["--no-deps", "--require-hashes"]
-    assert second.split()[-2:] == ["--no-deps", "."]
     seen = (tmp_path / "seen.toml").read_text()
     assert 'name = "hello"' not in seen and 'name = "six"' in seen
     assert f'path = "{root}/vendor/six-1.17.0-py2.py3-none-any.whl"' in seen

@@ -90,7 +90,7 @@ class Layer:
     def reset(self) -> None:
         """Start from empty. The toml goes first: if the build dies while the directory is being
         filled, no metadata claims the half-written contents, so they are never reused."""
-        self.toml_path.unlink(missing_ok=True)
+        self.forget_metadata()
         for sbom in self.path.parent.glob(f"{self.name}.sbom.*"):
             sbom.unlink()
         if self.path.is_symlink() or self.path.is_file():
@@ -98,6 +98,11 @@ class Layer:
         elif self.path.exists():
             shutil.rmtree(self.path)
         self.path.mkdir(parents=True)
+
+    def forget_metadata(self) -> None:
+        """Before changing restored contents in place: a build that dies midway leaves no
+        metadata that claims them, so they are never reused."""
+        self.toml_path.unlink(missing_ok=True)
 
     def remove(self) -> None:
         """Drop the layer entirely (also from the image on the next export)."""

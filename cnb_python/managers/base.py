@@ -130,6 +130,24 @@ class Installer(Protocol):
         """Console scripts of the app's own project when the install puts them on PATH."""
         ...
 
+    def projects(self) -> tuple[str, ...]:
+        """The app's own projects (directories relative to the app, "." for the app itself)
+        that the shared project step (projects.py) installs after `install`, non-editable.
+        They are not among `inputs`: their files key that step alone."""
+        ...
+
+    def pip_install(
+        self,
+        prefix: Path,
+        tools: Mapping[str, Tool],
+        arguments: Sequence[str],
+        env: Mapping[str, str],
+        log: Logger,
+    ) -> None:
+        """Run the manager's pip-compatible installer on the environment at `prefix` with
+        `arguments` (pip's options), with the app's index settings: the project step's."""
+        ...
+
 
 @dataclass(frozen=True)
 class PackageManager:

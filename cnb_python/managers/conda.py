@@ -92,6 +92,10 @@ class CondaManager:
     def project_scripts(self) -> tuple[str, ...]:
         return ()
 
+    def projects(self) -> tuple[str, ...]:
+        """Not the shared project step: the `pip:` subsection installs all it lists in one run."""
+        return ()
+
     def install(
         self, prefix: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
     ) -> None:

@@ -36,7 +36,13 @@ from cnb_python.managers.base import (
 )
 from cnb_python.managers.locks import read_lock, read_lock_source
 from cnb_python.managers.options import listed
-from cnb_python.managers.pip import PipOptions, pip_install, pip_options, project_scripts
+from cnb_python.managers.pip import (
+    InstallsWithPip,
+    PipOptions,
+    pip_install,
+    pip_options,
+    project_scripts,
+)
 from cnb_python.run import run
 
 if TYPE_CHECKING:
@@ -103,7 +109,7 @@ PIP_KNOWN_ERRORS = {
 
 
 @dataclass(frozen=True)
-class PdmManager:
+class PdmManager(InstallsWithPip):
     app: Path
     package: bool  # a distribution: the project itself is installed too
     scripts: tuple[str, ...]  # its [project.scripts]
@@ -122,13 +128,14 @@ class PdmManager:
             if (self.app / name).is_file()
         }
         inputs["groups"] = ",".join(self.groups)
-        if self.package:
-            inputs["path:."] = self.app
         inputs.update(self.pip.inputs())
         return inputs
 
     def project_scripts(self) -> tuple[str, ...]:
         return self.scripts if self.package else ()
+
+    def projects(self) -> tuple[str, ...]:
+        return (".",) if self.package else ()
 
     def install(
         self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
@@ -149,22 +156,17 @@ class PdmManager:
             hashed = ["--require-hashes", "--no-deps", "--requirement"]
             offline = f"--no-index --find-links={self.pip.vendor} " if self.pip.vendor else ""
             shown = f"pip install {offline}{' '.join(hashed)} <pdm export>"
-            steps = [([*hashed, str(exported)], shown)]
-            if self.package:
-                # Non-editable, so nothing in the image links into the build's app dir.
-                steps.append((["--no-deps", "."], None))
-            for arguments, show in steps:
-                pip_install(
-                    venv,
-                    tools["pip"],
-                    arguments,
-                    app=self.app,
-                    options=self.pip,
-                    env=env,
-                    log=log,
-                    show=show,
-                    known_errors=PIP_KNOWN_ERRORS,
-                )
+            pip_install(
+                venv,
+                tools["pip"],
+                [*hashed, str(exported)],
+                app=self.app,
+                options=self.pip,
+                env=env,
+                log=log,
+                show=shown,
+                known_errors=PIP_KNOWN_ERRORS,
+            )
 
     def export_options(self) -> list[str]:
         """`pdm export` options: the selection, with hashes, index URLs with ${VAR} filled in.

@@ -52,12 +52,36 @@ def pip_options(app: Path, env: Mapping[str, str], bindings: Sequence[Binding]) 
     return PipOptions(vendor_dir(app, env), binding_entry(bindings, "pip", "pip.conf"))
 
 
+class InstallsWithPip:
+    """The project step's installer (Installer.pip_install) of a manager that installs with
+    pip: the buildpack's pip with the app's pip options."""
+
+    app: Path
+    pip: PipOptions
+
+    def pip_install(
+        self,
+        prefix: Path,
+        tools: Mapping[str, Tool],
+        arguments: Sequence[str],
+        env: Mapping[str, str],
+        log: Logger,
+    ) -> None:
+        pip_install(
+            prefix, tools["pip"], arguments, app=self.app, options=self.pip, env=env, log=log
+        )
+
+
 @dataclass(frozen=True)
-class PipManager:
+class PipManager(InstallsWithPip):
     app: Path
     requirement_files: tuple[Path, ...]  # empty: install the app itself (`pip install .`)
     pip: PipOptions
     scripts: tuple[str, ...] = ()  # [project.scripts] of the app when it is installed itself
+    # The app's [project] dependencies when it is installed itself and they are static: they
+    # are installed first, and the project after them by the project step. None: its
+    # dependencies are known only once it is built, so `pip install .` installs it whole.
+    dependencies: tuple[str, ...] | None = None
 
     def describe(self) -> str:
         if not self.requirement_files:
@@ -68,12 +92,17 @@ class PipManager:
     def inputs(self) -> dict[str, KeyInput]:
         if self.requirement_files:
             found = collect(list(self.requirement_files), cwd=self.app)
+        elif self.dependencies is not None:
+            return {"dependencies": "\n".join(self.dependencies), **self.pip.inputs()}
         else:
             found = RequirementInputs(local_paths=[self.app])
         return {**found.key_inputs(self.app), **self.pip.inputs()}
 
     def project_scripts(self) -> tuple[str, ...]:
         return self.scripts
+
+    def projects(self) -> tuple[str, ...]:
+        return (".",) if self.dependencies is not None else ()
 
     def install(
         self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
@@ -82,6 +111,10 @@ class PipManager:
             targets = []
             for path in self.requirement_files:
                 targets += ["--requirement", str(path.relative_to(self.app))]
+        elif self.dependencies is not None:
+            targets = list(self.dependencies)
+            if not targets:
+                return
         else:
             targets = ["."]
         pip_install(
@@ -161,7 +194,9 @@ def pip_manager(
     app: Path, env: Mapping[str, str], bindings: Sequence[Binding], signal: Signal
 ) -> PipManager:
     if signal in PROJECT_SIGNALS:
-        return PipManager(app, (), pip_options(app, env, bindings), project_scripts(app))
+        return PipManager(
+            app, (), pip_options(app, env, bindings), project_scripts(app), static_dependencies(app)
+        )
     names = listed(env, REQUIREMENT_VARIABLE) or ("requirements.txt",)
     missing = [n for n in names if not (app / n).is_file()]
     if missing:
@@ -203,6 +238,18 @@ def check_hashes(found: RequirementInputs, app: Path) -> None:
         f"every requirement needs a hash. These direct URLs have none:\n{lines}",
         _HASH_FIX,
     )
+
+
+def static_dependencies(app: Path) -> tuple[str, ...] | None:
+    """pyproject.toml's [project] dependencies, unless the build has to compute them (no
+    [project], `dynamic`, or a setup.py that may add to them)."""
+    path = app / "pyproject.toml"
+    project = table(read_toml(path), "project") if path.is_file() else {}
+    dependencies = project.get("dependencies", [])
+    dynamic = project.get("dynamic", [])
+    if not project or (app / "setup.py").exists() or "dependencies" in dynamic:
+        return None
+    return tuple(map(str, dependencies)) if isinstance(dependencies, list) else None
 
 
 def project_scripts(app: Path) -> tuple[str, ...]:

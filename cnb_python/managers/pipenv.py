@@ -28,7 +28,13 @@ from cnb_python.log import Logger
 from cnb_python.managers.base import PackageManager, Signal, controlled, file_signal
 from cnb_python.managers.locks import read_lock_source
 from cnb_python.managers.options import listed
-from cnb_python.managers.pip import PipOptions, pip_install, pip_options, project_scripts
+from cnb_python.managers.pip import (
+    InstallsWithPip,
+    PipOptions,
+    pip_install,
+    pip_options,
+    project_scripts,
+)
 from cnb_python.managers.pipfile_lock import (
     check_sections,
     export_requirements,
@@ -102,7 +108,7 @@ UNLOCKED_WARNING = (
 
 
 @dataclass(frozen=True)
-class PipenvManager:
+class PipenvManager(InstallsWithPip):
     app: Path
     locked: bool  # Pipfile.lock is committed; otherwise the build locks the Pipfile
     categories: tuple[str, ...]  # Pipfile categories: packages, dev-packages, custom ones
@@ -122,8 +128,6 @@ class PipenvManager:
         }
         if self.locked:
             inputs["file:Pipfile.lock"] = self.app / "Pipfile.lock"
-        for path in self.local:
-            inputs[f"path:{path}"] = self.app / path
         inputs.update(self.pip.inputs())
         if self.source_env:
             inputs["bindings"] = self.source_env
@@ -131,6 +135,9 @@ class PipenvManager:
 
     def project_scripts(self) -> tuple[str, ...]:
         return project_scripts(self.app) if "." in self.local else ()
+
+    def projects(self) -> tuple[str, ...]:
+        return self.local
 
     def install(
         self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
@@ -176,17 +183,6 @@ class PipenvManager:
                 f"<Pipfile.lock {' '.join(lock_sections(self.categories))}>",
                 known_errors=PIP_KNOWN_ERRORS,
             )
-            if self.local:
-                # Non-editable, so nothing in the image links into the build's app dir.
-                pip_install(
-                    venv,
-                    tools["pip"],
-                    ["--no-deps", *(f"./{p}" if p != "." else "." for p in self.local)],
-                    app=self.app,
-                    options=self.pip,
-                    env=env,
-                    log=log,
-                )
         _remove_if_empty(venv / "src")  # Pipenv's directory for editable checkouts
 
     def _env(self, env: Mapping[str, str], venv: Path, pipfile: Path, tmp: Path) -> dict[str, str]:

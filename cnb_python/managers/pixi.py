@@ -77,6 +77,11 @@ class PixiManager:
     def project_scripts(self) -> tuple[str, ...]:
         return project_scripts(self.app) if "." in self._local_paths() else ()
 
+    def projects(self) -> tuple[str, ...]:
+        """Not the shared project step yet: the lock, read by the install script, says which of
+        the app's projects an environment installs; they come with its PyPI packages."""
+        return ()
+
     def _local_paths(self) -> list[str]:
         """The manifest's PyPI requirements on projects in the app (`{ path = "." }`)."""
         paths = (Path(r["path"]).as_posix() for r in self.requirements if r.get("path"))

@@ -32,7 +32,7 @@ from cnb_python.managers.base import (
 )
 from cnb_python.managers.locks import path_in_app, read_lock, read_lock_source
 from cnb_python.managers.options import listed
-from cnb_python.managers.pip import PipOptions, pip_install, pip_options
+from cnb_python.managers.pip import InstallsWithPip, PipOptions, pip_install, pip_options
 from cnb_python.run import run
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ PIP_KNOWN_ERRORS = {
 
 
 @dataclass(frozen=True)
-class PoetryManager:
+class PoetryManager(InstallsWithPip):
     app: Path
     package: bool  # package mode: the project itself is installed too
     scripts: tuple[str, ...]  # its [project.scripts] / [tool.poetry.scripts]
@@ -105,10 +105,6 @@ class PoetryManager:
             "groups": ",".join(self.groups),
             "extras": ",".join(self.extras),
         }
-        if self.package:
-            inputs["path:."] = self.app
-        for path in sorted(self.local.values()):
-            inputs[f"path:{path}"] = self.app / path
         inputs.update(self.pip.inputs())
         for path in self.poetry_config:
             inputs[f"poetry:{path.name}"] = path
@@ -116,6 +112,10 @@ class PoetryManager:
 
     def project_scripts(self) -> tuple[str, ...]:
         return self.scripts if self.package else ()
+
+    def projects(self) -> tuple[str, ...]:
+        """Its path dependencies, and in package mode the project itself."""
+        return (*sorted(self.local.values()), *((".",) if self.package else ()))
 
     def install(
         self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
@@ -138,38 +138,16 @@ class PoetryManager:
                 known_errors=KNOWN_ERRORS,
             )
             exported.write_text(without_packages(exported.read_text(), set(self.local)))
-            self._pip(
+            pip_install(
                 venv,
                 tools["pip"],
                 ["--require-hashes", "--no-deps", "--requirement", str(exported)],
-                env,
-                log,
+                app=self.app,
+                options=self.pip,
+                env=env,
+                log=log,
+                known_errors=PIP_KNOWN_ERRORS,
             )
-        # The app's own projects, non-editable: nothing in the image links into the app dir.
-        projects = [f"./{path}" for path in sorted(self.local.values())]
-        if self.package:
-            projects.append(".")
-        if projects:
-            self._pip(venv, tools["pip"], ["--no-deps", *projects], env, log)
-
-    def _pip(
-        self,
-        venv: Path,
-        pip: Tool,
-        arguments: list[str],
-        env: Mapping[str, str],
-        log: Logger,
-    ) -> None:
-        pip_install(
-            venv,
-            pip,
-            arguments,
-            app=self.app,
-            options=self.pip,
-            env=env,
-            log=log,
-            known_errors=PIP_KNOWN_ERRORS,
-        )
 
     def export_options(self) -> list[str]:
         """`poetry export` options: the selection, hashes, and index credentials for pip."""

@@ -37,7 +37,7 @@ from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
 from cnb_python.managers.base import PackageManager, Signal, file_signal
 from cnb_python.managers.options import listed, vendor_dir
-from cnb_python.managers.pip import PipOptions, pip_install, project_scripts
+from cnb_python.managers.pip import InstallsWithPip, PipOptions, pip_install, project_scripts
 
 if TYPE_CHECKING:
     from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
@@ -104,7 +104,7 @@ def pip_known_errors(lock: str) -> dict[str, tuple[str, str]]:
 
 
 @dataclass(frozen=True)
-class PylockManager:
+class PylockManager(InstallsWithPip):
     app: Path
     lock: str  # the lock's file name at the app root
     groups: tuple[str, ...]  # BP_PYLOCK_INSTALL_GROUPS, on top of the lock's default-groups
@@ -129,12 +129,13 @@ class PylockManager:
         }
         if self.vendor:
             inputs["vendor"] = self.vendor
-        for path in self.local:
-            inputs[f"path:{path}"] = self.app / path
         return {**inputs, **self.pip.inputs()}
 
     def project_scripts(self) -> tuple[str, ...]:
         return project_scripts(self.app) if "." in self.local else ()
+
+    def projects(self) -> tuple[str, ...]:
+        return self.local
 
     def install(
         self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
@@ -154,17 +155,6 @@ class PylockManager:
                 log=log,
                 show=f"pip install {' '.join(self._arguments(self.lock))}{shown}",
                 known_errors=pip_known_errors(self.lock),
-            )
-        if self.local:
-            # Non-editable, so nothing in the image links into the build's app dir.
-            pip_install(
-                venv,
-                tools["pip"],
-                ["--no-deps", *(f"./{p}" if p != "." else "." for p in self.local)],
-                app=self.app,
-                options=self.pip,
-                env=env,
-                log=log,
             )
 
     def _arguments(self, lock: str) -> list[str]:

@@ -103,6 +103,7 @@ class UvManager:
     # directories and files, relative to the app, and the virtual members' pyproject.toml.
     local: tuple[str, ...] = ()
     member: str | None = None  # the workspace member `uv sync --package` installs
+    member_path: str | None = None  # its directory, relative to the app
 
     def describe(self) -> str:
         member = f", package {self.member}" if self.member else ""
@@ -115,10 +116,9 @@ class UvManager:
             "file:pyproject.toml": self.app / "pyproject.toml",
             "groups": ",".join(self.groups),
         }
-        if self.package and self.member is None:  # a member's files are in `local`
-            inputs["path:."] = self.app
         for path in self.local:
-            inputs[f"path:{path}"] = self.app / path
+            if path not in self.projects():
+                inputs[f"path:{path}"] = self.app / path
         if self.vendor:
             inputs["vendor"] = self.vendor
         if self.uv_toml:
@@ -127,6 +127,32 @@ class UvManager:
 
     def project_scripts(self) -> tuple[str, ...]:
         return self.scripts if self.package else ()
+
+    def projects(self) -> tuple[str, ...]:
+        """The project `uv sync` would install: the root, or the member; the other members
+        and path sources are dependencies of it."""
+        if not self.package:
+            return ()
+        return (self.member_path or ".",)
+
+    def pip_install(
+        self,
+        prefix: Path,
+        tools: Mapping[str, Tool],
+        arguments: Sequence[str],
+        env: Mapping[str, str],
+        log: Logger,
+    ) -> None:
+        python = prefix / "bin" / "python"
+        command = [*tools["uv"].command(python), "pip", "install", f"--python={python}"]
+        if self.vendor:
+            command += ["--offline", "--no-index", f"--find-links={self.vendor}"]
+        with tempfile.TemporaryDirectory(prefix="cnb-python-uv-") as tmp:
+            uv_env = self._env(env, prefix, Path(tmp))
+            if self.vendor:
+                uv_env = {k: v for k, v in uv_env.items() if not k.startswith(_INDEX_SETTINGS)}
+            self._run([*command, *arguments], uv_env, log, "pip install")
+        drop_metadata_files(sorted((prefix / "lib").glob("python*/site-packages")), _UV_STAMPS)
 
     def install(
         self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
@@ -140,7 +166,11 @@ class UvManager:
             uv_env = self._env(env, venv, Path(tmp))
             if self.vendor is None:
                 self._run(
-                    [*uv, "sync", "--locked", *selection, "--no-editable"], uv_env, log, "sync"
+                    # The project itself is the project step's (projects.py).
+                    [*uv, "sync", "--locked", *selection, "--no-install-project", "--no-editable"],
+                    uv_env,
+                    log,
+                    "sync",
                 )
             else:
                 # Offline, index settings only make uv re-resolve instead of reading the lock.
@@ -170,8 +200,6 @@ class UvManager:
                     log,
                     "pip install",
                 )
-                if self.package:
-                    self._run([*pip, "--no-deps", "."], uv_env, log, "pip install")
         # uv's lock file for concurrent runs, and its build stamps (they hold source mtimes).
         (venv / ".lock").unlink(missing_ok=True)
         drop_metadata_files(sorted((venv / "lib").glob("python*/site-packages")), _UV_STAMPS)
@@ -254,6 +282,7 @@ def uv_manager(
             if path != "."  # the root: pyproject.toml, and the app when it is a package
         ),
         member=member,
+        member_path=members[member] if member else None,
     )
 
 

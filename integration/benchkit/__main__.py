@@ -59,6 +59,18 @@ APPS = {
     "pylock-flask": BenchApp(
         SAMPLES / "pylock-flask", "import flask, gunicorn.app.wsgiapp", "app.py"
     ),
+    # Package projects: a code change reinstalls the project alone (projects.py).
+    "uv-package": BenchApp(
+        REPO / "integration" / "fixtures" / "uv-package",
+        "import hello_server",
+        "src/hello_server/__init__.py",
+    ),
+    "pdm-flask": BenchApp(
+        SAMPLES / "pdm-flask",
+        "import flask, gunicorn.app.wsgiapp, pdm_flask",
+        "src/pdm_flask/__init__.py",
+        raw_baseline=False,
+    ),
     "pip-native": BenchApp(
         SAMPLES / "pip-native", "import handbuilt, mesonext, cmakeext", "app.py", raw_baseline=False
     ),

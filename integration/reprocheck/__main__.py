@@ -2,7 +2,8 @@
 images: every layer digest (and, when one differs, every file in it), the layers' [metadata], the
 SBOM files and the config digest.
 
-usage: python -m reprocheck APP [--warm] [--json FILE] [--buildpack DIR] [--umasks A,B] [--keep]
+usage: python -m reprocheck APP [--warm | --code-change FILE] [--json FILE] [--buildpack DIR]
+                              [--umasks A,B] [--keep]
 
 Exit status: 0 reproducible, 1 the images differ, 2 a build failed (or bad usage). Needs root.
 """
@@ -41,6 +42,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also rebuild A on its own cache and compare that rebuild with the clean build B",
     )
+    parser.add_argument(
+        "--code-change",
+        metavar="FILE",
+        help="add a line to FILE (relative to the app) for the rebuild and B, and compare the "
+        "rebuild with B: a code-only rebuild against a cold build of the change (implies --warm)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the full report here")
     parser.add_argument(
         "--buildpack",
@@ -76,7 +83,14 @@ def main(argv: list[str] | None = None) -> int:
             bp_root = Path(tempfile.mkdtemp(prefix="reprocheck-buildpack-"))
             stack.callback(shutil.rmtree, bp_root, ignore_errors=True)
             buildpack = stack.enter_context(served_test_buildpack(bp_root / "cnb-python")).path
-        report = verify(app, buildpack, roots, warm=opts.warm, umasks=opts.umasks)
+        report = verify(
+            app,
+            buildpack,
+            roots,
+            warm=opts.warm,
+            umasks=opts.umasks,
+            code_change=opts.code_change,
+        )
     sys.stdout.write(render(report))
     if opts.json:
         opts.json.parent.mkdir(parents=True, exist_ok=True)

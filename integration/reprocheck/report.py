@@ -16,7 +16,7 @@ MAX_LISTED = 30  # differences printed per layer; the JSON has them all
 @dataclass
 class RunReport:
     app: str
-    mode: str  # "cold" | "warm"
+    mode: str  # "cold" | "warm" | "code-change"
     builds: list[BuildRecord] = field(default_factory=list)
     comparisons: list[Comparison] = field(default_factory=list)
     error: str | None = None  # a build failed, so nothing could be compared
@@ -41,11 +41,10 @@ class RunReport:
 
 
 def render(report: RunReport) -> str:
-    what = (
-        "cold build, warm rebuild, clean cold build"
-        if report.mode == "warm"
-        else "two clean builds"
-    )
+    what = {
+        "warm": "cold build, warm rebuild, clean cold build",
+        "code-change": "cold build, rebuild after a code change, clean cold build of the change",
+    }.get(report.mode, "two clean builds")
     out = [f"verify-reproducible {report.app} ({what})"]
     for build in report.builds:
         state = "ok" if build.success else f"FAILED in {build.phase} (exit {build.exit_code})"

@@ -22,10 +22,16 @@ def verify(
     *,
     warm: bool,
     umasks: tuple[int, int],
+    code_change: str | None = None,
 ) -> RunReport:
     """Cold: A and B are clean builds in ``roots[0]`` and ``roots[1]``. Warm: A, then a rebuild
-    on A's cache and previous image, then a clean B; both A and the rebuild are compared to B."""
-    report = RunReport(str(app), "warm" if warm else "cold")
+    on A's cache and previous image, then a clean B; both A and the rebuild are compared to B.
+    With ``code_change`` (a file of the app, implies warm), the rebuild and B build the app with
+    a line added to that file, and only the rebuild is compared to B: a code-only rebuild must
+    give what a cold build of the changed sources gives."""
+    warm = warm or code_change is not None
+    mode = "code-change" if code_change else "warm" if warm else "cold"
+    report = RunReport(str(app), mode)
     root_a, root_b = roots
     first = Conditions(hash_seed="1", umask=umasks[0], one_cpu=True)
     other = Conditions(hash_seed="2", umask=umasks[1])
@@ -38,7 +44,7 @@ def verify(
         images["A"] = snapshot_image(platform_a, root_a / "image-A")
         time.sleep(GAP_SECONDS)
         # A fresh checkout of the same app: new file mtimes must not defeat the cache.
-        app_again = stage_app(app, root_a, "app-warm")
+        app_again = _changed(stage_app(app, root_a, "app-warm"), code_change)
         if not _build(report, "A-warm", app_again, root_a, buildpack, other):
             return report
         images["A-warm"] = _image(platform_a)
@@ -46,11 +52,13 @@ def verify(
         images["A"] = _image(platform_a)
     time.sleep(GAP_SECONDS)
     clean = Conditions(hash_seed="3", umask=umasks[0]) if warm else other
-    if not _build(report, "B", stage_app(app, root_b, "app"), root_b, buildpack, clean):
+    app_b = _changed(stage_app(app, root_b, "app"), code_change)
+    if not _build(report, "B", app_b, root_b, buildpack, clean):
         return report
     images["B"] = _image(Path(report.builds[-1].workdir))
 
-    report.comparisons.append(compare_images("A vs B (clean builds)", images["A"], images["B"]))
+    if not code_change:
+        report.comparisons.append(compare_images("A vs B (clean builds)", images["A"], images["B"]))
     if warm:
         report.comparisons.append(
             compare_images(
@@ -58,6 +66,14 @@ def verify(
             )
         )
     return report
+
+
+def _changed(app: Path, code_change: str | None) -> Path:
+    """The staged app, with a line of code added to ``code_change`` when it is given."""
+    if code_change:
+        changed = app / code_change
+        changed.write_text(changed.read_text() + "\nCODE_CHANGE = 1\n")
+    return app
 
 
 def _build(

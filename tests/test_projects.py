@@ -1,0 +1,58 @@
+from pathlib import Path
+
+from cnb_python import projects
+from cnb_python.environments import Venv
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(content)
+
+
+def test_build_requires_are_every_projects_in_one_sorted_list(tmp_path):
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[build-system]\nrequires = ['hatchling==1.27.0']\n",
+            "libs/a/pyproject.toml": "[build-system]\nrequires = ['setuptools>=70', 'wheel']\n",
+            "libs/b/setup.py": "",  # no pyproject.toml: pip's default backend
+        },
+    )
+    assert projects.build_requires(tmp_path, (".", "libs/a", "libs/b")) == [
+        "hatchling==1.27.0",
+        "setuptools>=40.8.0",
+        "setuptools>=70",
+        "wheel",
+    ]
+
+
+def test_uninstall_removes_what_record_lists_with_its_pycs_and_empty_directories(tmp_path):
+    site = "lib/python3.12/site-packages"
+    dist_info = f"{site}/hello-1.0.dist-info"
+    record = (
+        "hello/__init__.py,sha256=x,1\n"
+        "hello/sub/mod.py,sha256=x,1\n"
+        "../../../bin/hello,sha256=x,1\n"
+        "hello-1.0.dist-info/METADATA,sha256=x,1\n"
+        "hello-1.0.dist-info/RECORD,,\n"
+    )
+    write(
+        tmp_path,
+        {
+            f"{site}/hello/__init__.py": "",
+            f"{site}/hello/__pycache__/__init__.cpython-312.pyc": "",
+            f"{site}/hello/sub/mod.py": "",
+            f"{site}/hello/sub/__pycache__/mod.cpython-312.pyc": "",
+            "bin/hello": "",
+            "bin/python": "",
+            f"{dist_info}/METADATA": "",
+            f"{dist_info}/RECORD": record,
+            f"{site}/six.py": "",  # a dependency: stays
+            f"{site}/__pycache__/six.cpython-312.pyc": "",
+        },
+    )
+    projects.uninstall(Venv(tmp_path, None), [dist_info])  # type: ignore[arg-type]
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["bin/python", f"{site}/__pycache__/six.cpython-312.pyc", f"{site}/six.py"]
+    assert not (tmp_path / site / "hello").exists()

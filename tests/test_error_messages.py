@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
+import shlex
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from pathlib import Path
 import fake_django
 from golden import Golden, conda_fails, error_text_test, fails, repodata_channel
 from packaging.version import Version
-from standins import app_with, quiet_logger, tool_saying
+from standins import app_with, quiet_logger, stand_in_tool, tool_saying
 
 from cnb_python import __main__
 from cnb_python import python_version as pv
@@ -84,9 +85,7 @@ def uv_fails(message: str) -> Callable[[Path], object]:
     """uv failing with `message`, run as the build runs it (a stand-in executable)."""
 
     def run_uv(root: Path) -> object:
-        fake = root / "uv"
-        fake.write_text(f"#!/bin/sh\necho '{message}'\nexit 2\n")
-        fake.chmod(0o755)
+        fake = stand_in_tool(root, "uv", f"echo {shlex.quote(message)}\nexit 2\n").executable
         command = [str(fake), "sync", "--locked", "--no-default-groups", "--no-editable"]
         log = quiet_logger()
         return uv.run_uv(command, env={"PATH": "/usr/bin:/bin"}, cwd=root, log=log, verb="sync")

@@ -13,7 +13,9 @@ from cnb_python.tools import Tool
 
 
 def app_with(root: Path, files: Mapping[str, str]) -> Path:
-    """`root`, with `files` (paths relative to it) written, their directories made."""
+    """`root`, made if need be, with `files` (paths relative to it) written, their directories
+    made."""
+    root.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(content)

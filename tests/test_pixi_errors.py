@@ -7,15 +7,14 @@ on real pixi.lock files written with py-rattler against a tiny channel of repoda
 
 from __future__ import annotations
 
-import io
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from golden import Golden, error_text_test, repodata_channel
+from standins import app_with, quiet_logger
 from testsupport.pixilock import LockedEnvironment, PypiPackage, write_pixi_lock
 
-from cnb_python.log import Logger
 from cnb_python.managers import select_manager
 from cnb_python.tools import Tool
 
@@ -62,10 +61,7 @@ def install(
 
     def run(root: Path) -> object:
         channel = make_channel(root)
-        app = root / "app"
-        app.mkdir()
-        for name, content in files.items():
-            (app / name).write_text(content.replace("CHANNEL", channel))
+        app = app_with(root / "app", {n: c.replace("CHANNEL", channel) for n, c in files.items()})
         if environments is not None:
             write_pixi_lock(app / "pixi.lock", channel, environments)
             lock = app / "pixi.lock"
@@ -74,7 +70,7 @@ def install(
         assert choice.installer is not None
         prefix = root / "env"
         env_vars = {"PATH": "/usr/bin:/bin"}
-        return choice.installer.install(prefix, RATTLER, env_vars, Logger(io.StringIO()))
+        return choice.installer.install(prefix, RATTLER, env_vars, quiet_logger())
 
     return run
 

@@ -94,11 +94,11 @@ def collect_static(django: DjangoApp, python: Path, env: Mapping[str, str], log:
         log.section("Skipping Django collectstatic: BP_DISABLE_COLLECTSTATIC is set")
         return
     log.section("Collecting Django static files")
-    deadline = _deadline(collectstatic_timeout(env))
     run_env = dict(env)
     if django.settings_module:
         run_env.setdefault("DJANGO_SETTINGS_MODULE", django.settings_module)
-    found = _read_settings(django, python, run_env, deadline, log)
+    step = _Step(django, python, run_env, _deadline(collectstatic_timeout(env)), log)
+    found = _read_settings(step)
     if not found["staticfiles"]:
         log.step("Skipping collectstatic: django.contrib.staticfiles is not in INSTALLED_APPS")
         return
@@ -114,20 +114,12 @@ def collect_static(django: DjangoApp, python: Path, env: Mapping[str, str], log:
             "Point STATIC_ROOT into the app, e.g. `STATIC_ROOT = BASE_DIR / 'staticfiles'`.",
         )
     with log.timed():
-        output = run(
-            [str(python), "manage.py", "collectstatic", "--noinput"],
-            env=run_env,
-            cwd=django.app,
-            log=log,
-            show="python manage.py collectstatic --noinput",
-            stream=False,
-            error_title="Django's collectstatic failed",
-            error_fix=(
-                "Fix the error in Django's output above; `python manage.py collectstatic "
-                "--noinput` reproduces it locally. Set BP_DISABLE_COLLECTSTATIC=true to skip "
-                "collectstatic."
-            ),
-            deadline=deadline,
+        output = step.run_python(
+            ["manage.py", "collectstatic", "--noinput"],
+            "python manage.py collectstatic --noinput",
+            "Django's collectstatic failed",
+            "Fix the error in Django's output above; `python manage.py collectstatic --noinput` "
+            "reproduces it locally. Set BP_DISABLE_COLLECTSTATIC=true to skip collectstatic.",
         )
         summary = [line for line in output.splitlines() if _COLLECTED.search(line)]
         log.detail(summary[-1].strip() if summary else "done")
@@ -170,21 +162,40 @@ def _deadline(seconds: float) -> Deadline:
     )
 
 
-def _read_settings(
-    django: DjangoApp, python: Path, env: Mapping[str, str], deadline: Deadline, log: Logger
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Step:
+    """What every python run of the step shares: the app, its venv's python, the settings
+    module in the environment, and one deadline."""
+
+    django: DjangoApp
+    python: Path
+    env: Mapping[str, str]
+    deadline: Deadline
+    log: Logger
+
+    def run_python(self, args: list[str], show: str, error_title: str, error_fix: str) -> str:
+        """`python <args>` in the app dir, its output kept for the error rather than shown."""
+        return run(
+            [str(self.python), *args],
+            env=self.env,
+            cwd=self.django.app,
+            log=self.log,
+            show=show,
+            stream=False,
+            error_title=error_title,
+            error_fix=error_fix,
+            deadline=self.deadline,
+        )
+
+
+def _read_settings(step: _Step) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cnb-python-django-") as tmp:
         result = Path(tmp, "settings.json")
-        output = run(
-            [str(python), "-c", _READ_SETTINGS, str(result), str(django.project)],
-            env=env,
-            cwd=django.app,
-            log=log,
-            show="python -c <read STATIC_ROOT from the Django settings>",
-            stream=False,
-            error_title="Unable to read the Django settings",
-            error_fix=_SETTINGS_FIX,
-            deadline=deadline,
+        output = step.run_python(
+            ["-c", _READ_SETTINGS, str(result), str(step.django.project)],
+            "python -c <read STATIC_ROOT from the Django settings>",
+            "Unable to read the Django settings",
+            _SETTINGS_FIX,
         )
         try:
             found = json.loads(result.read_text())

@@ -7,10 +7,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from test_error_messages import fails
+from golden import Golden, error_text_test, fails
 
-from cnb_python.errors import UserError
 from cnb_python.managers import poetry, select_manager, uv
 
 FIXTURES = Path(__file__).resolve().parents[1] / "integration" / "fixtures"
@@ -36,7 +34,7 @@ def replace(path: str, old: str, new: str) -> Callable[[Path], None]:
     return edit
 
 
-GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
+GOLDEN: Golden = {
     "uv member that does not exist": (
         fixture("uv-workspace", {"BP_UV_PACKAGE": "api"}),
         """[Error: Unknown uv workspace member in BP_UV_PACKAGE]
@@ -123,9 +121,4 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(GOLDEN))
-def test_error_text(tmp_path, case):
-    trigger, expected = GOLDEN[case]
-    with pytest.raises(UserError) as error:
-        trigger(tmp_path)
-    assert error.value.render() == expected
+test_error_text = error_text_test(GOLDEN)

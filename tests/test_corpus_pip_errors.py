@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from test_error_messages import fails
+from golden import Golden, conda_fails, error_text_test, fails
+from standins import app_with
 
-from cnb_python.errors import UserError
 from cnb_python.managers import pip, select_manager
 from cnb_python.toolscripts import conda_env
 
@@ -18,10 +17,8 @@ DIGEST = "4" * 64
 
 def select(files: dict[str, str]) -> Callable[[Path], object]:
     def trigger(root: Path) -> object:
-        for name, content in files.items():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).write_text(content)
-        return select_manager(root, {"BP_PIP_REQUIREMENT": "requirements/prod.txt"}, [])
+        env = {"BP_PIP_REQUIREMENT": "requirements/prod.txt"}
+        return select_manager(app_with(root, files), env, [])
 
     return trigger
 
@@ -29,15 +26,12 @@ def select(files: dict[str, str]) -> Callable[[Path], object]:
 def conda_environment(text: str) -> Callable[[Path], object]:
     def trigger(root: Path) -> object:
         (root / "environment.yaml").write_text(text)
-        try:
-            return conda_env.read_environment(root / "environment.yaml")
-        except conda_env.Failure as failure:  # as the build reports it, from the result file
-            raise UserError(**failure.payload) from None
+        return conda_env.read_environment(root / "environment.yaml")
 
-    return trigger
+    return conda_fails(trigger)
 
 
-GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
+GOLDEN: Golden = {
     "a direct URL without a hash among hashed requirements": (
         select(
             {
@@ -88,9 +82,4 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 }
 
 
-@pytest.mark.parametrize("case", list(GOLDEN))
-def test_error_text(tmp_path, case):
-    trigger, expected = GOLDEN[case]
-    with pytest.raises(UserError) as error:
-        trigger(tmp_path)
-    assert error.value.render().replace(str(tmp_path), "ROOT") == expected
+test_error_text = error_text_test(GOLDEN)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import io
-import json
 import os
 import shlex
 import shutil
@@ -17,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import fake_django
-import pytest
+from golden import Golden, conda_fails, error_text_test, fails, repodata_channel
 from packaging.version import Version
+from standins import app_with, quiet_logger, stand_in_tool, tool_saying
 
 from cnb_python import __main__
 from cnb_python import python_version as pv
@@ -26,24 +25,15 @@ from cnb_python.cnb.bindings import read_bindings
 from cnb_python.cnb.context import build_context
 from cnb_python.django import collect_static
 from cnb_python.download import Source, bundled_path, download, resolve_source
-from cnb_python.errors import UserError
-from cnb_python.log import Logger
 from cnb_python.managers import pip, pipenv, pipfile_lock, poetry, select_manager, uv
 from cnb_python.managers.gate import check_settings
 from cnb_python.processes import app_processes
 from cnb_python.run import run as run_command
-from cnb_python.tools import Tool
 from cnb_python.toolscripts import conda_env
 
 AVAILABLE = [Version(v) for v in ("3.10.20", "3.11.16", "3.12.14", "3.13.15", "3.14.7")]
 REPO = Path(__file__).resolve().parents[1]
 EOL = pv.parse_eol_table([{"version": "3.9", "date": "2025-10-31", "after": "error"}])
-
-
-def app_with(root: Path, files: dict[str, str]) -> Path:
-    for name, content in files.items():
-        (root / name).write_text(content)
-    return root
 
 
 def app_with_bytes(root: Path, files: dict[str, bytes]) -> Path:
@@ -78,7 +68,7 @@ def corrupted_bundle(root: Path) -> None:
     bundled.parent.mkdir(parents=True)
     bundled.write_bytes(b"abc")
     source = resolve_source(url, "0" * 64, {}, [], buildpack_dir=root)
-    download(source, "0" * 64, root / "out", what="CPython 3.12.14", log=Logger(io.StringIO()))
+    download(source, "0" * 64, root / "out", what="CPython 3.12.14", log=quiet_logger())
 
 
 def missing_vendored_module(root: Path) -> None:
@@ -88,68 +78,29 @@ def missing_vendored_module(root: Path) -> None:
 def checksum(root: Path) -> None:
     (root / "cpython.tar.gz").write_bytes(b"abc")
     source = Source(f"file://{root}/cpython.tar.gz", "")
-    download(source, "0" * 64, root / "out", what="CPython 3.12.14", log=Logger(io.StringIO()))
+    download(source, "0" * 64, root / "out", what="CPython 3.12.14", log=quiet_logger())
 
 
 def uv_fails(message: str) -> Callable[[Path], object]:
     """uv failing with `message`, run as the build runs it (a stand-in executable)."""
 
     def run_uv(root: Path) -> object:
-        fake = root / "uv"
-        fake.write_text(f"#!/bin/sh\necho '{message}'\nexit 2\n")
-        fake.chmod(0o755)
+        fake = stand_in_tool(root, "uv", f"echo {shlex.quote(message)}\nexit 2\n").executable
         command = [str(fake), "sync", "--locked", "--no-default-groups", "--no-editable"]
-        log = Logger(io.StringIO())
+        log = quiet_logger()
         return uv.run_uv(command, env={"PATH": "/usr/bin:/bin"}, cwd=root, log=log, verb="sync")
 
     return run_uv
-
-
-def conda_fails(call: Callable[[Path], object]) -> Callable[[Path], object]:
-    """A failure of the conda tool script, as the build reports it (a UserError from its
-    result file)."""
-
-    def run_script(root: Path) -> object:
-        try:
-            return call(root)
-        except conda_env.Failure as failure:
-            raise UserError(**failure.payload) from None
-
-    return run_script
-
-
-def _record(name: str, version: str, depends: list[str]) -> dict[str, object]:
-    return {
-        "name": name,
-        "version": version,
-        "build": "0",
-        "build_number": 0,
-        "depends": depends,
-        "subdir": "noarch",
-        "noarch": "generic",
-        "timestamp": 1,
-    }
 
 
 def conda_solve(specs: list[str]) -> Callable[[Path], object]:
     """Solve `specs` against a tiny channel of repodata only: a needs b>=2, b has only 1.0."""
 
     def solve(root: Path) -> object:
-        for subdir, packages in (
-            (
-                "noarch",
-                {
-                    "a-1.0-0.tar.bz2": _record("a", "1.0", ["b >=2"]),
-                    "b-1.0-0.tar.bz2": _record("b", "1.0", []),
-                },
-            ),
-            ("linux-64", {}),
-        ):
-            (root / "ch" / subdir).mkdir(parents=True)
-            repodata = {"info": {"subdir": subdir}, "packages": packages}
-            (root / "ch" / subdir / "repodata.json").write_text(json.dumps(repodata))
+        packages = [("a", "1.0", ["b >=2"]), ("b", "1.0", [])]
+        channel = repodata_channel(root / "ch", packages, ["linux-64"])
         condarc = conda_env.read_condarc(None)
-        return asyncio.run(conda_env.solve([f"file://{root}/ch"], specs, "linux-64", root, condarc))
+        return asyncio.run(conda_env.solve([channel], specs, "linux-64", root, condarc))
 
     return solve
 
@@ -210,14 +161,6 @@ LOCK = (
 )
 
 
-def fake_tool(root: Path, name: str, says: str, status: int) -> Tool:
-    script = root / "bin" / name
-    script.parent.mkdir(parents=True, exist_ok=True)
-    script.write_text(f"#!/bin/sh\necho '{says}'\nexit {status}\n")
-    script.chmod(0o755)
-    return Tool(name, "0", root, executable=script)
-
-
 def pipenv_install(
     files: dict[str, str], pipenv_says: str, pip_says: str = "", env: dict[str, str] | None = None
 ) -> Callable[[Path], object]:
@@ -228,31 +171,13 @@ def pipenv_install(
         app = app_with(root, files)
         manager = pipenv.pipenv_manager(app, {}, [], pipenv.MANAGER.signals[0])
         tools = {
-            "pipenv": fake_tool(root / "pipenv", "pipenv", pipenv_says, int(bool(pipenv_says))),
-            "pip": fake_tool(root / "pip", "pip", pip_says, int(bool(pip_says))),
+            "pipenv": tool_saying(root / "pipenv", "pipenv", pipenv_says),
+            "pip": tool_saying(root / "pip", "pip", pip_says),
         }
         variables = {"PATH": "/usr/bin:/bin", **(env or {})}
-        return manager.install(root / "venv", tools, variables, Logger(io.StringIO()))
+        return manager.install(root / "venv", tools, variables, quiet_logger())
 
     return install
-
-
-def fails(show: str, title: str, known: dict[str, tuple[str, str]], *output: str):
-    """A tool's failure as the runner reports it, with the tool's own messages in its output."""
-
-    def run_tool(root: Path) -> object:
-        printed = "; ".join(f"echo {shlex.quote(line)}" for line in output)
-        return run_command(
-            ["sh", "-c", f"{printed}; exit 1"],
-            env={"PATH": "/usr/bin:/bin"},
-            log=Logger(io.StringIO()),
-            show=show,
-            error_title=title,
-            error_fix="(the generic fix)",
-            known_errors=known,
-        )
-
-    return run_tool
 
 
 def killed(signal_name: str) -> Callable[[Path], object]:
@@ -262,7 +187,7 @@ def killed(signal_name: str) -> Callable[[Path], object]:
         return run_command(
             ["sh", "-c", f"echo 'Solving flask'; kill -{signal_name} $$"],
             env={"PATH": "/usr/bin:/bin"},
-            log=Logger(io.StringIO()),
+            log=quiet_logger(),
             show="py-rattler install (environment.yml)",
             error_title="Unable to create the conda environment",
             error_fix="(the generic fix)",
@@ -276,7 +201,7 @@ POETRY_EXPORT = "poetry export --format=requirements.txt --with-credentials --no
 POETRY_PROJECT = {"pyproject.toml": "[tool.poetry]\nname = 'x'\n"}
 
 
-GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
+GOLDEN: Golden = {
     "version unavailable": (
         select({".python-version": "3.15"}),
         """[Error: The requested Python version isn't available]
@@ -405,7 +330,7 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
     ),
     "unsafe pip variables": (
         lambda root: check_settings(
-            pip.MANAGER, {"PIP_TARGET": "/x", "PIP_USER": "1"}, Logger(io.StringIO())
+            pip.MANAGER, {"PIP_TARGET": "/x", "PIP_USER": "1"}, quiet_logger()
         ),
         """[Error: Unsafe environment variables found]
 
@@ -1142,12 +1067,7 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 }
 
 
-@pytest.mark.parametrize("case", list(GOLDEN))
-def test_error_text(tmp_path, case):
-    trigger, expected = GOLDEN[case]
-    with pytest.raises(UserError) as error:
-        trigger(tmp_path)
-    assert error.value.render().replace(str(tmp_path), "ROOT") == expected
+test_error_text = error_text_test(GOLDEN)
 
 
 def shim_error(tmp_path: Path, remove: str | None, path: str = os.environ["PATH"]) -> str:

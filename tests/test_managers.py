@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
+from standins import app_with
 
 from cnb_python.cnb.bindings import Binding
 from cnb_python.environments import CondaPrefix
@@ -13,13 +14,6 @@ from cnb_python.managers.requirements import collect
 from cnb_python.venv import install_inputs
 
 
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-
-
 def installer(app: Path, env: dict[str, str], bindings: list[Binding] | None = None) -> Installer:
     chosen = select_manager(app, env, bindings or []).installer
     assert chosen is not None
@@ -27,20 +21,20 @@ def installer(app: Path, env: dict[str, str], bindings: list[Binding] | None = N
 
 
 def test_requirements_txt_selects_pip(tmp_path):
-    write(tmp_path, {"requirements.txt": "flask\n", "pyproject.toml": "[tool.ruff]\n"})
+    app_with(tmp_path, {"requirements.txt": "flask\n", "pyproject.toml": "[tool.ruff]\n"})
     manager = installer(tmp_path, {})
     assert manager.requirement_files == (tmp_path / "requirements.txt",)
     assert manager.describe() == "pip (requirements.txt)"
 
 
 def test_bp_pip_requirement_lists_files(tmp_path):
-    write(tmp_path, {"req/base.txt": "flask\n", "req/prod.txt": "gunicorn\n"})
+    app_with(tmp_path, {"req/base.txt": "flask\n", "req/prod.txt": "gunicorn\n"})
     manager = installer(tmp_path, {"BP_PIP_REQUIREMENT": "req/base.txt, req/prod.txt"})
     assert manager.describe() == "pip (req/base.txt, req/prod.txt)"
 
 
 def test_bp_pip_requirement_missing_file(tmp_path):
-    write(tmp_path, {"requirements.txt": "flask\n"})
+    app_with(tmp_path, {"requirements.txt": "flask\n"})
     with pytest.raises(UserError) as e:
         select_manager(tmp_path, {"BP_PIP_REQUIREMENT": "requirements.txt prod.txt"}, [])
     assert e.value.title == "Requirements file not found"
@@ -59,7 +53,7 @@ def test_bp_pip_requirement_missing_file(tmp_path):
     ],
 )
 def test_project_or_no_manager(tmp_path, files, project):
-    write(tmp_path, files)
+    app_with(tmp_path, files)
     manager = select_manager(tmp_path, {}, []).installer
     if project:
         assert manager is not None and manager.requirement_files == ()
@@ -106,7 +100,7 @@ UV_PROJECT = {
     ],
 )
 def test_precedence_reason_and_ignored_files(tmp_path, files, env, manager, reason, ignored):
-    write(tmp_path, files)
+    app_with(tmp_path, files)
     choice = select_manager(tmp_path, env, [])
     assert choice.manager is not None and choice.manager.name == manager
     assert choice.reason == reason
@@ -114,7 +108,7 @@ def test_precedence_reason_and_ignored_files(tmp_path, files, env, manager, reas
 
 
 def test_ignored_files_are_named_in_a_warning(tmp_path):
-    write(tmp_path, {**UV_PROJECT, "requirements.txt": "", "Pipfile.lock": "{}"})
+    app_with(tmp_path, {**UV_PROJECT, "requirements.txt": "", "Pipfile.lock": "{}"})
     assert ignored_warning(select_manager(tmp_path, {}, [])) == (
         "Ignoring files of other package managers",
         "uv.lock selects uv, so the build ignores Pipfile.lock (Pipenv), requirements.txt (pip). "
@@ -133,20 +127,20 @@ def test_ignored_files_are_named_in_a_warning(tmp_path):
     ],
 )
 def test_managers_not_done_and_incomplete_uv_projects_are_clear_errors(tmp_path, files, title):
-    write(tmp_path, files)
+    app_with(tmp_path, files)
     with pytest.raises(UserError) as e:
         select_manager(tmp_path, {}, [])
     assert e.value.title == title
 
 
 def test_poetry_tables_in_a_pep621_project_do_not_select_poetry(tmp_path):
-    write(tmp_path, {"pyproject.toml": "[project]\nname = 'x'\n[tool.poetry]\n"})
+    app_with(tmp_path, {"pyproject.toml": "[project]\nname = 'x'\n[tool.poetry]\n"})
     choice = select_manager(tmp_path, {}, [])
     assert choice.manager is not None and choice.manager.name == "pip"
 
 
 def test_uv_package_project_scripts_and_groups(tmp_path):
-    write(
+    app_with(
         tmp_path,
         {
             "pyproject.toml": "[project]\nname = 'x'\n[project.scripts]\nserve = 'x:main'\n"
@@ -165,7 +159,7 @@ def test_uv_package_project_scripts_and_groups(tmp_path):
 
 
 def test_uv_virtual_project_installs_no_scripts(tmp_path):
-    write(
+    app_with(
         tmp_path,
         {
             "pyproject.toml": "[project]\nname = 'x'\n[project.scripts]\nserve = 'x:main'\n",
@@ -177,7 +171,7 @@ def test_uv_virtual_project_installs_no_scripts(tmp_path):
 
 
 def test_nested_requirements_and_local_paths(tmp_path):
-    write(
+    app_with(
         tmp_path,
         {
             "requirements.txt": "-r base.txt\n--constraint=constraints/c.txt\n"
@@ -206,7 +200,7 @@ def _key(app: Path, env: dict[str, str], bindings: list[Binding] | None = None) 
 
 
 def test_key_inputs_follow_every_input(tmp_path):
-    write(
+    app_with(
         tmp_path,
         {"requirements.txt": "-r base.txt\n./lib\n", "base.txt": "flask\n", "lib/setup.py": "x"},
     )
@@ -221,7 +215,7 @@ def test_key_inputs_follow_every_input(tmp_path):
 
 
 def test_key_hashes_pip_env_without_keeping_values(tmp_path):
-    write(tmp_path, {"requirements.txt": "flask\n"})
+    app_with(tmp_path, {"requirements.txt": "flask\n"})
     secret = "https://user:s3cret@index.example/simple"
     key = _key(tmp_path, {"PIP_INDEX_URL": secret, "UNRELATED": "1"})
     assert key["env"] != _key(tmp_path, {})["env"]
@@ -230,7 +224,7 @@ def test_key_hashes_pip_env_without_keeping_values(tmp_path):
 
 
 def test_a_project_with_static_dependencies_installs_them_then_itself(tmp_path):
-    write(
+    app_with(
         tmp_path,
         {
             "pyproject.toml": "[project]\nname='x'\nversion='1'\ndependencies=['six']\n",
@@ -243,7 +237,7 @@ def test_a_project_with_static_dependencies_installs_them_then_itself(tmp_path):
     assert select_manager(tmp_path, {}, []).installer.projects() == (".",)
     (tmp_path / "x/__init__.py").write_text("VERSION = 2\n")  # the project step's alone
     assert _key(tmp_path, {}) == first
-    write(tmp_path, {"pyproject.toml": "[project]\nname='x'\nversion='1'\ndependencies=['a']\n"})
+    app_with(tmp_path, {"pyproject.toml": "[project]\nname='x'\nversion='1'\ndependencies=['a']\n"})
     assert _key(tmp_path, {})["dependencies"] != first["dependencies"]
 
 
@@ -258,7 +252,7 @@ def test_a_project_with_static_dependencies_installs_them_then_itself(tmp_path):
 )
 def test_a_project_whose_dependencies_need_a_build_is_installed_whole(tmp_path, files):
     """Its dependencies are known only once it is built: `pip install .`, keyed on its tree."""
-    write(tmp_path, {**files, "x/__init__.py": "", ".git/HEAD": "a"})
+    app_with(tmp_path, {**files, "x/__init__.py": "", ".git/HEAD": "a"})
     first = _key(tmp_path, {})
     assert set(first) == {"path:.", "env"}
     assert select_manager(tmp_path, {}, []).installer.projects() == ()
@@ -269,7 +263,7 @@ def test_a_project_whose_dependencies_need_a_build_is_installed_whole(tmp_path, 
 
 
 def test_pip_binding_pip_conf_is_an_input(tmp_path):
-    write(tmp_path, {"requirements.txt": "flask\n", "b/pip.conf": "[global]\nindex-url = x\n"})
+    app_with(tmp_path, {"requirements.txt": "flask\n", "b/pip.conf": "[global]\nindex-url = x\n"})
     binding = Binding("b", "pip", "", tmp_path / "b", {"pip.conf": tmp_path / "b/pip.conf"})
     manager = installer(tmp_path, {}, [binding])
     assert manager.pip.config == tmp_path / "b/pip.conf"
@@ -277,7 +271,7 @@ def test_pip_binding_pip_conf_is_an_input(tmp_path):
 
 
 def test_conda_files_select_conda_with_py_rattler(tmp_path):
-    write(tmp_path, {"environment.yml": "", "requirements.txt": "", "app.py": ""})
+    app_with(tmp_path, {"environment.yml": "", "requirements.txt": "", "app.py": ""})
     choice = select_manager(tmp_path, {}, [])
     assert choice.manager is not None and choice.installer is not None
     assert choice.manager.name == "conda" and choice.manager.tools == ("pip", "py-rattler")
@@ -290,7 +284,7 @@ def test_conda_files_select_conda_with_py_rattler(tmp_path):
 
 
 def test_conda_package_list_and_a_vendor_channel(tmp_path):
-    write(tmp_path, {"package-list.txt": "@EXPLICIT\n"})
+    app_with(tmp_path, {"package-list.txt": "@EXPLICIT\n"})
     (tmp_path / "vendor" / "noarch").mkdir(parents=True)
     (tmp_path / "vendor" / "noarch" / "repodata.json").write_text("{}")
     env = {"BP_PYTHON_PACKAGE_MANAGER": "conda"}
@@ -342,7 +336,7 @@ def test_channel_credentials_are_not_recorded(url, clean):
 
 def test_conda_apps_name_the_python_version_requests_they_ignore(tmp_path):
     assert CondaPrefix.ignored_python_requests(tmp_path, {}, "3.14") is None
-    write(tmp_path, {".python-version": "3.11\n"})
+    app_with(tmp_path, {".python-version": "3.11\n"})
     title, body = CondaPrefix.ignored_python_requests(
         tmp_path, {"BP_CPYTHON_VERSION": "3.10"}, "3.14"
     )
@@ -354,7 +348,7 @@ def test_paths_in_a_nested_requirements_file_are_read_as_pip_reads_them(tmp_path
     """BP_PIP_REQUIREMENT=requirements/prod.txt nesting -r base.txt: -r is relative to the
     file, -e and direct paths to the app (pip's working directory), --find-links to the file
     when it exists there, else to the app."""
-    write(
+    app_with(
         tmp_path,
         {
             "requirements/prod.txt": "-r base.txt\n-c ../constraints.txt\n",
@@ -384,18 +378,18 @@ def test_paths_in_a_nested_requirements_file_are_read_as_pip_reads_them(tmp_path
 def test_hashed_requirements_and_direct_urls(tmp_path):
     digest = "0" * 64
     hashed = f"flask==3.1 --hash=sha256:{digest}\n"
-    write(tmp_path, {"requirements.txt": hashed + f"https://x.org/a.whl#sha256={digest}\n"})
+    app_with(tmp_path, {"requirements.txt": hashed + f"https://x.org/a.whl#sha256={digest}\n"})
     assert installer(tmp_path, {}).describe() == "pip (requirements.txt)"
     # without any --hash, pip does not check hashes: a bare URL is fine
-    write(tmp_path, {"requirements.txt": "flask==3.1\nhttps://x.org/a.whl\n"})
+    app_with(tmp_path, {"requirements.txt": "flask==3.1\nhttps://x.org/a.whl\n"})
     assert installer(tmp_path, {}).describe() == "pip (requirements.txt)"
-    write(tmp_path, {"requirements.txt": hashed + "a @ https://x.org/a.whl \\\n  # why\n"})
+    app_with(tmp_path, {"requirements.txt": hashed + "a @ https://x.org/a.whl \\\n  # why\n"})
     with pytest.raises(UserError, match="A direct URL has no hash"):
         select_manager(tmp_path, {}, [])
 
 
 def test_environment_yaml_selects_conda_and_its_pip_list_is_keyed(tmp_path):
-    write(
+    app_with(
         tmp_path,
         {
             "environment.yaml": "channels: [conda-forge, nodefaults]\ndependencies:\n"
@@ -417,7 +411,7 @@ def test_environment_yaml_selects_conda_and_its_pip_list_is_keyed(tmp_path):
         "path:libs/x",
         "env",
     }
-    write(tmp_path, {"environment.yml": "dependencies: [python]\n"})  # conda's default name wins
+    app_with(tmp_path, {"environment.yml": "dependencies: [python]\n"})  # conda's default name wins
     assert select_manager(tmp_path, {}, []).reason == "environment.yml found"
 
 

@@ -9,20 +9,15 @@ tools printing them.
 
 from __future__ import annotations
 
-import io
-import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from test_error_messages import app_with
+from golden import Golden, error_text_test
+from standins import app_with, quiet_logger, tool_saying
 from test_pdm_manager import PYPROJECT
 
-from cnb_python.errors import UserError
-from cnb_python.log import Logger
 from cnb_python.managers import select_manager
 from cnb_python.managers.pdm import MANAGER, pdm_manager
-from cnb_python.tools import Tool
 
 LOCK = '[metadata]\ngroups = ["default", "dev"]\nlock_version = "4.5.0"\n'
 PROJECT = {"pyproject.toml": PYPROJECT, "pdm.lock": LOCK}
@@ -30,15 +25,6 @@ PROJECT = {"pyproject.toml": PYPROJECT, "pdm.lock": LOCK}
 
 def select(files: dict[str, str], env: dict[str, str] | None = None) -> Callable[[Path], object]:
     return lambda root: select_manager(app_with(root, files), env or {}, [])
-
-
-def fake_tool(root: Path, name: str, says: str) -> Tool:
-    """A stand-in for a tool that prints `says` and fails, or says nothing and succeeds."""
-    script = root / "bin" / name
-    script.parent.mkdir(parents=True)
-    script.write_text(f"#!/bin/sh\necho {shlex.quote(says)}\nexit {int(bool(says))}\n")
-    script.chmod(0o755)
-    return Tool(name, "0", root, executable=script)
 
 
 def install(pdm_says: str, pip_says: str = "") -> Callable[[Path], object]:
@@ -50,17 +36,15 @@ def install(pdm_says: str, pip_says: str = "") -> Callable[[Path], object]:
         app.mkdir()
         manager = pdm_manager(app_with(app, PROJECT), {}, [], MANAGER.signals[0])
         tools = {
-            "pdm": fake_tool(root / "pdm", "pdm", pdm_says),
-            "pip": fake_tool(root / "pip", "pip", pip_says),
+            "pdm": tool_saying(root / "pdm", "pdm", pdm_says),
+            "pip": tool_saying(root / "pip", "pip", pip_says),
         }
-        return manager.install(
-            root / "venv", tools, {"PATH": "/usr/bin:/bin"}, Logger(io.StringIO())
-        )
+        return manager.install(root / "venv", tools, {"PATH": "/usr/bin:/bin"}, quiet_logger())
 
     return run
 
 
-GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
+GOLDEN: Golden = {
     "no pdm.lock": (
         select({"pyproject.toml": PYPROJECT + "[tool.pdm]\ndistribution = false\n"}),
         """[Error: pdm.lock not found]
@@ -177,9 +161,4 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 }
 
 
-@pytest.mark.parametrize("case", list(GOLDEN))
-def test_error_text(tmp_path, case):
-    trigger, expected = GOLDEN[case]
-    with pytest.raises(UserError) as error:
-        trigger(tmp_path)
-    assert error.value.render().replace(str(tmp_path), "ROOT") == expected
+test_error_text = error_text_test(GOLDEN)

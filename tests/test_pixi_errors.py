@@ -7,17 +7,14 @@ on real pixi.lock files written with py-rattler against a tiny channel of repoda
 
 from __future__ import annotations
 
-import io
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from golden import Golden, error_text_test, repodata_channel
+from standins import app_with, quiet_logger
 from testsupport.pixilock import LockedEnvironment, PypiPackage, write_pixi_lock
 
-from cnb_python.errors import UserError
-from cnb_python.log import Logger
 from cnb_python.managers import select_manager
 from cnb_python.tools import Tool
 
@@ -42,32 +39,15 @@ TEST = LockedEnvironment(("python 3.12.*", "flask >=3.1", "click"))
 RATTLER = {"py-rattler": Tool("py-rattler", "0.28.0", Path(sys.prefix))}
 
 
-def _record(name: str, version: str, depends: list[str]) -> dict[str, object]:
-    return {
-        "name": name,
-        "version": version,
-        "build": "0",
-        "build_number": 0,
-        "depends": depends,
-        "subdir": "noarch",
-        "noarch": "generic",
-        "timestamp": 1,
-    }
-
-
 def make_channel(root: Path) -> str:
     """python, flask and click as repodata only: a lock can be solved, never installed."""
-    packages = {
-        "python-3.12.1-0.tar.bz2": _record("python", "3.12.1", []),
-        "flask-3.1.2-0.tar.bz2": _record("flask", "3.1.2", ["python"]),
-        "click-8.1.8-0.tar.bz2": _record("click", "8.1.8", ["python"]),
-        "libgreet-1.0.0-0.tar.bz2": _record("libgreet", "1.0.0", []),
-    }
-    for subdir in ("noarch", "linux-64", "osx-arm64"):
-        (root / "ch" / subdir).mkdir(parents=True)
-        repodata = {"info": {"subdir": subdir}, "packages": packages if subdir == "noarch" else {}}
-        (root / "ch" / subdir / "repodata.json").write_text(json.dumps(repodata))
-    return (root / "ch").as_uri()
+    packages = [
+        ("python", "3.12.1", []),
+        ("flask", "3.1.2", ["python"]),
+        ("click", "8.1.8", ["python"]),
+        ("libgreet", "1.0.0", []),
+    ]
+    return repodata_channel(root / "ch", packages, ["linux-64", "osx-arm64"])
 
 
 def install(
@@ -81,10 +61,7 @@ def install(
 
     def run(root: Path) -> object:
         channel = make_channel(root)
-        app = root / "app"
-        app.mkdir()
-        for name, content in files.items():
-            (app / name).write_text(content.replace("CHANNEL", channel))
+        app = app_with(root / "app", {n: c.replace("CHANNEL", channel) for n, c in files.items()})
         if environments is not None:
             write_pixi_lock(app / "pixi.lock", channel, environments)
             lock = app / "pixi.lock"
@@ -93,12 +70,12 @@ def install(
         assert choice.installer is not None
         prefix = root / "env"
         env_vars = {"PATH": "/usr/bin:/bin"}
-        return choice.installer.install(prefix, RATTLER, env_vars, Logger(io.StringIO()))
+        return choice.installer.install(prefix, RATTLER, env_vars, quiet_logger())
 
     return run
 
 
-GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
+GOLDEN: Golden = {
     "pixi.toml without a lock": (
         install({"pixi.toml": MANIFEST}),
         """[Error: pixi.lock not found]
@@ -291,9 +268,4 @@ GOLDEN: dict[str, tuple[Callable[[Path], object], str]] = {
 }
 
 
-@pytest.mark.parametrize("case", list(GOLDEN))
-def test_error_text(tmp_path, case):
-    trigger, expected = GOLDEN[case]
-    with pytest.raises(UserError) as error:
-        trigger(tmp_path)
-    assert error.value.render().replace(str(tmp_path), "ROOT") == expected
+test_error_text = error_text_test(GOLDEN)

@@ -3,16 +3,15 @@ key's inputs, and how it hands the lock's PyPI packages to pip (online and offli
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from cnb_python.log import Logger
+from standins import quiet_logger, stand_in_tool
+
 from cnb_python.managers import pixi, select_manager
-from cnb_python.tools import Tool
 from cnb_python.venv import install_inputs
 
 # Records pip's arguments and the requirements file it was given.
-FAKE_PIP = """#!/bin/sh
+FAKE_PIP = """\
 echo "$@" > "$RECORD/args"
 for arg; do case "$arg" in *.txt) cp "$arg" "$RECORD/requirements.txt";; esac; done
 """
@@ -90,13 +89,11 @@ def _pip_run(tmp_path: Path, vendor: bool) -> tuple[str, str]:
         (app / "vendor").mkdir()
     record = tmp_path / "record"
     record.mkdir()
-    (tmp_path / "pip").write_text(FAKE_PIP)
-    (tmp_path / "pip").chmod(0o755)
     manager = select_manager(app, {}, []).installer
     assert isinstance(manager, pixi.PixiManager)
-    pip = {"pip": Tool("pip", "1", tmp_path, executable=tmp_path / "pip")}
+    pip = {"pip": stand_in_tool(tmp_path, "pip", FAKE_PIP, version="1")}
     env = {"PATH": "/usr/bin:/bin", "RECORD": str(record)}
-    manager._install_pypi(tmp_path / "env", pip, PACKAGES, tmp_path, env, Logger(io.StringIO()))
+    manager._install_pypi(tmp_path / "env", pip, PACKAGES, tmp_path, env, quiet_logger())
     args = (record / "args").read_text().replace(str(tmp_path), "ROOT")
     return args, (record / "requirements.txt").read_text()
 

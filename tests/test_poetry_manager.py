@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
+from standins import quiet_logger, stand_in_tool
 
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
-from cnb_python.log import Logger
 from cnb_python.managers import poetry as poetry_module
 from cnb_python.managers import select_manager
 from cnb_python.managers.poetry import PoetryManager, poetry_env, without_packages
-from cnb_python.tools import Tool, _unpinned
+from cnb_python.tools import _unpinned
 from cnb_python.venv import install_inputs
 
 POETRY2 = """\
@@ -181,14 +180,14 @@ def test_an_older_poetry_gets_a_plugin_that_fits_it():
     assert _unpinned("poetry", ">=2.3", buildpack) == ["poetry>=2.3", "poetry-plugin-export"]
 
 
-FAKE_POETRY = """#!/bin/sh
+FAKE_POETRY = """\
 cat "$POETRY_CONFIG_DIR/auth.toml" > "$RECORD/auth.toml"
 echo "$@" > "$RECORD/poetry"
 for arg; do
   case $arg in --output=*) echo "six==1.17.0 --hash=sha256:abc" > "${arg#--output=}";; esac
 done
 """
-FAKE_PIP = """#!/bin/sh
+FAKE_PIP = """\
 echo "$@" | sed "s|/tmp/cnb-python-poetry-[^/]*/|TMP/|" >> "$RECORD/pip"
 """
 
@@ -200,19 +199,17 @@ def test_install_exports_with_the_poetry_binding_then_installs_hash_checked(tmp_
         directory.mkdir()
     (tools_dir / "auth.toml").write_text('[http-basic.corp]\nusername = "u"\n')
     binding = Binding("b", "poetry", "", tools_dir, {"auth.toml": tools_dir / "auth.toml"})
-    for name, script in (("poetry", FAKE_POETRY), ("pip", FAKE_PIP)):
-        (tools_dir / name).write_text(script)
-        (tools_dir / name).chmod(0o755)
     (app / "poetry.lock").write_text("")
     (app / "pyproject.toml").write_text(POETRY2)
     manager = select_manager(app, {}, [binding]).installer
     assert isinstance(manager, PoetryManager)
     assert "poetry:auth.toml" in key(manager, {})
     tools = {
-        name: Tool(name, "1", tools_dir, executable=tools_dir / name) for name in ("poetry", "pip")
+        name: stand_in_tool(tools_dir, name, script, version="1")
+        for name, script in (("poetry", FAKE_POETRY), ("pip", FAKE_PIP))
     }
     env = {"PATH": "/usr/bin:/bin", "RECORD": str(record)}
-    manager.install(tmp_path / "venv", tools, env, Logger(io.StringIO()))
+    manager.install(tmp_path / "venv", tools, env, quiet_logger())
 
     assert (record / "auth.toml").read_text() == '[http-basic.corp]\nusername = "u"\n'
     assert (

@@ -4,18 +4,14 @@ every error a user can meet (the lock is checked before any layer; pip's failure
 from __future__ import annotations
 
 import datetime
-import io
-import shlex
 from pathlib import Path
 
-import pytest
+from golden import error_text_test
 from packaging.version import Version
+from standins import app_with, quiet_logger, stand_in_tool, tool_saying
 
 from cnb_python import python_version as pv
-from cnb_python.errors import UserError
-from cnb_python.log import Logger
 from cnb_python.managers import ignored_warning, pylock, select_manager
-from cnb_python.tools import Tool
 from cnb_python.venv import install_inputs
 
 HEADER = 'lock-version = "1.0"\ncreated-by = "test"\nrequires-python = ">=3.12"\n'
@@ -34,14 +30,8 @@ GROUPS = (
 LOCK = HEADER + WHEEL
 
 
-def app(root: Path, files: dict[str, str]) -> Path:
-    for name, content in files.items():
-        (root / name).write_text(content)
-    return root
-
-
 def choose(root: Path, files: dict[str, str], env: dict[str, str] | None = None):
-    return select_manager(app(root, files), env or {}, [])
+    return select_manager(app_with(root, files), env or {}, [])
 
 
 def test_a_pylock_toml_wins_over_requirements_txt_and_loses_to_tool_locks(tmp_path):
@@ -86,11 +76,10 @@ def test_pip_installs_the_lock_with_its_groups_and_extras_and_nothing_else(tmp_p
     (tmp_path / "app").mkdir()
     choice = choose(tmp_path / "app", {"pylock.toml": HEADER + GROUPS}, env)
     recorded = tmp_path / "argv"
-    fake = tmp_path / "pip"
-    fake.write_text(f'#!/bin/sh\necho "$@" > {recorded}\n')
-    fake.chmod(0o755)
-    tool = Tool("pip", "26.3", tmp_path, executable=fake)
-    choice.installer.install(tmp_path / "venv", {"pip": tool}, {"PATH": "/usr/bin:/bin"}, logger())
+    tool = stand_in_tool(tmp_path, "pip", f'echo "$@" > {recorded}\n', version="26.3")
+    choice.installer.install(
+        tmp_path / "venv", {"pip": tool}, {"PATH": "/usr/bin:/bin"}, quiet_logger()
+    )
     argv = recorded.read_text().split()
     assert argv[argv.index("--no-deps") :] == [
         "--no-deps",
@@ -102,7 +91,7 @@ def test_pip_installs_the_lock_with_its_groups_and_extras_and_nothing_else(tmp_p
 
 
 def test_the_locks_requires_python_is_a_version_constraint(tmp_path):
-    app(tmp_path, {"pylock.prod.toml": HEADER})
+    app_with(tmp_path, {"pylock.prod.toml": HEADER})
     requests = pv.gather_requests(tmp_path, {"BP_PYLOCK_FILE": "pylock.prod.toml"}, "3.14")
     assert [(r.source, r.text) for r in requests] == [
         ("pylock.prod.toml", ">=3.12"),
@@ -111,16 +100,12 @@ def test_the_locks_requires_python_is_a_version_constraint(tmp_path):
     assert pv.gather_requests(tmp_path, {}, "3.14")[0].source == "buildpack default"
 
 
-def logger() -> Logger:
-    return Logger(io.StringIO())
-
-
 def make(files: dict[str, str], env: dict[str, str] | None = None):
     return lambda root: choose(root, files, env)
 
 
 def stale_python(root: Path) -> object:
-    app(root, {".python-version": "3.11", "pylock.toml": LOCK})
+    app_with(root, {".python-version": "3.11", "pylock.toml": LOCK})
     requests = pv.gather_requests(root, {}, "3.14")
     available = [Version(v) for v in ("3.11.16", "3.12.14", "3.13.15")]
     today = datetime.date(2026, 12, 1)
@@ -132,13 +117,9 @@ def pip_says(*output: str):
 
     def install(root: Path) -> object:
         choice = choose(root, {"pylock.toml": LOCK})
-        fake = root / "pip"
-        printed = "; ".join(f"echo {shlex.quote(line)}" for line in output)
-        fake.write_text(f"#!/bin/sh\n{printed}\nexit 1\n")
-        fake.chmod(0o755)
-        tool = Tool("pip", "26.3", root, executable=fake)
+        tool = tool_saying(root, "pip", "\n".join(output), version="26.3")
         env = {"PATH": "/usr/bin:/bin"}
-        return choice.installer.install(root / "venv", {"pip": tool}, env, logger())
+        return choice.installer.install(root / "venv", {"pip": tool}, env, quiet_logger())
 
     return install
 
@@ -356,12 +337,7 @@ GOLDEN = {
 }
 
 
-@pytest.mark.parametrize("case", list(GOLDEN))
-def test_error_text(tmp_path, case):
-    trigger, expected = GOLDEN[case]
-    with pytest.raises(UserError) as error:
-        trigger(tmp_path)
-    assert error.value.render().replace(str(tmp_path), "ROOT") == expected
+test_error_text = error_text_test(GOLDEN)
 
 
 def test_a_newer_minor_lock_version_is_read_and_pip_warns_not_the_check(tmp_path, capfd):
@@ -393,15 +369,15 @@ def test_the_apps_own_project_is_left_to_the_project_step(tmp_path):
     assert "path:." not in install_inputs(choice.manager, choice.installer, {})
     assert choice.installer.projects() == (".",)  # installed and keyed by the project step
     recorded = tmp_path / "calls"
-    fake = tmp_path / "pip"
-    fake.write_text(
-        f'#!/bin/sh\necho "$@" >> {recorded}\n'
+    script = (
+        f'echo "$@" >> {recorded}\n'
         "for a; do case $a in --requirement=*) "
         f'cp "${{a#*=}}" {tmp_path}/seen.toml;; esac; done\n'
     )
-    fake.chmod(0o755)
-    tool = Tool("pip", "26.3", tmp_path, executable=fake)
-    choice.installer.install(root / "venv", {"pip": tool}, {"PATH": "/usr/bin:/bin"}, logger())
+    tool = stand_in_tool(tmp_path, "pip", script, "26.3")
+    choice.installer.install(
+        root / "venv", {"pip": tool}, {"PATH": "/usr/bin:/bin"}, quiet_logger()
+    )
     [first] = recorded.read_text().splitlines()
     assert first.split()[-3:-1] == ["--no-deps", "--require-hashes"]
     seen = (tmp_path / "seen.toml").read_text()

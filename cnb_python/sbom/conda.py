@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,30 +14,6 @@ from cnb_python.sbom.component import CONDA, Component, CondaInfo, clean_text, l
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MD5 = re.compile(r"[0-9a-f]{32}")
-
-
-@dataclass(frozen=True)
-class _Record:
-    name: str
-    version: str
-    info: CondaInfo
-    license: str | None
-    sha256: str | None
-    url: str
-    location: str
-
-    @property
-    def purl(self) -> str:
-        archive = next(
-            (t for t in ("conda", "tar.bz2") if self.info.filename.endswith("." + t)), ""
-        )
-        qualifiers = {
-            "build": self.info.build,
-            "channel": self.info.channel,
-            "subdir": self.info.subdir,
-            "type": archive,
-        }
-        return purl("conda", self.name.lower(), self.version, qualifiers)
 
 
 def conda_packages(conda_meta: Path, *, layer_root: Path, image_layer_path: str) -> list[Component]:
@@ -50,13 +26,13 @@ def conda_packages(conda_meta: Path, *, layer_root: Path, image_layer_path: str)
         names = sorted(n for n in os.listdir(conda_meta) if n.endswith(".json"))
     except OSError:
         return []
-    records = []
+    found = []
     for file_name in names:
         path = conda_meta / file_name
         location = layer_path(path.relative_to(layer_root).as_posix(), image_layer_path)
-        records.append(_record(_load(path), clean_text(file_name[: -len(".json")]), location))
-    installed = {r.name.lower(): r.purl for r in records}
-    return [_component(r, installed) for r in records]
+        found.append(_component(_load(path), clean_text(file_name[: -len(".json")]), location))
+    installed = {c.name.lower(): c.purl for c in found}
+    return [replace(c, depends_on=_installed_dependencies(c, installed)) for c in found]
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -67,7 +43,9 @@ def _load(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _record(data: dict[str, Any], stem: str, location: str) -> _Record:
+def _component(data: dict[str, Any], stem: str, location: str) -> Component:
+    """The package a record describes, without its dependency edges (they need every record)."""
+
     def text(key: str, default: str = "") -> str:
         value = data.get(key)
         return value.strip() if isinstance(value, str) and value.strip() else default
@@ -82,31 +60,47 @@ def _record(data: dict[str, Any], stem: str, location: str) -> _Record:
         return "" if url.startswith("file:") else url
 
     parts = stem.rsplit("-", 2)
-    name, version, build = parts if len(parts) == 3 else (stem, "", "")
+    stem_name, stem_version, build = parts if len(parts) == 3 else (stem, "", "")
     depends = data.get("depends")
     sha256 = text("sha256").lower()
     md5 = text("md5").lower()
-    return _Record(
-        name=text("name", name),
-        version=text("version", version),
-        info=CondaInfo(
-            build=text("build", build),
-            build_number=count("build_number") or 0,
-            channel=public(text("channel")),
-            subdir=text("subdir"),
-            noarch=text("noarch"),
-            filename=text("fn"),
-            md5=md5 if _MD5.fullmatch(md5) else "",
-            size=count("size"),
-            depends=tuple(d for d in depends if isinstance(d, str))
-            if isinstance(depends, list)
-            else (),
-        ),
-        license=licenses.statement(text("license")),
-        sha256=sha256 if _SHA256.fullmatch(sha256) else None,
-        url=public(text("url")),
-        location=location,
+    name, version = text("name", stem_name), text("version", stem_version)
+    info = CondaInfo(
+        build=text("build", build),
+        build_number=count("build_number") or 0,
+        channel=public(text("channel")),
+        subdir=text("subdir"),
+        noarch=text("noarch"),
+        filename=text("fn"),
+        md5=md5 if _MD5.fullmatch(md5) else "",
+        size=count("size"),
+        depends=tuple(d for d in depends if isinstance(d, str))
+        if isinstance(depends, list)
+        else (),
     )
+    license = licenses.statement(text("license"))
+    return Component(
+        name=name,
+        version=version,
+        purl=_purl(name, version, info),
+        kind=CONDA,
+        licenses=(license,) if license else (),
+        sha256=sha256 if _SHA256.fullmatch(sha256) else None,
+        locations=(location,),
+        download_url=public(text("url")) or None,
+        conda=info,
+    )
+
+
+def _purl(name: str, version: str, info: CondaInfo) -> str:
+    archive = next((t for t in ("conda", "tar.bz2") if info.filename.endswith("." + t)), "")
+    qualifiers = {
+        "build": info.build,
+        "channel": info.channel,
+        "subdir": info.subdir,
+        "type": archive,
+    }
+    return purl("conda", name.lower(), version, qualifiers)
 
 
 def _dependency_name(spec: str) -> str:
@@ -115,18 +109,8 @@ def _dependency_name(spec: str) -> str:
     return head.rsplit("::", 1)[-1].lower()
 
 
-def _component(record: _Record, installed: dict[str, str]) -> Component:
-    own = record.purl
-    wanted = {_dependency_name(spec) for spec in record.info.depends}
-    return Component(
-        name=record.name,
-        version=record.version,
-        purl=own,
-        kind=CONDA,
-        licenses=(record.license,) if record.license else (),
-        sha256=record.sha256,
-        depends_on=tuple(sorted({installed[n] for n in wanted if n in installed} - {own})),
-        locations=(record.location,),
-        download_url=record.url or None,
-        conda=record.info,
-    )
+def _installed_dependencies(component: Component, installed: dict[str, str]) -> tuple[str, ...]:
+    """The purls of the installed packages that `component`'s match specs name."""
+    specs = component.conda.depends if component.conda else ()
+    wanted = {_dependency_name(spec) for spec in specs}
+    return tuple(sorted({installed[n] for n in wanted if n in installed} - {component.purl}))

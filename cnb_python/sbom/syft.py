@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from cnb_python.sbom.component import CONDA, CPYTHON, PYTHON, TOOL, Component
+from cnb_python.sbom.component import CONDA, CPYTHON, PYTHON, TOOL, Component, CondaInfo, PythonInfo
 from cnb_python.sbom.document import Document, short_id
 from cnb_python.sbom.licenses import spdx_expression
 
@@ -81,43 +81,49 @@ def _artifact(c: Component, artifact_id: str) -> dict[str, Any]:
 
 
 def _metadata(c: Component) -> tuple[str, dict[str, Any]] | None:
+    """syft's metadata type and entry: name and version, the fields it always writes, then the
+    optional ones that have a value."""
     if c.python:
-        info = c.python
-        python: dict[str, Any] = {
-            "name": c.name,
-            "version": c.version,
-            "author": info.author,
-            "authorEmail": info.author_email,
-            "platform": info.platform,
-            "sitePackagesRootPath": info.site_packages,
-        }
-        optional = {
-            "requiresPython": info.requires_python,
-            "requiresDist": list(info.requires_dist),
-            "providesExtra": list(info.provides_extra),
-        }
-        python.update((k, v) for k, v in optional.items() if v)
-        return "python-package", python
-    if c.conda:
-        conda = c.conda
-        entry: dict[str, Any] = {
-            "name": c.name,
-            "version": c.version,
-            "build": conda.build,
-            "build_number": conda.build_number,
-        }
-        optional = {
-            "channel": conda.channel,
-            "subdir": conda.subdir,
-            "noarch": conda.noarch,
-            "license": c.licenses[0] if c.licenses else "",
-            "md5": conda.md5,
-            "sha256": c.sha256 or "",
-            "size": conda.size,
-            "fn": conda.filename,
-            "url": c.download_url or "",
-            "depends": list(conda.depends),
-        }
-        entry.update((k, v) for k, v in optional.items() if v not in ("", None, []))
-        return "conda-metadata-entry", entry
-    return None
+        kind, fields, optional = _python_fields(c.python)
+    elif c.conda:
+        kind, fields, optional = _conda_fields(c, c.conda)
+    else:
+        return None
+    return kind, {"name": c.name, "version": c.version, **fields, **_present(optional)}
+
+
+def _python_fields(info: PythonInfo) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    fields = {
+        "author": info.author,
+        "authorEmail": info.author_email,
+        "platform": info.platform,
+        "sitePackagesRootPath": info.site_packages,
+    }
+    optional = {
+        "requiresPython": info.requires_python,
+        "requiresDist": list(info.requires_dist),
+        "providesExtra": list(info.provides_extra),
+    }
+    return "python-package", fields, optional
+
+
+def _conda_fields(c: Component, conda: CondaInfo) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    fields = {"build": conda.build, "build_number": conda.build_number}
+    optional = {
+        "channel": conda.channel,
+        "subdir": conda.subdir,
+        "noarch": conda.noarch,
+        "license": c.licenses[0] if c.licenses else "",
+        "md5": conda.md5,
+        "sha256": c.sha256 or "",
+        "size": conda.size,
+        "fn": conda.filename,
+        "url": c.download_url or "",
+        "depends": list(conda.depends),
+    }
+    return "conda-metadata-entry", fields, optional
+
+
+def _present(optional: dict[str, Any]) -> dict[str, Any]:
+    """The fields that have a value: syft leaves out the empty ones (0 is a value)."""
+    return {k: v for k, v in optional.items() if v not in ("", None, [])}

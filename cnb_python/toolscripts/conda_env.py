@@ -35,7 +35,7 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -440,13 +440,19 @@ def main(argv: list[str]) -> int:
     source.add_argument("--environment", type=Path)
     source.add_argument("--explicit", type=Path)
     args = parser.parse_args(argv)
+    create = from_environment if args.environment else from_explicit
+    return write_outcome(create(args), args.result)
+
+
+def write_outcome(work: Coroutine[Any, Any, dict[str, Any]], result: Path) -> int:
+    """Run `work` and write what it returns to `result` for the buildpack, or the titled error
+    it raised with the status USER_ERROR (pixi_env.py shares it)."""
     try:
-        create = from_environment if args.environment else from_explicit
-        outcome = asyncio.run(create(args))
+        outcome = asyncio.run(work)
     except Failure as failure:
-        args.result.write_text(json.dumps({"error": failure.payload}))
+        result.write_text(json.dumps({"error": failure.payload}))
         return USER_ERROR
-    args.result.write_text(json.dumps(outcome))
+    result.write_text(json.dumps(outcome))
     return 0
 
 

@@ -16,14 +16,13 @@ docstring: rattler's threads crash interpreter finalization).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 import rattler
-from conda_env import USER_ERROR, Failure, install, require_python, run_and_exit
+from conda_env import Failure, install, require_python, run_and_exit, write_outcome
 from rattler.exceptions import InstallerError, InvalidMatchSpecError, ParseCondaLockError
 
 _NEWER = "found newer lockfile format version"
@@ -233,13 +232,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--manifest", default="the manifest")
     parser.add_argument("--requirements", type=Path)
     args = parser.parse_args(argv)
-    try:
-        outcome = asyncio.run(create(args))
-    except Failure as failure:
-        args.result.write_text(json.dumps({"error": failure.payload}))
-        return USER_ERROR
-    args.result.write_text(json.dumps(outcome))
-    return 0
+    return write_outcome(create(args), args.result)
 
 
 if __name__ == "__main__":

@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cnb_python import bytecode
+from cnb_python import bytecode, toolchain
 from cnb_python.appfiles import read_toml
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.environments import Environment
-from cnb_python.fingerprint import KeyInput
-from cnb_python.log import Logger
-from cnb_python.managers.base import Installer
-from cnb_python.tools import Tool
+from cnb_python.fingerprint import digest_inputs, key_sha256
+from cnb_python.managers.base import Installer, ToolRun
 
 LAYER_NAME = "project-build"
 # What pip assumes for a project without [build-system] (PEP 518).
@@ -35,88 +34,88 @@ DEFAULT_BUILD_REQUIRES = ("setuptools>=40.8.0",)
 _BUILD_ONLY = LayerTypes(build=False, cache=True, launch=False)
 
 
-def key_inputs(app: Path, projects: Sequence[str]) -> dict[str, KeyInput]:
-    """The projects' files, which key the project step alone."""
-    return {f"path:{path}": app / path for path in projects}
+@dataclass(frozen=True)
+class ProjectStep:
+    """The app's own projects (Installer.projects) and where they go."""
 
+    app: Path
+    installer: Installer
+    environment: Environment
+    build_layer: Layer  # their build backends
 
-def build_requires(app: Path, projects: Sequence[str]) -> list[str]:
-    """Every project's [build-system] requires, in one sorted list."""
-    found: set[str] = set()
-    for path in projects:
-        pyproject = app / path / "pyproject.toml"
-        system = read_toml(pyproject).get("build-system") if pyproject.is_file() else None
-        requires = system.get("requires") if isinstance(system, dict) else None
-        found.update(map(str, requires) if isinstance(requires, list) else DEFAULT_BUILD_REQUIRES)
-    return sorted(found)
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return self.installer.projects()
 
+    def key(self) -> str:
+        """Of the projects' files, which key this step alone."""
+        inputs = {f"path:{path}": self.app / path for path in self.paths}
+        return key_sha256(digest_inputs(inputs, {}, ()))
 
-def provide_build_requires(
-    layer: Layer,
-    installer: Installer,
-    environment: Environment,
-    requires: Sequence[str],
-    dependencies_key: str,
-    tools: Mapping[str, Tool],
-    env: Mapping[str, str],
-    log: Logger,
-) -> Path:
-    """The directory the projects' build backends are imported from (PYTHONPATH)."""
-    site = layer.path / "site"
-    wanted = {"requires": list(requires), "dependencies": dependencies_key}
-    if layer.restored_metadata() == wanted and site.is_dir():
-        log.step("Reusing the cached build backends of the app's own projects")
-    else:
-        log.step(f"Installing the build backends of the app's own projects ({', '.join(requires)})")
-        layer.reset()
-        installer.pip_install(environment.path, tools, ["--target", str(site), *requires], env, log)
-    layer.write(_BUILD_ONLY, wanted)
-    return site
+    def build_requires(self) -> list[str]:
+        """Every project's [build-system] requires, in one sorted list."""
+        found: set[str] = set()
+        for path in self.paths:
+            pyproject = self.app / path / "pyproject.toml"
+            system = read_toml(pyproject).get("build-system") if pyproject.is_file() else None
+            requires = system.get("requires") if isinstance(system, dict) else None
+            found.update(
+                map(str, requires) if isinstance(requires, list) else DEFAULT_BUILD_REQUIRES
+            )
+        return sorted(found)
 
+    def install(self, dependencies_key: str, run: ToolRun) -> list[str]:
+        """Build and install the projects (without their dependencies) against their backends,
+        and compile their files; return the dist-info directories they made, relative to the
+        environment."""
+        run.log.step(f"Installing the app's own projects ({', '.join(self.paths)})")
+        backends = self._backends(dependencies_key, run)
+        before = set(_dist_infos(self.environment))
+        targets = ["." if path == "." else f"./{path}" for path in self.paths]
+        # A project may be compiled from C as a dependency is: with the same wrapped toolchain.
+        toolchain_dir = self.environment.path.parent / toolchain.DIRECTORY
+        with toolchain.wrapped_toolchain(toolchain_dir, run.env, run.log) as env:
+            build = replace(run, env={**env, "PYTHONPATH": str(backends)})
+            self.installer.pip_install(build, ["--no-deps", "--no-build-isolation", *targets])
+        made = sorted(set(_dist_infos(self.environment)) - before)
+        roots = self.environment.compile_roots()
+        files = sorted(
+            path
+            for dist_info in made
+            for path in _recorded(self.environment, dist_info)
+            if path.suffix == ".py"
+            and path.is_file()
+            and not path.is_symlink()
+            and any(path.is_relative_to(root) for root in roots)
+        )
+        compiler = self.environment.compiler
+        bytecode.compile_files(compiler, files, log=run.log, what="the app's own projects")
+        return made
 
-def keep_build_requires(layer: Layer) -> None:
-    """Keep the backends for the next code change when this build needs none of them."""
-    restored = layer.restored_metadata()
-    if restored:
-        layer.write(_BUILD_ONLY, restored)
+    def reinstall(self, installed: Sequence[str], dependencies_key: str, run: ToolRun) -> list[str]:
+        """Replace the projects a previous build installed (`installed`, as install returned)."""
+        uninstall(self.environment, installed)
+        return self.install(dependencies_key, run)
 
+    def keep_backends(self) -> None:
+        """Keep the backends for the next code change when this build needs none of them."""
+        restored = self.build_layer.restored_metadata()
+        if restored:
+            self.build_layer.write(_BUILD_ONLY, restored)
 
-def install(
-    environment: Environment,
-    installer: Installer,
-    projects: Sequence[str],
-    backends: Path,
-    tools: Mapping[str, Tool],
-    env: Mapping[str, str],
-    log: Logger,
-) -> list[str]:
-    """Build and install `projects` (without their dependencies) and compile their files;
-    return the dist-info directories they made, relative to the environment."""
-    before = set(_dist_infos(environment))
-    installer.pip_install(
-        environment.path,
-        tools,
-        [
-            "--no-deps",
-            "--no-build-isolation",
-            *("." if path == "." else f"./{path}" for path in projects),
-        ],
-        {**env, "PYTHONPATH": str(backends)},
-        log,
-    )
-    made = sorted(set(_dist_infos(environment)) - before)
-    roots = environment.compile_roots()
-    files = sorted(
-        path
-        for dist_info in made
-        for path in _recorded(environment, dist_info)
-        if path.suffix == ".py"
-        and path.is_file()
-        and not path.is_symlink()
-        and any(path.is_relative_to(root) for root in roots)
-    )
-    bytecode.compile_files(environment.compiler, files, log=log, what="the app's own projects")
-    return made
+    def _backends(self, dependencies_key: str, run: ToolRun) -> Path:
+        """The directory the projects' build backends are imported from (PYTHONPATH)."""
+        layer, requires = self.build_layer, self.build_requires()
+        site = layer.path / "site"
+        wanted = {"requires": requires, "dependencies": dependencies_key}
+        if layer.restored_metadata() == wanted and site.is_dir():
+            run.log.step("Reusing the cached build backends of the app's own projects")
+        else:
+            run.log.step(f"Installing the build backends ({', '.join(requires)})")
+            layer.reset()
+            self.installer.pip_install(run, ["--target", str(site), *requires])
+        layer.write(_BUILD_ONLY, wanted)
+        return site
 
 
 def uninstall(environment: Environment, dist_infos: Sequence[str]) -> None:

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cnb_python import bytecode, pid1, projects, toolchain
+from cnb_python import bytecode, pid1, toolchain
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.cpython import CPython
 from cnb_python.environments import Environment
 from cnb_python.fingerprint import digest_inputs, key_sha256
 from cnb_python.log import Logger
-from cnb_python.managers.base import Installer, PackageManager
+from cnb_python.managers.base import Installer, PackageManager, ToolRun
+from cnb_python.projects import ProjectStep
 from cnb_python.tools import Tool
 
 LAYER_NAME = "venv"
@@ -121,32 +123,22 @@ def provide_venv(
         "python": cpython.version,
         "inputs": input_digests(inputs),
     }
-    project_paths = installer.projects()
-    projects_key = key_sha256(digest_inputs(projects.key_inputs(app, project_paths), {}, ()))
+    step = ProjectStep(app, installer, environment, build_layer)
+    run = ToolRun(environment.path, tools, tool_env, log)
     restored = layer.restored_metadata()
-    before = restored.pop("projects", None)
-    installed_before = before.get("installed") if isinstance(before, dict) else None
-    if restored == metadata and environment.python.exists() and not project_paths:
+    before = restored.pop("projects", {})
+    installed = before.get("installed") if isinstance(before, dict) else None
+    same_dependencies = restored == metadata and environment.python.exists()
+    if same_dependencies and (not step.paths or (installed and before["key"] == step.key())):
         log.section("Reusing cached virtual environment: the install inputs are unchanged")
-        build_layer.remove()
-        layer.write(types, metadata)
-        return environment
-    if restored == metadata and environment.python.exists() and isinstance(installed_before, list):
-        metadata["projects"] = before
-        if before["key"] == projects_key:
-            log.section("Reusing cached virtual environment: the install inputs are unchanged")
-            projects.keep_build_requires(build_layer)
-            layer.write(types, metadata)
-            return environment
+        step.keep_backends()
+    elif same_dependencies and step.paths and isinstance(installed, list):
         log.section(
             "Reinstalling the app's own projects: their files changed, the dependencies did not"
         )
         with log.timed():
             layer.forget_metadata()
-            projects.uninstall(environment, installed_before)
-            installed = _install_projects(
-                app, build_layer, environment, installer, metadata["key"], tools, tool_env, log
-            )
+            installed = step.reinstall(installed, metadata["key"], run)
     else:
         if restored:
             changed = changed_inputs(restored, inputs)
@@ -155,56 +147,31 @@ def provide_venv(
         log.section(f"Installing dependencies with {installer.describe()}")
         with log.timed():
             layer.reset()
-            environment.create(tool_env, log)
-            toolchain_dir = layer.path.parent / toolchain.DIRECTORY
-            with toolchain.wrapped_toolchain(toolchain_dir, tool_env, log) as install_env:
-                installer.install(environment.path, tools, install_env, log)
-            for site_packages in environment.site_packages():
-                pid1.install_hook(site_packages)
-            log.step("Compiling the dependencies to hash-based bytecode")
-            roots = environment.compile_roots()
-            bytecode.remove_bytecode(roots)
-            bytecode.compile_files(
-                environment.compiler,
-                bytecode.python_sources(roots),
-                log=log,
-                what="the dependencies",
-            )
-            installed = _install_projects(
-                app, build_layer, environment, installer, metadata["key"], tools, tool_env, log
-            )
+            _install_dependencies(environment, installer, run)
+            installed = step.install(metadata["key"], run) if step.paths else []
         # bin/ reaches PATH through the lifecycle, ahead of the CPython layer's because "venv"
         # sorts after "cpython".
         for name, value in environment.activation().items():
             layer.shared_env.override(name, value)
-    if project_paths:
-        metadata["projects"] = {"key": projects_key, "installed": installed}
+    if step.paths:
+        metadata["projects"] = {"key": step.key(), "installed": installed}
     else:
         build_layer.remove()
     layer.write(types, metadata)
     return environment
 
 
-def _install_projects(
-    app: Path,
-    build_layer: Layer,
-    environment: Environment,
-    installer: Installer,
-    dependencies_key: str,
-    tools: Mapping[str, Tool],
-    env: Mapping[str, str],
-    log: Logger,
-) -> list[str]:
-    """The project step, when the installer has projects: their build backends, then them."""
-    paths = installer.projects()
-    if not paths:
-        return []
-    log.step(f"Installing the app's own projects ({', '.join(paths)})")
-    requires = projects.build_requires(app, paths)
-    backends = projects.provide_build_requires(
-        build_layer, installer, environment, requires, dependencies_key, tools, env, log
-    )
-    # A project may be compiled from C as a dependency is: with the same wrapped toolchain.
+def _install_dependencies(environment: Environment, installer: Installer, run: ToolRun) -> None:
+    """Into the empty layer: the environment, the manager's install, the PID 1 hook, and
+    hash-based pycs of everything."""
+    environment.create(run.env, run.log)
     toolchain_dir = environment.path.parent / toolchain.DIRECTORY
-    with toolchain.wrapped_toolchain(toolchain_dir, env, log) as install_env:
-        return projects.install(environment, installer, paths, backends, tools, install_env, log)
+    with toolchain.wrapped_toolchain(toolchain_dir, run.env, run.log) as install_env:
+        installer.install(replace(run, env=install_env))
+    for site_packages in environment.site_packages():
+        pid1.install_hook(site_packages)
+    run.log.step("Compiling the dependencies to hash-based bytecode")
+    roots = environment.compile_roots()
+    bytecode.remove_bytecode(roots)
+    sources = bytecode.python_sources(roots)
+    bytecode.compile_files(environment.compiler, sources, log=run.log, what="the dependencies")

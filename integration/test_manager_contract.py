@@ -87,7 +87,8 @@ CONTRACTS = {
             "Package manager: pixi (pixi.lock, environment default, installed with py-rattler) "
             "(pixi.lock found)",
             "Running 'py-rattler install (pixi.lock, environment default)'",
-            "Running 'pip install (the PyPI packages of pixi.lock)'",
+            "Running 'pip install --require-hashes --no-deps --requirement <the PyPI packages of "
+            "pixi.lock>'",
         ),
         "Hello from libgreet to Flask on Python 3.12.1\n",
         "flask, gunicorn, jinja2, json, email.parser",

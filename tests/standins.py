@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cnb_python.log import Logger
+from cnb_python.managers.base import Installer, ToolRun
 from cnb_python.tools import Tool
 
 
@@ -40,3 +41,10 @@ def tool_saying(home: Path, name: str, says: str, version: str = "0") -> Tool:
 
 def quiet_logger() -> Logger:
     return Logger(io.StringIO())
+
+
+def install_with(
+    installer: Installer, prefix: Path, tools: Mapping[str, Tool], env: Mapping[str, str]
+) -> None:
+    """`installer.install` on `prefix` with the stand-in `tools`, logging nowhere."""
+    installer.install(ToolRun(prefix, tools, env, quiet_logger()))

@@ -17,7 +17,7 @@ from pathlib import Path
 import fake_django
 from golden import Golden, conda_fails, error_text_test, fails, repodata_channel
 from packaging.version import Version
-from standins import app_with, quiet_logger, stand_in_tool, tool_saying
+from standins import app_with, install_with, quiet_logger, stand_in_tool, tool_saying
 
 from cnb_python import __main__
 from cnb_python import python_version as pv
@@ -175,7 +175,7 @@ def pipenv_install(
             "pip": tool_saying(root / "pip", "pip", pip_says),
         }
         variables = {"PATH": "/usr/bin:/bin", **(env or {})}
-        return manager.install(root / "venv", tools, variables, quiet_logger())
+        return install_with(manager, root / "venv", tools, variables)
 
     return install
 

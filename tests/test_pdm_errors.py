@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from golden import Golden, error_text_test
-from standins import app_with, quiet_logger, tool_saying
+from standins import app_with, install_with, tool_saying
 from test_pdm_manager import PYPROJECT
 
 from cnb_python.managers import select_manager
@@ -39,7 +39,7 @@ def install(pdm_says: str, pip_says: str = "") -> Callable[[Path], object]:
             "pdm": tool_saying(root / "pdm", "pdm", pdm_says),
             "pip": tool_saying(root / "pip", "pip", pip_says),
         }
-        return manager.install(root / "venv", tools, {"PATH": "/usr/bin:/bin"}, quiet_logger())
+        return install_with(manager, root / "venv", tools, {"PATH": "/usr/bin:/bin"})
 
     return run
 

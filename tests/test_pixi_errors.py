@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from golden import Golden, error_text_test, repodata_channel
-from standins import app_with, quiet_logger
+from standins import app_with, install_with
 from testsupport.pixilock import LockedEnvironment, PypiPackage, write_pixi_lock
 
 from cnb_python.managers import select_manager
@@ -70,7 +70,7 @@ def install(
         assert choice.installer is not None
         prefix = root / "env"
         env_vars = {"PATH": "/usr/bin:/bin"}
-        return choice.installer.install(prefix, RATTLER, env_vars, quiet_logger())
+        return install_with(choice.installer, prefix, RATTLER, env_vars)
 
     return run
 

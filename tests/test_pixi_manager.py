@@ -8,6 +8,7 @@ from pathlib import Path
 from standins import quiet_logger, stand_in_tool
 
 from cnb_python.managers import pixi, select_manager
+from cnb_python.managers.base import ToolRun
 from cnb_python.venv import install_inputs
 
 # Records pip's arguments and the requirements file it was given.
@@ -93,7 +94,8 @@ def _pip_run(tmp_path: Path, vendor: bool) -> tuple[str, str]:
     assert isinstance(manager, pixi.PixiManager)
     pip = {"pip": stand_in_tool(tmp_path, "pip", FAKE_PIP, version="1")}
     env = {"PATH": "/usr/bin:/bin", "RECORD": str(record)}
-    manager._install_pypi(tmp_path / "env", pip, PACKAGES, tmp_path, env, quiet_logger())
+    run = ToolRun(tmp_path / "env", pip, env, quiet_logger())
+    manager._install_pypi(run, PACKAGES, tmp_path)
     args = (record / "args").read_text().replace(str(tmp_path), "ROOT")
     return args, (record / "requirements.txt").read_text()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from standins import quiet_logger, stand_in_tool
+from standins import install_with, stand_in_tool
 
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
@@ -209,7 +209,7 @@ def test_install_exports_with_the_poetry_binding_then_installs_hash_checked(tmp_
         for name, script in (("poetry", FAKE_POETRY), ("pip", FAKE_PIP))
     }
     env = {"PATH": "/usr/bin:/bin", "RECORD": str(record)}
-    manager.install(tmp_path / "venv", tools, env, quiet_logger())
+    install_with(manager, tmp_path / "venv", tools, env)
 
     assert (record / "auth.toml").read_text() == '[http-basic.corp]\nusername = "u"\n'
     assert (

@@ -10,6 +10,14 @@ def write(root: Path, files: dict[str, str]) -> None:
         (root / name).write_text(content)
 
 
+class Projects:
+    def __init__(self, paths: tuple[str, ...]) -> None:
+        self.paths = paths
+
+    def projects(self) -> tuple[str, ...]:
+        return self.paths
+
+
 def test_build_requires_are_every_projects_in_one_sorted_list(tmp_path):
     write(
         tmp_path,
@@ -19,7 +27,8 @@ def test_build_requires_are_every_projects_in_one_sorted_list(tmp_path):
             "libs/b/setup.py": "",  # no pyproject.toml: pip's default backend
         },
     )
-    assert projects.build_requires(tmp_path, (".", "libs/a", "libs/b")) == [
+    step = projects.ProjectStep(tmp_path, Projects((".", "libs/a", "libs/b")), None, None)  # type: ignore[arg-type]
+    assert step.build_requires() == [
         "hatchling==1.27.0",
         "setuptools>=40.8.0",
         "setuptools>=70",

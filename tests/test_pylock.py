@@ -8,7 +8,7 @@ from pathlib import Path
 
 from golden import error_text_test
 from packaging.version import Version
-from standins import app_with, quiet_logger, stand_in_tool, tool_saying
+from standins import app_with, install_with, stand_in_tool, tool_saying
 
 from cnb_python import python_version as pv
 from cnb_python.managers import ignored_warning, pylock, select_manager
@@ -77,9 +77,7 @@ def test_pip_installs_the_lock_with_its_groups_and_extras_and_nothing_else(tmp_p
     choice = choose(tmp_path / "app", {"pylock.toml": HEADER + GROUPS}, env)
     recorded = tmp_path / "argv"
     tool = stand_in_tool(tmp_path, "pip", f'echo "$@" > {recorded}\n', version="26.3")
-    choice.installer.install(
-        tmp_path / "venv", {"pip": tool}, {"PATH": "/usr/bin:/bin"}, quiet_logger()
-    )
+    install_with(choice.installer, tmp_path / "venv", {"pip": tool}, {"PATH": "/usr/bin:/bin"})
     argv = recorded.read_text().split()
     assert argv[argv.index("--no-deps") :] == [
         "--no-deps",
@@ -119,7 +117,7 @@ def pip_says(*output: str):
         choice = choose(root, {"pylock.toml": LOCK})
         tool = tool_saying(root, "pip", "\n".join(output), version="26.3")
         env = {"PATH": "/usr/bin:/bin"}
-        return choice.installer.install(root / "venv", {"pip": tool}, env, quiet_logger())
+        return install_with(choice.installer, root / "venv", {"pip": tool}, env)
 
     return install
 
@@ -195,23 +193,52 @@ GOLDEN = {
                 + '[[packages]]\nname = "lib"\ndirectory = { path = "../lib" }\n'
             }
         ),
-        """[Error: pylock.toml installs a directory the build cannot]
+        """[Error: pylock.toml installs a path outside the app]
 
-  pylock.toml installs lib from the directory '../lib'. The build installs the app's own projects (directories inside the app, without a marker) after the locked files.
+  pylock.toml installs lib from '../lib', which is not a directory inside the app, so the build cannot see it.
 
   How to fix:
-    Move lib into the app, or publish it as a wheel and lock that.""",  # noqa: E501
+    Move lib into the app directory, or publish it and depend on a version.""",  # noqa: E501
     ),
     "a directory the app lacks": (
         make(
             {"pylock.toml": HEADER + '[[packages]]\nname = "lib"\ndirectory = { path = "lib" }\n'}
         ),
-        f"""[Error: pylock.toml installs a directory the app does not have]
+        """[Error: pylock.toml installs a path outside the app]
 
-  pylock.toml installs lib from 'lib', which is not a directory of the app.
+  pylock.toml installs lib from 'lib', which is not a directory inside the app, so the build cannot see it.
 
   How to fix:
-    Commit lib at that path, or fix the lock. {RELOCK}""",
+    Move lib into the app directory, or publish it and depend on a version.""",  # noqa: E501
+    ),
+    "a NUL byte in a directory path": (
+        make(
+            {
+                "pylock.toml": HEADER
+                + '[[packages]]\nname = "lib"\ndirectory = { path = "li\\u0000b" }\n'
+            }
+        ),
+        """[Error: pylock.toml installs a path outside the app]
+
+  pylock.toml installs lib from 'li\\x00b', which is not a directory inside the app, so the build cannot see it.
+
+  How to fix:
+    Move lib into the app directory, or publish it and depend on a version.""",  # noqa: E501
+    ),
+    "a directory under a marker": (
+        make(
+            {
+                "pylock.toml": HEADER
+                + '[[packages]]\nname = "lib"\nmarker = "sys_platform == \'win32\'"\n'
+                + 'directory = { path = "lib" }\n'
+            }
+        ),
+        """[Error: pylock.toml installs a directory the build cannot]
+
+  pylock.toml installs lib from the directory 'lib' under the marker 'sys_platform == "win32"'. The build installs the app's own projects (directories inside the app, without a marker) after the locked files.
+
+  How to fix:
+    Drop the marker of lib, or publish it as a wheel and lock that.""",  # noqa: E501
     ),
     "an undeclared group": (
         make({"pylock.toml": HEADER + GROUPS}, {"BP_PYLOCK_INSTALL_GROUPS": "dev,docs"}),
@@ -375,9 +402,7 @@ def test_the_apps_own_project_is_left_to_the_project_step(tmp_path):
         f'cp "${{a#*=}}" {tmp_path}/seen.toml;; esac; done\n'
     )
     tool = stand_in_tool(tmp_path, "pip", script, "26.3")
-    choice.installer.install(
-        root / "venv", {"pip": tool}, {"PATH": "/usr/bin:/bin"}, quiet_logger()
-    )
+    install_with(choice.installer, root / "venv", {"pip": tool}, {"PATH": "/usr/bin:/bin"})
     [first] = recorded.read_text().splitlines()
     assert first.split()[-3:-1] == ["--no-deps", "--require-hashes"]
     seen = (tmp_path / "seen.toml").read_text()

@@ -14,7 +14,7 @@ what its install depends on and installs into the environment the shared code ma
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -107,6 +107,20 @@ def controlled(run: str, display: str, names: tuple[str, ...], effect: str) -> R
     return Rule(run, names, False, f"Ignoring {display} settings the buildpack controls", effect)
 
 
+@dataclass(frozen=True)
+class ToolRun:
+    """A run of the build's tools on the environment at `prefix`."""
+
+    prefix: Path
+    tools: Mapping[str, Tool]  # by name
+    env: Mapping[str, str]
+    log: Logger
+
+    def __iter__(self) -> Iterator[Any]:
+        """`prefix, tools, env, log = tool_run`"""
+        return iter((self.prefix, self.tools, self.env, self.log))
+
+
 class Installer(Protocol):
     """A manager made for one app: what it installs from, and how."""
 
@@ -119,11 +133,10 @@ class Installer(Protocol):
         (env_prefixes) and tools: fingerprint.digest_inputs turns them into the key's digests."""
         ...
 
-    def install(
-        self, prefix: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
-    ) -> None:
-        """Install into the environment at `prefix` (made by the manager's Environment kind)
-        with the build-only `tools` (by name), run with `env`."""
+    def install(self, tool_run: ToolRun) -> None:
+        """Install the dependencies into the environment at `tool_run.prefix` (made by the
+        manager's Environment kind) with the build-only `tool_run.tools`; the app's own
+        projects are the project step's (`projects`)."""
         ...
 
     def project_scripts(self) -> tuple[str, ...]:
@@ -136,16 +149,9 @@ class Installer(Protocol):
         They are not among `inputs`: their files key that step alone."""
         ...
 
-    def pip_install(
-        self,
-        prefix: Path,
-        tools: Mapping[str, Tool],
-        arguments: Sequence[str],
-        env: Mapping[str, str],
-        log: Logger,
-    ) -> None:
-        """Run the manager's pip-compatible installer on the environment at `prefix` with
-        `arguments` (pip's options), with the app's index settings: the project step's."""
+    def pip_install(self, tool_run: ToolRun, arguments: Sequence[str]) -> None:
+        """Run the manager's pip-compatible installer with `arguments` (pip's options) and the
+        app's index settings: the project step's (projects.py)."""
         ...
 
 

@@ -22,14 +22,14 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cnb_python.cnb.bindings import Binding, binding_entry, bindings_of_type
 from cnb_python.environments import CondaPrefix
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
-from cnb_python.managers.base import AppFiles, PackageManager, Signal, file_signal
+from cnb_python.managers.base import AppFiles, PackageManager, Signal, ToolRun, file_signal
 from cnb_python.managers.options import vendor_dir
 from cnb_python.managers.pip import PipOptions, pip_install
 from cnb_python.managers.requirements import collect_lines
@@ -96,24 +96,18 @@ class CondaManager:
         """Not the shared project step: the `pip:` subsection installs all it lists in one run."""
         return ()
 
-    def install(
-        self, prefix: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
-    ) -> None:
+    def install(self, tool_run: ToolRun) -> None:
+        prefix, tools, env, log = tool_run
         with tempfile.TemporaryDirectory(prefix="cnb-python-conda-") as tmp:
             result = Path(tmp, "result.json")
-            try:
-                run(
-                    self.tool_command(tools[TOOL], prefix, Path(tmp), result, env),
-                    env=self._env(env),
-                    cwd=self.app,
-                    log=log,
-                    show=f"py-rattler install ({self.spec_file.name})",
-                    error_title="Unable to create the conda environment",
-                    error_fix=_FAILED_FIX,
-                )
-            except UserError as e:
-                raise _reported_error(result) or e from None
-            outcome = json.loads(result.read_text())
+            outcome = run_install_script(
+                self.tool_command(tools[TOOL], prefix, Path(tmp), result, env),
+                result,
+                ToolRun(prefix, tools, self._env(env), log),
+                cwd=self.app,
+                what=f"{self.spec_file.name}",
+                kind="conda",
+            )
             normalize_conda_meta(prefix / "conda-meta", outcome.get("origins", {}))
             if outcome["pip"]:
                 self._install_pip_section(prefix, tools["pip"], outcome["pip"], env, log)
@@ -175,6 +169,26 @@ class CondaManager:
         if auth:
             tool_env["RATTLER_AUTH_FILE"] = str(auth)
         return tool_env
+
+
+def run_install_script(
+    command: list[str], result: Path, tool_run: ToolRun, *, cwd: Path, what: str, kind: str
+) -> dict[str, Any]:
+    """Run a py-rattler install script (toolscripts/), which writes its outcome, or the titled
+    error it found in the app's input, to `result`; return the outcome."""
+    try:
+        run(
+            command,
+            env=tool_run.env,
+            cwd=cwd,
+            log=tool_run.log,
+            show=f"py-rattler install ({what})",
+            error_title=f"Unable to create the {kind} environment",
+            error_fix=_FAILED_FIX,
+        )
+    except UserError as e:
+        raise _reported_error(result) or e from None
+    return dict(json.loads(result.read_text()))
 
 
 def _reported_error(result: Path) -> UserError | None:

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cnb_python.appfiles import table
 from cnb_python.cnb.bindings import Binding
@@ -30,6 +30,7 @@ from cnb_python.managers.base import (
     AppFiles,
     PackageManager,
     Signal,
+    ToolRun,
     controlled,
     file_signal,
     pyproject_signal,
@@ -39,14 +40,10 @@ from cnb_python.managers.options import listed
 from cnb_python.managers.pip import (
     InstallsWithPip,
     PipOptions,
-    pip_install,
     pip_options,
     project_scripts,
 )
 from cnb_python.run import run
-
-if TYPE_CHECKING:
-    from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
 
 GROUPS_VARIABLE = "BP_PDM_INSTALL_GROUPS"
 # What would move PDM's project, lock, interpreter, environment, cache or config elsewhere: the
@@ -137,9 +134,8 @@ class PdmManager(InstallsWithPip):
     def projects(self) -> tuple[str, ...]:
         return (".",) if self.package else ()
 
-    def install(
-        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
-    ) -> None:
+    def install(self, tool_run: ToolRun) -> None:
+        venv, tools, env, log = tool_run
         with tempfile.TemporaryDirectory(prefix="cnb-python-pdm-") as tmp_dir:
             tmp = Path(tmp_dir)
             project = tmp / "project"
@@ -153,20 +149,7 @@ class PdmManager(InstallsWithPip):
             exported = tmp / "requirements.txt"
             export = ["export", *self.export_options()]
             _run_pdm(pdm, export, settings, project, log, "export", [f"--output={exported}"])
-            hashed = ["--require-hashes", "--no-deps", "--requirement"]
-            offline = f"--no-index --find-links={self.pip.vendor} " if self.pip.vendor else ""
-            shown = f"pip install {offline}{' '.join(hashed)} <pdm export>"
-            pip_install(
-                venv,
-                tools["pip"],
-                [*hashed, str(exported)],
-                app=self.app,
-                options=self.pip,
-                env=env,
-                log=log,
-                show=shown,
-                known_errors=PIP_KNOWN_ERRORS,
-            )
+            self.install_hashed(tool_run, exported, "pdm export", PIP_KNOWN_ERRORS)
 
     def export_options(self) -> list[str]:
         """`pdm export` options: the selection, with hashes, index URLs with ${VAR} filled in.

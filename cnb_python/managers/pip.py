@@ -19,6 +19,7 @@ from cnb_python.managers.base import (
     PackageManager,
     Rule,
     Signal,
+    ToolRun,
     file_signal,
     pyproject_signal,
 )
@@ -59,17 +60,53 @@ class InstallsWithPip:
     app: Path
     pip: PipOptions
 
-    def pip_install(
+    def pip_install(self, tool_run: ToolRun, arguments: Sequence[str]) -> None:
+        self._pip(tool_run, arguments)
+
+    def install_hashed(
         self,
-        prefix: Path,
-        tools: Mapping[str, Tool],
+        tool_run: ToolRun,
+        requirements: Path,
+        what: str | None = None,
+        known_errors: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
+        """A lock's export, every file hash-checked: `pip install --require-hashes --no-deps
+        --requirement FILE`, shown in the log with `<what>` for the file when given."""
+        hashed = ["--require-hashes", "--no-deps", "--requirement"]
+        offline = f"--no-index --find-links={self.pip.vendor} " if self.pip.vendor else ""
+        show = f"pip install {offline}{' '.join(hashed)} <{what}>" if what else None
+        self._pip(tool_run, [*hashed, str(requirements)], show, known_errors)
+
+    def _pip(
+        self,
+        tool_run: ToolRun,
         arguments: Sequence[str],
-        env: Mapping[str, str],
-        log: Logger,
+        show: str | None = None,
+        known_errors: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
         pip_install(
-            prefix, tools["pip"], arguments, app=self.app, options=self.pip, env=env, log=log
+            tool_run.prefix,
+            tool_run.tools["pip"],
+            arguments,
+            app=self.app,
+            options=self.pip,
+            env=tool_run.env,
+            log=tool_run.log,
+            show=show,
+            known_errors=known_errors,
         )
+
+
+class InstallsLockedProjects(InstallsWithPip):
+    """An installer whose lock names the app's own projects (`local`, "." for the app)."""
+
+    local: tuple[str, ...]
+
+    def project_scripts(self) -> tuple[str, ...]:
+        return project_scripts(self.app) if "." in self.local else ()
+
+    def projects(self) -> tuple[str, ...]:
+        return self.local
 
 
 @dataclass(frozen=True)
@@ -104,9 +141,8 @@ class PipManager(InstallsWithPip):
     def projects(self) -> tuple[str, ...]:
         return (".",) if self.dependencies is not None else ()
 
-    def install(
-        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
-    ) -> None:
+    def install(self, tool_run: ToolRun) -> None:
+        venv, tools, env, log = tool_run
         if self.requirement_files:
             targets = []
             for path in self.requirement_files:

@@ -25,15 +25,13 @@ from cnb_python.appfiles import read_toml
 from cnb_python.cnb.bindings import Binding, bindings_of_type
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
-from cnb_python.managers.base import PackageManager, Signal, controlled, file_signal
+from cnb_python.managers.base import PackageManager, Signal, ToolRun, controlled, file_signal
 from cnb_python.managers.locks import read_lock_source
 from cnb_python.managers.options import listed
 from cnb_python.managers.pip import (
-    InstallsWithPip,
+    InstallsLockedProjects,
     PipOptions,
-    pip_install,
     pip_options,
-    project_scripts,
 )
 from cnb_python.managers.pipfile_lock import (
     check_sections,
@@ -108,7 +106,7 @@ UNLOCKED_WARNING = (
 
 
 @dataclass(frozen=True)
-class PipenvManager(InstallsWithPip):
+class PipenvManager(InstallsLockedProjects):
     app: Path
     locked: bool  # Pipfile.lock is committed; otherwise the build locks the Pipfile
     categories: tuple[str, ...]  # Pipfile categories: packages, dev-packages, custom ones
@@ -133,15 +131,8 @@ class PipenvManager(InstallsWithPip):
             inputs["bindings"] = self.source_env
         return inputs
 
-    def project_scripts(self) -> tuple[str, ...]:
-        return project_scripts(self.app) if "." in self.local else ()
-
-    def projects(self) -> tuple[str, ...]:
-        return self.local
-
-    def install(
-        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
-    ) -> None:
+    def install(self, tool_run: ToolRun) -> None:
+        venv, tools, env, log = tool_run
         # Pipenv expands ${VAR} in [[source]] URLs too, and may print them while locking.
         for value in source_variable_values(read_toml(self.app / "Pipfile"), self.source_env, env):
             log.add_secret(value)
@@ -168,21 +159,10 @@ class PipenvManager(InstallsWithPip):
             )
             for secret in secrets:
                 log.add_secret(secret)
-            offline = f"--no-index --find-links={self.pip.vendor} " if self.pip.vendor else ""
             requirements = tmp / "requirements.txt"
             requirements.write_text(exported)
-            pip_install(
-                venv,
-                tools["pip"],
-                ["--require-hashes", "--no-deps", "--requirement", str(requirements)],
-                app=self.app,
-                options=self.pip,
-                env=env,
-                log=log,
-                show=f"pip install {offline}--require-hashes --no-deps --requirement "
-                f"<Pipfile.lock {' '.join(lock_sections(self.categories))}>",
-                known_errors=PIP_KNOWN_ERRORS,
-            )
+            what = f"Pipfile.lock {' '.join(lock_sections(self.categories))}"
+            self.install_hashed(tool_run, requirements, what, PIP_KNOWN_ERRORS)
         _remove_if_empty(venv / "src")  # Pipenv's directory for editable checkouts
 
     def _env(self, env: Mapping[str, str], venv: Path, pipfile: Path, tmp: Path) -> dict[str, str]:

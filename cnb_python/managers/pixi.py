@@ -22,27 +22,21 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cnb_python.appfiles import read_toml, table
 from cnb_python.cnb.bindings import Binding
 from cnb_python.environments import CondaPrefix
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
-from cnb_python.log import Logger
-from cnb_python.managers.base import PackageManager, Signal, file_signal, pyproject_signal
+from cnb_python.managers.base import PackageManager, Signal, ToolRun, file_signal, pyproject_signal
 from cnb_python.managers.conda import (
-    _FAILED_FIX,
     _PLATFORMS,
-    _reported_error,
     normalize_conda_meta,
+    run_install_script,
 )
 from cnb_python.managers.conda import TOOL as RATTLER
-from cnb_python.managers.pip import PipOptions, pip_install, pip_options, project_scripts
-from cnb_python.run import run
-
-if TYPE_CHECKING:
-    from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
+from cnb_python.managers.pip import InstallsWithPip, PipOptions, pip_options, project_scripts
 
 ENVIRONMENT_VARIABLE = "BP_PIXI_ENVIRONMENT"
 DEFAULT_ENVIRONMENT = "default"
@@ -52,7 +46,7 @@ _SECTIONS = (("dependencies", "conda"), ("pypi-dependencies", "pypi"))
 
 
 @dataclass(frozen=True)
-class PixiManager:
+class PixiManager(InstallsWithPip):
     app: Path
     lock: Path  # pixi.lock or conda-lock.yml
     manifest: Path | None  # pixi.toml or pyproject.toml; None for conda-lock.yml
@@ -87,9 +81,8 @@ class PixiManager:
         paths = (Path(r["path"]).as_posix() for r in self.requirements if r.get("path"))
         return sorted(set(paths))
 
-    def install(
-        self, prefix: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
-    ) -> None:
+    def install(self, tool_run: ToolRun) -> None:
+        prefix, tools, log = tool_run.prefix, tool_run.tools, tool_run.log
         with tempfile.TemporaryDirectory(prefix="cnb-python-pixi-") as tmp:
             result = Path(tmp, "result.json")
             requirements = Path(tmp, "manifest-requirements.json")
@@ -106,43 +99,23 @@ class PixiManager:
             ]
             if self.manifest:
                 command += [f"--manifest={self.manifest.name}", f"--requirements={requirements}"]
-            try:
-                run(
-                    command,
-                    env=env,
-                    cwd=self.app,
-                    log=log,
-                    show=f"py-rattler install ({self.lock.name}, environment {self.environment})",
-                    error_title="Unable to create the pixi environment",
-                    error_fix=_FAILED_FIX,
-                )
-            except UserError as e:
-                raise _reported_error(result) or e from None
-            outcome = json.loads(result.read_text())
+            outcome = run_install_script(
+                command,
+                result,
+                tool_run,
+                cwd=self.app,
+                what=f"{self.lock.name}, environment {self.environment}",
+                kind="pixi",
+            )
             normalize_conda_meta(prefix / "conda-meta", {})
             if outcome["pypi"]:
-                self._install_pypi(prefix, tools, outcome["pypi"], Path(tmp), env, log)
+                self._install_pypi(tool_run, outcome["pypi"], Path(tmp))
             if outcome["local"]:
                 log.step(f"Installing the app's own projects ({', '.join(outcome['local'])})")
-                pip_install(
-                    prefix,
-                    tools["pip"],
-                    ["--no-deps", *(f"./{path}" for path in outcome["local"])],
-                    app=self.app,
-                    options=self.pip,
-                    env=env,
-                    log=log,
-                )
+                local = [f"./{path}" for path in outcome["local"]]
+                self.pip_install(tool_run, ["--no-deps", *local])
 
-    def _install_pypi(
-        self,
-        prefix: Path,
-        tools: Mapping[str, Tool],
-        packages: list[dict[str, str]],
-        tmp: Path,
-        env: Mapping[str, str],
-        log: Logger,
-    ) -> None:
+    def _install_pypi(self, tool_run: ToolRun, packages: list[dict[str, str]], tmp: Path) -> None:
         """The lock's PyPI packages, each checked against its locked sha256: from its URL, or
         by name and version from the vendor directory (offline)."""
         lines = [
@@ -153,17 +126,8 @@ class PixiManager:
         requirements.write_text(
             "".join(f"{line} --hash=sha256:{p['sha256']}\n" for line, p in zip(lines, packages))
         )
-        log.step(f"Installing the PyPI packages of {self.lock.name}")
-        pip_install(
-            prefix,
-            tools["pip"],
-            ["--require-hashes", "--no-deps", "--requirement", str(requirements)],
-            app=self.app,
-            options=self.pip,
-            env=env,
-            log=log,
-            show=f"pip install (the PyPI packages of {self.lock.name})",
-        )
+        tool_run.log.step(f"Installing the PyPI packages of {self.lock.name}")
+        self.install_hashed(tool_run, requirements, f"the PyPI packages of {self.lock.name}")
 
 
 def manifest_requirements(

@@ -16,27 +16,24 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cnb_python.appfiles import table
 from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
-from cnb_python.log import Logger
 from cnb_python.managers.base import (
     PackageManager,
     Signal,
+    ToolRun,
     controlled,
     file_signal,
     pyproject_signal,
 )
 from cnb_python.managers.locks import path_in_app, read_lock, read_lock_source
 from cnb_python.managers.options import listed
-from cnb_python.managers.pip import InstallsWithPip, PipOptions, pip_install, pip_options
+from cnb_python.managers.pip import InstallsWithPip, PipOptions, pip_options
 from cnb_python.run import run
-
-if TYPE_CHECKING:
-    from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
 
 GROUPS_VARIABLE = "BP_POETRY_INSTALL_ONLY"
 EXTRAS_VARIABLE = "BP_POETRY_INSTALL_EXTRAS"
@@ -117,9 +114,8 @@ class PoetryManager(InstallsWithPip):
         """Its path dependencies, and in package mode the project itself."""
         return (*sorted(self.local.values()), *((".",) if self.package else ()))
 
-    def install(
-        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
-    ) -> None:
+    def install(self, tool_run: ToolRun) -> None:
+        venv, tools, env, log = tool_run
         with tempfile.TemporaryDirectory(prefix="cnb-python-poetry-") as tmp:
             exported = Path(tmp, "requirements.txt")
             Path(tmp, "config").mkdir()
@@ -138,16 +134,7 @@ class PoetryManager(InstallsWithPip):
                 known_errors=KNOWN_ERRORS,
             )
             exported.write_text(without_packages(exported.read_text(), set(self.local)))
-            pip_install(
-                venv,
-                tools["pip"],
-                ["--require-hashes", "--no-deps", "--requirement", str(exported)],
-                app=self.app,
-                options=self.pip,
-                env=env,
-                log=log,
-                known_errors=PIP_KNOWN_ERRORS,
-            )
+            self.install_hashed(tool_run, exported, known_errors=PIP_KNOWN_ERRORS)
 
     def export_options(self) -> list[str]:
         """`poetry export` options: the selection, hashes, and index credentials for pip."""

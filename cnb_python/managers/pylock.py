@@ -28,19 +28,16 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cnb_python.appfiles import read_toml
 from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
-from cnb_python.log import Logger
-from cnb_python.managers.base import PackageManager, Signal, file_signal
+from cnb_python.managers.base import PackageManager, Signal, ToolRun, file_signal
+from cnb_python.managers.locks import path_in_app
 from cnb_python.managers.options import listed, vendor_dir
-from cnb_python.managers.pip import InstallsWithPip, PipOptions, pip_install, project_scripts
-
-if TYPE_CHECKING:
-    from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
+from cnb_python.managers.pip import InstallsLockedProjects, PipOptions, pip_install
 
 FILE_VARIABLE = "BP_PYLOCK_FILE"
 GROUPS_VARIABLE = "BP_PYLOCK_INSTALL_GROUPS"
@@ -104,7 +101,7 @@ def pip_known_errors(lock: str) -> dict[str, tuple[str, str]]:
 
 
 @dataclass(frozen=True)
-class PylockManager(InstallsWithPip):
+class PylockManager(InstallsLockedProjects):
     app: Path
     lock: str  # the lock's file name at the app root
     groups: tuple[str, ...]  # BP_PYLOCK_INSTALL_GROUPS, on top of the lock's default-groups
@@ -131,15 +128,8 @@ class PylockManager(InstallsWithPip):
             inputs["vendor"] = self.vendor
         return {**inputs, **self.pip.inputs()}
 
-    def project_scripts(self) -> tuple[str, ...]:
-        return project_scripts(self.app) if "." in self.local else ()
-
-    def projects(self) -> tuple[str, ...]:
-        return self.local
-
-    def install(
-        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
-    ) -> None:
+    def install(self, tool_run: ToolRun) -> None:
+        venv, tools, env, log = tool_run
         with tempfile.TemporaryDirectory(prefix="cnb-python-pylock-") as tmp:
             # pip would refuse a directory entry among hashed files: it gets a copy of the lock
             # without them (its relative paths made absolute), and the projects follow.
@@ -259,25 +249,16 @@ def check_lock(
 def _local_project(lock: str, package: Any, app: Path) -> str:
     """A `directory` entry: a project in the app, installed after the locked files."""
     directory = package.directory
-    path = Path(directory.path, directory.subdirectory or "")
-    resolved = (app / path).resolve()
-    if package.marker is not None or not resolved.is_relative_to(app.resolve()):
+    path = Path(directory.path, directory.subdirectory or "").as_posix()
+    if package.marker is not None:
         raise UserError(
             f"{lock} installs a directory the build cannot",
-            f"{lock} installs {package.name} from the directory {path.as_posix()!r}"
-            + (f" under the marker {str(package.marker)!r}" if package.marker else "")
-            + ". The build installs the app's own projects (directories inside the app, "
-            "without a marker) after the locked files.",
-            f"Move {package.name} into the app, or publish it as a wheel and lock that.",
+            f"{lock} installs {package.name} from the directory {path!r} under the marker "
+            f"{str(package.marker)!r}. The build installs the app's own projects (directories "
+            "inside the app, without a marker) after the locked files.",
+            f"Drop the marker of {package.name}, or publish it as a wheel and lock that.",
         )
-    if not resolved.is_dir():
-        raise UserError(
-            f"{lock} installs a directory the app does not have",
-            f"{lock} installs {package.name} from {path.as_posix()!r}, which is not a "
-            "directory of the app.",
-            f"Commit {package.name} at that path, or fix the lock. {_relock(lock)}",
-        )
-    return resolved.relative_to(app.resolve()).as_posix() or "."
+    return path_in_app(app, path, lock, package.name)
 
 
 def pylock_manager(

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cnb_python.appfiles import table
 from cnb_python.cnb.bindings import Binding, binding_entry
@@ -28,6 +28,7 @@ from cnb_python.log import Logger
 from cnb_python.managers.base import (
     PackageManager,
     Signal,
+    ToolRun,
     controlled,
     file_signal,
     pyproject_signal,
@@ -36,9 +37,6 @@ from cnb_python.managers.locks import path_in_app, read_lock, read_lock_source
 from cnb_python.managers.options import listed, vendor_dir
 from cnb_python.managers.pip import project_scripts
 from cnb_python.run import run
-
-if TYPE_CHECKING:
-    from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
 
 GROUPS_VARIABLE = "BP_UV_INSTALL_GROUPS"
 PACKAGE_VARIABLE = "BP_UV_PACKAGE"
@@ -135,28 +133,21 @@ class UvManager:
             return ()
         return (self.member_path or ".",)
 
-    def pip_install(
-        self,
-        prefix: Path,
-        tools: Mapping[str, Tool],
-        arguments: Sequence[str],
-        env: Mapping[str, str],
-        log: Logger,
-    ) -> None:
-        python = prefix / "bin" / "python"
-        command = [*tools["uv"].command(python), "pip", "install", f"--python={python}"]
+    def pip_install(self, tool_run: ToolRun, arguments: Sequence[str]) -> None:
+        python = tool_run.prefix / "bin" / "python"
+        command = [*tool_run.tools["uv"].command(python), "pip", "install", f"--python={python}"]
         if self.vendor:
             command += ["--offline", "--no-index", f"--find-links={self.vendor}"]
         with tempfile.TemporaryDirectory(prefix="cnb-python-uv-") as tmp:
-            uv_env = self._env(env, prefix, Path(tmp))
+            uv_env = self._env(tool_run.env, tool_run.prefix, Path(tmp))
             if self.vendor:
                 uv_env = {k: v for k, v in uv_env.items() if not k.startswith(_INDEX_SETTINGS)}
-            self._run([*command, *arguments], uv_env, log, "pip install")
-        drop_metadata_files(sorted((prefix / "lib").glob("python*/site-packages")), _UV_STAMPS)
+            self._run([*command, *arguments], uv_env, tool_run.log, "pip install")
+        site_dirs = sorted((tool_run.prefix / "lib").glob("python*/site-packages"))
+        drop_metadata_files(site_dirs, _UV_STAMPS)
 
-    def install(
-        self, venv: Path, tools: Mapping[str, Tool], env: Mapping[str, str], log: Logger
-    ) -> None:
+    def install(self, tool_run: ToolRun) -> None:
+        venv, tools, env, log = tool_run
         uv = tools["uv"].command(venv / "bin" / "python")
         # Only the project's dependencies, not uv's default groups (dev), plus those asked for.
         selection = ["--no-default-groups", *(f"--group={g}" for g in self.groups)]

@@ -87,6 +87,21 @@ class Tool:
         return [str(python), str(self.home / "site" / self.name)]
 
 
+@dataclass(frozen=True)
+class ProvidedTool:
+    layer: Layer
+    tool: Tool
+    dependency: Dependency | None  # the pinned wheel; None for a requirement set
+    metadata: Mapping[str, object]  # the layer's, written by `finish`
+    compilation: bytecode.Compilation | None = None  # the pycs of a fresh install
+
+    def finish(self, log: Logger) -> None:
+        """Waits for the layer's pycs, then declares it."""
+        if self.compilation is not None:
+            self.compilation.wait(log)
+        self.layer.write(_BUILD_ONLY, dict(self.metadata))
+
+
 def pip_install_command(pip: Tool, python: Path) -> list[str]:
     """`pip install` into `python`'s environment, as every pip install of the build runs it:
     no prompt, no version check, no bytecode (the buildpack compiles hash-based pycs
@@ -343,7 +358,7 @@ UV_CACHE = ".uv-cache"
 # lists uv among its tools (managers/uv.py CONTROLLED).
 _UV_SETTINGS = {
     "UV_LINK_MODE": "hardlink",
-    "UV_COMPILE_BYTECODE": "0",  # the buildpack compiles hash-based pycs
+    "UV_COMPILE_BYTECODE": "0",  # a set gets no pycs (see above)
     "UV_PYTHON_DOWNLOADS": "never",
     "UV_NO_CONFIG": "1",  # no uv.toml or [tool.uv] of the app: they are for the app's installs
     "UV_NO_PROGRESS": "1",
@@ -383,21 +398,6 @@ def _unpinned(name: str, requested: str, buildpack_dir: Path) -> list[str]:
 
 def _site_dirs(venv: Path) -> tuple[Path, ...]:
     return tuple(sorted((venv / "lib").glob("python*/site-packages")))
-
-
-@dataclass(frozen=True)
-class ProvidedTool:
-    layer: Layer
-    tool: Tool
-    dependency: Dependency | None  # the pinned wheel; None for a requirement set
-    metadata: Mapping[str, object]  # the layer's, written by `finish`
-    compilation: bytecode.Compilation | None = None  # the pycs of a fresh install
-
-    def finish(self, log: Logger) -> None:
-        """Waits for the layer's pycs, then declares it."""
-        if self.compilation is not None:
-            self.compilation.wait(log)
-        self.layer.write(_BUILD_ONLY, dict(self.metadata))
 
 
 def provide_tools(

@@ -127,6 +127,9 @@ def build(ctx: Context, log: Logger) -> None:
         if django_app:
             app_env = {**tool_env, **environment.activation()}
             django.collect_static(django_app, environment.python, app_env, log)
+        # The tools' bytecode, compiling since each was installed, must be complete now.
+        for provided in tools:
+            provided.finish(log)
 
     # The stdlib bytecode, compiling since CPython was unpacked, must be complete now.
     cpython_layer.finish(log)

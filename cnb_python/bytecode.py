@@ -12,6 +12,7 @@ and how many cores there are, changes no byte: a chunk's output depends on its f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -29,6 +30,8 @@ INVALIDATION_MODE = "UNCHECKED_HASH"
 # Files per compiler process: enough to pay for its start-up (about 20 ms), few enough that the
 # stdlib (about 2,000 files) keeps a many-core machine busy.
 CHUNK_FILES = 100
+# The niceness of a background compilation's processes (the foreground's is 0).
+BACKGROUND_NICENESS = 10
 
 _COMPILE_SCRIPT = """
 import py_compile, sys
@@ -84,7 +87,10 @@ class Compilation:
     """Compiler processes running in the background, one per core; `wait` collects them.
 
     `shown_as` (real dir, path it will have) records source paths as they will be seen at run
-    time, for files compiled somewhere else than where they will live."""
+    time, for files compiled somewhere else than where they will live. `background`: the
+    compilers run at a lower priority (nice), so that the build's next steps, which wait for
+    them only at the end, get the cores first and the compilers fill the time those steps spend
+    waiting on the network."""
 
     def __init__(
         self,
@@ -92,6 +98,8 @@ class Compilation:
         files: Sequence[Path],
         what: str,
         shown_as: tuple[Path, str] | None = None,
+        *,
+        background: bool = False,
     ) -> None:
         self._python, self._total, self._what = python, len(files), what
         self._tmp = tempfile.TemporaryDirectory(prefix="cnb-python-compile-")
@@ -105,14 +113,19 @@ class Compilation:
             listing = Path(self._tmp.name, f"files-{index}")
             chunk = files[index * CHUNK_FILES : (index + 1) * CHUNK_FILES]
             listing.write_text("\0".join(map(str, chunk)), encoding="utf-8")
-            return subprocess.run(
-                [*command, str(listing), *_shown_as_args(shown_as)],
+            args = [*command, str(listing), *_shown_as_args(shown_as)]
+            with subprocess.Popen(
+                args,
                 env=env,
                 cwd="/",
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
-                check=False,
-            )
+            ) as proc:
+                if background:
+                    _lower_priority(proc.pid)
+                stdout, stderr = proc.communicate()
+            return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
 
         chunks = range(-(-len(files) // CHUNK_FILES))
         self._pool = ThreadPoolExecutor(max_workers=workers())
@@ -135,6 +148,11 @@ class Compilation:
             self._pool.shutdown(cancel_futures=True)
             self._tmp.cleanup()
         log.debug(f"compiled {self._total - failed} of {self._total} files for {self._what}")
+
+
+def _lower_priority(pid: int) -> None:
+    with contextlib.suppress(OSError):  # the process has already exited
+        os.setpriority(os.PRIO_PROCESS, pid, BACKGROUND_NICENESS)
 
 
 def compile_files(python: Path, files: Sequence[Path], *, log: Logger, what: str) -> None:

@@ -164,7 +164,7 @@ def install_cpython(
         stdlib = bytecode.python_sources([cpython.stdlib], skip_dirs=frozenset({"site-packages"}))
         files = sorted([*stdlib, *hooks])
     shown_as = (cpython.home, shown_home) if shown_home else None
-    return bytecode.Compilation(cpython.python, files, what, shown_as)
+    return bytecode.Compilation(cpython.python, files, what, shown_as, background=True)
 
 
 def _trim(cpython: CPython) -> None:

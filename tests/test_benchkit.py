@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from benchkit.cachebytes import SBOM_ID, cache_tars, cache_traffic
+from benchkit.phases import timed_steps, tool_layer_steps
 from benchkit.raw import check_bytecode
 
 # The restore and export lines of a localcnb warm rebuild (localcnb.restore, localcnb.export).
@@ -81,3 +82,25 @@ def test_a_baseline_without_bytecode_must_have_written_none(tmp_path: Path) -> N
     with pytest.raises(RuntimeError, match="without bytecode left 1 pycs"):
         check_bytecode(site, bytecode=False)
     check_bytecode(site, bytecode=True)
+
+
+# The buildpack's steps in a cold Poetry build's log.
+COLD_LOG = """\
+  Installing CPython 3.12.1
+      Completed in 0.816s
+  Installing pip 26.3
+      Completed in 0.215s
+  Installing uv 0.13.9
+      Completed in 0.294s
+  Installing poetry 2.2.1
+    Running 'uv pip install poetry'
+      Installing collected packages: six
+      Completed in 1.392s
+  Installing dependencies with Poetry (poetry.lock, main group)
+      Completed in 2.691s
+"""
+
+
+def test_the_tool_layers_of_a_cold_build_are_read_from_its_log() -> None:
+    steps = timed_steps(COLD_LOG)
+    assert tool_layer_steps(steps) == {"pip": 0.215, "uv": 0.294, "poetry": 1.392}

@@ -78,11 +78,11 @@ def test_the_registry_is_in_precedence_order_and_ranks_are_unique():
 
 
 @pytest.mark.parametrize("manager", MANAGERS, ids=IDS)
-def test_every_tool_is_pinned_and_a_requirement_set_comes_after_pip(manager):
+def test_every_tool_is_pinned_and_a_requirement_set_comes_after_uv(manager):
     metadata = BuildpackMetadata.load(REPO)
     for position, tool in enumerate(manager.tools):
         if is_requirement_set(tool, REPO):
-            assert "pip" in manager.tools[:position], tool
+            assert "uv" in manager.tools[:position], tool
         else:
             assert metadata.candidates(tool, "amd64"), tool
 

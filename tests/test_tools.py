@@ -80,3 +80,40 @@ def test_a_set_that_does_not_pin_its_tool_is_a_buildpack_bug(tmp_path):
     root = write_set(tmp_path, "pipenv", "pipenv\n", "virtualenv==20.0 \\\n    --hash=sha256:ee\n")
     with pytest.raises(ValueError, match="does not pin pipenv"):
         tools.pinned_set_version("pipenv", root)
+
+
+def test_a_set_is_installed_with_the_index_the_user_gives_pip():
+    """uv reads only its own variables: PIP_INDEX_URL and PIP_EXTRA_INDEX_URL, which pip read
+    when it installed the sets, become uv's options."""
+    env = {"PIP_INDEX_URL": " https://mirror/simple ", "PIP_EXTRA_INDEX_URL": "https://a https://b"}
+    assert tools._index_options(env) == [
+        "--index-url=https://mirror/simple",
+        "--extra-index-url=https://a",
+        "--extra-index-url=https://b",
+    ]
+    assert tools._index_options({"PIP_INDEX_URL": ""}) == []
+
+
+def test_a_sets_uv_settings_override_the_users(tmp_path):
+    env = tools._uv_env({"UV_LINK_MODE": "symlink", "PATH": "/bin"}, tmp_path / "cache")
+    assert env["UV_LINK_MODE"] == "hardlink"  # from a cache inside the layer
+    assert env["UV_COMPILE_BYTECODE"] == "0"
+    assert env["UV_CACHE_DIR"] == str(tmp_path / "cache")
+    assert env["PATH"] == "/bin"
+
+
+def test_a_set_needs_uv_listed_before_it(tmp_path):
+    root = write_set(tmp_path, "poetry", "poetry==2.2.1\n", COMPILED)
+    with pytest.raises(ValueError, match="list uv before it"):
+        tools.provide_tools(
+            ["poetry"],
+            lambda name: None,  # type: ignore[arg-type,return-value]
+            None,  # type: ignore[arg-type]
+            metadata=None,  # type: ignore[arg-type]
+            buildpack_dir=root,
+            arch="amd64",
+            env={},
+            tool_env={},
+            bindings=(),
+            log=None,  # type: ignore[arg-type]
+        )

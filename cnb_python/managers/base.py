@@ -161,7 +161,7 @@ class PackageManager:
     display: str  # for the log and the docs: "Poetry"
     signals: tuple[Signal, ...]
     # Build-only tools (a wheel pinned in buildpack.toml, or a requirement set in
-    # requirements/tools/), in install order: pip comes before a requirement set, which it
+    # requirements/tools/), in install order: uv comes before a requirement set, which it
     # installs.
     tools: tuple[str, ...]
     env_prefixes: tuple[str, ...]  # variables that are install inputs (hashed into the key)

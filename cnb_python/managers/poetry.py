@@ -307,7 +307,7 @@ MANAGER = PackageManager(
             lambda app: "poetry" in app.tool and "project" not in app.pyproject,
         ),
     ),
-    tools=("pip", "poetry"),
+    tools=("pip", "uv", "poetry"),
     env_prefixes=("POETRY_", "BP_POETRY_", "PIP_"),
     controls=(
         controlled(

@@ -42,3 +42,18 @@ def timed_steps(log: str) -> dict[str, float]:
             steps[current] = int(done["min"] or 0) * 60 + float(done["sec"])
             current = None
     return steps
+
+
+# The build-only tool layers a cold build may install, as their "Installing <tool> <version>"
+# steps name them.
+TOOL_LAYERS = ("pip", "uv", "poetry", "pipenv", "pdm", "py-rattler")
+
+
+def tool_layer_steps(steps: dict[str, float]) -> dict[str, float]:
+    """The tool layers' seconds among a build's timed steps: {"pip": 0.27, "poetry": 1.39}."""
+    found = {}
+    for what, seconds in steps.items():
+        name = what.split()[0]
+        if name in TOOL_LAYERS:
+            found[name] = seconds
+    return found

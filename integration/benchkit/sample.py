@@ -18,7 +18,7 @@ from localcnb import BuildResult, Platform
 from .cachebytes import CacheTraffic, cache_tars, cache_traffic
 from .detect import detect_ms
 from .imports import import_times
-from .phases import PhaseClock, timed_steps
+from .phases import PhaseClock, timed_steps, tool_layer_steps
 from .raw import RawInstall, extract_cpython, raw_install
 from .sizes import cpython_floor_bytes, launch_layer_bytes, site_packages_bytes
 
@@ -43,6 +43,7 @@ class Runs:
     cold: list[float] = field(default_factory=list)  # whole platform build
     build_phase: list[float] = field(default_factory=list)  # ===> BUILDING to ===> EXPORTING
     deps_step: list[float] = field(default_factory=list)  # the buildpack's own figure
+    tool_layers: list[float] = field(default_factory=list)  # the tool layers' figures, summed
     warm: list[float] = field(default_factory=list)
     warm_build_phase: list[float] = field(default_factory=list)
     # bytes of cache layer tars that the warm rebuild restores, exports and, of those, changes
@@ -70,6 +71,7 @@ def measure_sample(
     tool = _baseline_tool(app) if bench_app.raw_baseline else None
     changed_app = _code_change(app, bench_app.source, scratch / "changed-app")
     samples = Runs()
+    tool_layers: dict[str, list[float]] = {}  # each tool layer's seconds in the cold builds
     steps: dict[str, float] = {}
     raw: RawInstall | None = None
     raw_site_bytes = 0
@@ -87,6 +89,11 @@ def measure_sample(
         steps = timed_steps(result.output)
         deps = [seconds for what, seconds in steps.items() if what.startswith(DEPS_STEP)]
         samples.deps_step += deps
+        tools = tool_layer_steps(steps)
+        if tools:
+            samples.tool_layers.append(sum(tools.values()))
+        for name, seconds in tools.items():
+            tool_layers.setdefault(name, []).append(seconds)
         log(f"  cold build {run + 1}/{runs}: {samples.cold[-1]:.1f} s")
 
         clock.marks.clear()
@@ -152,6 +159,10 @@ def measure_sample(
         "median_s": {
             name: round(statistics.median(values), 3) if values else None
             for name, values in vars(samples).items()
+        },
+        "tool_layer_runs": tool_layers,
+        "tool_layer_median_s": {
+            name: round(statistics.median(values), 3) for name, values in tool_layers.items()
         },
         "warm_cache_bytes": vars(traffic) if traffic else None,  # of the last run, by layer
         "import_ms": imports_ms,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .phases import TOOL_LAYERS
+
 MB = 1_000_000
 
 
@@ -23,6 +25,8 @@ def headline(data: dict[str, Any]) -> dict[str, float | None]:
         "cold_s": median["cold"],
         "build_phase_s": median["build_phase"],
         "deps_step_s": median["deps_step"],
+        "tool_layers_s": median["tool_layers"],
+        **{f"tool_{name}_s": data["tool_layer_median_s"].get(name) for name in TOOL_LAYERS},
         "raw_s": median["raw"],
         "raw_install_s": median["raw_install"],
         "raw_install_no_pyc_s": median["raw_install_no_pyc"],
@@ -59,6 +63,8 @@ ROWS = [
     ("cold build, whole platform (s)", "cold_s"),
     ("  of which bin/build phase (s)", "build_phase_s"),
     ("  of which dependency step (s)", "deps_step_s"),
+    ("  of which tool layers (s)", "tool_layers_s"),
+    *((f"    {name} layer (s)", f"tool_{name}_s") for name in TOOL_LAYERS),
     ("raw venv + install, with bytecode (s)", "raw_s"),
     ("  of which install, with bytecode (s)", "raw_install_s"),
     ("raw install, without bytecode (s)", "raw_install_no_pyc_s"),
@@ -94,6 +100,9 @@ dependency step the buildpack's own "Completed in" for "Installing dependencies"
                 site-packages (conda: of the environment's whole lib/, its stdlib too) on every
                 core. Compare it with the raw install with bytecode; the raw install without
                 bytecode is the floor of the install alone.
+tool layers     the buildpack's own "Completed in" for each build-only tool layer of the cold
+                build (download, unpack or install; the wheel tools' bytecode compiles in the
+                background and is waited for at the end of bin/build, in the build phase).
 raw             the same CPython and tool versions as the build, no cache, a clean env; each
                 install timed once with bytecode and once without (order alternates by run):
                 pip: python -m venv v (with ensurepip) + v/bin/pip install --isolated

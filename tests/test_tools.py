@@ -95,25 +95,11 @@ def test_a_set_is_installed_with_the_index_the_user_gives_pip():
 
 
 def test_a_sets_uv_settings_override_the_users(tmp_path):
-    env = tools._uv_env({"UV_LINK_MODE": "symlink", "PATH": "/bin"}, tmp_path / "cache")
+    """The user's uv settings are for the app's uv installs, not the buildpack's tools."""
+    user = {"UV_LINK_MODE": "symlink", "UV_INDEX_URL": "https://x/simple", "PATH": "/bin"}
+    env = tools._uv_env(user, tmp_path / "cache")
+    assert "UV_INDEX_URL" not in env
     assert env["UV_LINK_MODE"] == "hardlink"  # from a cache inside the layer
     assert env["UV_COMPILE_BYTECODE"] == "0"
     assert env["UV_CACHE_DIR"] == str(tmp_path / "cache")
     assert env["PATH"] == "/bin"
-
-
-def test_a_set_needs_uv_listed_before_it(tmp_path):
-    root = write_set(tmp_path, "poetry", "poetry==2.2.1\n", COMPILED)
-    with pytest.raises(ValueError, match="list uv before it"):
-        tools.provide_tools(
-            ["poetry"],
-            lambda name: None,  # type: ignore[arg-type,return-value]
-            None,  # type: ignore[arg-type]
-            metadata=None,  # type: ignore[arg-type]
-            buildpack_dir=root,
-            arch="amd64",
-            env={},
-            tool_env={},
-            bindings=(),
-            log=None,  # type: ignore[arg-type]
-        )

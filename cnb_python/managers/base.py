@@ -161,8 +161,7 @@ class PackageManager:
     display: str  # for the log and the docs: "Poetry"
     signals: tuple[Signal, ...]
     # Build-only tools (a wheel pinned in buildpack.toml, or a requirement set in
-    # requirements/tools/), in install order: uv comes before a requirement set, which it
-    # installs.
+    # requirements/tools/, which the pinned uv installs), in install order.
     tools: tuple[str, ...]
     env_prefixes: tuple[str, ...]  # variables that are install inputs (hashed into the key)
     make: Callable[[Path, Mapping[str, str], Sequence[Binding], Signal], Installer]

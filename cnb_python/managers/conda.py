@@ -260,7 +260,7 @@ MANAGER = PackageManager(
         file_signal(51, "environment.yaml", found=_yaml_spelling),
         file_signal(52, "package-list.txt"),
     ),
-    tools=("pip", "uv", TOOL),
+    tools=("pip", TOOL),
     env_prefixes=("BP_CONDA_", "PIP_", "BP_PIP_"),
     make=conda_manager,
     environment=CondaPrefix,

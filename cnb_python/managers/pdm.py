@@ -331,7 +331,7 @@ MANAGER = PackageManager(
             outcome="an error: no `pdm.lock` (run `pdm lock`)",
         ),
     ),
-    tools=("pip", "uv", "pdm"),
+    tools=("pip", "pdm"),
     env_prefixes=("PDM_", "BP_PDM_", "PIP_"),
     controls=(
         controlled(

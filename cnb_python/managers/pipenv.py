@@ -251,7 +251,7 @@ MANAGER = PackageManager(
         file_signal(40, "Pipfile.lock"),
         file_signal(41, "Pipfile", outcome="locked at build time (not reproducible: a warning)"),
     ),
-    tools=("pip", "uv", "pipenv"),
+    tools=("pip", "pipenv"),
     env_prefixes=("PIPENV_", "PIP_", "BP_PIPENV_"),
     controls=(
         controlled(

@@ -252,7 +252,7 @@ MANAGER = PackageManager(
             outcome="an error: no `pixi.lock` (run `pixi lock`)",
         ),
     ),
-    tools=("pip", "uv", RATTLER),
+    tools=("pip", RATTLER),
     env_prefixes=("BP_PIXI_", "PIP_", "BP_PIP_"),
     make=pixi_manager,
     environment=CondaPrefix,

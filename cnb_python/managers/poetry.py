@@ -307,7 +307,7 @@ MANAGER = PackageManager(
             lambda app: "poetry" in app.tool and "project" not in app.pyproject,
         ),
     ),
-    tools=("pip", "uv", "poetry"),
+    tools=("pip", "poetry"),
     env_prefixes=("POETRY_", "BP_POETRY_", "PIP_"),
     controls=(
         controlled(

@@ -3,7 +3,9 @@
 Sources, highest priority first (all found are logged): BP_CPYTHON_VERSION, .python-version,
 runtime.txt, Pipfile.lock, Pipfile, pyproject.toml (requires-python), pyproject.toml
 ([tool.poetry.dependencies] python), poetry.lock, uv.lock, pylock.toml (or the
-`pylock.<name>.toml` BP_PYLOCK_FILE names), then the buildpack's default.
+`pylock.<name>.toml` BP_PYLOCK_FILE names), then the buildpack's default. The sources in a
+package manager's own files are declared by its module (PackageManager.python_sources), ranked
+among the shared ones here.
 
 The first one present picks the version; every other one the app declares is a constraint the
 version must also satisfy, as the package managers themselves require (`poetry sync`, `uv sync`
@@ -23,11 +25,12 @@ from typing import Any, Callable
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from cnb_python.appfiles import read_json, read_text, read_toml, table
+from cnb_python.appfiles import read_text, read_toml, table
 from cnb_python.dependencies import BuildpackMetadata, Dependency
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
-from cnb_python.managers.pylock import lock_name
+from cnb_python.managers import MANAGERS
+from cnb_python.managers.base import VersionSource
 
 _PLAIN_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 _WILDCARD_VERSION = re.compile(r"^(\d+(?:\.\d+)?)\.[x*]$")
@@ -105,7 +108,7 @@ def _request(
         ) from e
 
 
-def _exact(source: str, text: str) -> VersionRequest:
+def exact(source: str, text: str) -> VersionRequest:
     spec = plain_version_spec(text)
     if spec is None:
         raise UserError(
@@ -136,7 +139,7 @@ def _from_python_version_file(app: Path, env: Mapping[str, str]) -> VersionReque
             ".python-version exists but holds no version (only blank lines or # comments).",
             "Put a version such as `3.14` on the first line, or delete the file.",
         )
-    return _exact(".python-version", versions[0])
+    return exact(".python-version", versions[0])
 
 
 def _from_runtime_txt(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
@@ -151,35 +154,10 @@ def _from_runtime_txt(app: Path, env: Mapping[str, str]) -> VersionRequest | Non
             f"runtime.txt holds {text!r}; the format is `python-<version>`.",
             "Write for example `python-3.14.7`, or move to a .python-version file holding `3.14`.",
         )
-    return _exact("runtime.txt", match.group(1))
+    return exact("runtime.txt", match.group(1))
 
 
-def _pipfile_requires(requires: Any, source: str) -> VersionRequest | None:
-    if not isinstance(requires, dict):
-        return None
-    for key in ("python_full_version", "python_version"):
-        value = requires.get(key)
-        if isinstance(value, str) and value.strip():
-            return _exact(source, value.strip())
-    return None
-
-
-def _from_pipfile_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
-    path = app / "Pipfile.lock"
-    if not path.is_file():
-        return None
-    doc = read_json(path, "Regenerate it with `pipenv lock`.")
-    return _pipfile_requires(table(doc, "_meta").get("requires"), "Pipfile.lock")
-
-
-def _from_pipfile(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
-    path = app / "Pipfile"
-    if not path.is_file():
-        return None
-    return _pipfile_requires(read_toml(path).get("requires"), "Pipfile")
-
-
-def _toml_range(app: Path, name: str, keys: tuple[str, ...], source: str) -> VersionRequest | None:
+def toml_range(app: Path, name: str, keys: tuple[str, ...], source: str) -> VersionRequest | None:
     """The version range at `keys` in the TOML file `name`, as the request of `source`."""
     path = app / name
     if not path.is_file():
@@ -191,45 +169,32 @@ def _toml_range(app: Path, name: str, keys: tuple[str, ...], source: str) -> Ver
 
 
 def _from_pyproject(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
-    return _toml_range(app, "pyproject.toml", ("project", "requires-python"), "pyproject.toml")
+    return toml_range(app, "pyproject.toml", ("project", "requires-python"), "pyproject.toml")
 
 
-def _from_poetry_dependencies(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
-    keys = ("tool", "poetry", "dependencies", "python")
-    return _toml_range(app, "pyproject.toml", keys, "pyproject.toml [tool.poetry]")
-
-
-def _from_poetry_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
-    return _toml_range(app, "poetry.lock", ("metadata", "python-versions"), "poetry.lock")
-
-
-def _from_uv_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
-    return _toml_range(app, "uv.lock", ("requires-python",), "uv.lock")
-
-
-def _from_pylock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
-    name = lock_name(env)
-    return _toml_range(app, name, ("requires-python",), name) if "/" not in name else None
-
-
-SOURCES: tuple[Callable[[Path, Mapping[str, str]], VersionRequest | None], ...] = (
-    _from_env,
-    _from_python_version_file,
-    _from_runtime_txt,
-    _from_pipfile_lock,
-    _from_pipfile,
-    _from_pyproject,
-    _from_poetry_dependencies,
-    _from_poetry_lock,
-    _from_uv_lock,
-    _from_pylock,
+# The shared sources; a package manager declares its own (PackageManager.python_sources),
+# so a new manager with a version file touches only its module.
+SOURCES = (
+    VersionSource(0, _from_env),
+    VersionSource(10, _from_python_version_file),
+    VersionSource(20, _from_runtime_txt),
+    # 30-49: Pipenv's files (managers/pipenv.py)
+    VersionSource(50, _from_pyproject),
+    # 60-: Poetry's (60, 61), uv.lock (70), pylock.toml (80): their modules
 )
+
+
+def all_sources() -> list[VersionSource]:
+    """The shared sources and every manager's, in rank order."""
+    found = [*SOURCES, *(source for m in MANAGERS for source in m.python_sources)]
+    return sorted(found, key=lambda source: source.rank)
 
 
 def gather_requests(app: Path, env: Mapping[str, str], default: str) -> list[VersionRequest]:
     """Every source that asks for a version, in priority order, ending with the default."""
-    found = [r for r in (source(app, env) for source in SOURCES) if r is not None]
-    return [*found, _exact(DEFAULT_SOURCE, default)]
+    requests = (source.read(app, env) for source in all_sources())
+    found = [r for r in requests if r is not None]
+    return [*found, exact(DEFAULT_SOURCE, default)]
 
 
 # --- resolution ------------------------------------------------------------------------------

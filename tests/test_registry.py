@@ -151,3 +151,23 @@ def test_detect_reads_the_registry_without_loading_the_build():
         check=True,
     )
     assert out.stdout == "[]\n"
+
+
+def test_python_version_sources_have_one_order():
+    """The shared sources and the managers' own (python_sources) rank in one order, as the
+    module docstring of python_version lists them."""
+    from cnb_python.python_version import all_sources
+
+    ranks = [source.rank for source in all_sources()]
+    assert len(ranks) == len(set(ranks))
+    names = [source.read.__module__.rsplit(".", 1)[-1] for source in all_sources()]
+    assert names == [
+        *["python_version"] * 3,
+        "pipenv",
+        "pipenv",
+        "python_version",
+        "poetry",
+        "poetry",
+        "uv",
+        "pylock",
+    ]

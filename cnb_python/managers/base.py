@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from cnb_python.cnb.bindings import Binding
     from cnb_python.fingerprint import KeyInput
     from cnb_python.log import Logger
+    from cnb_python.python_version import VersionRequest
     from cnb_python.tools import Tool
 
 
@@ -89,6 +90,15 @@ def pyproject_signal(
     """Something in pyproject.toml. Detect passes on the file; since every tool shares it, it is
     never named in the warning about other managers' files."""
     return Signal(rank, what, doc, found, files=("pyproject.toml",), owned=False, outcome=outcome)
+
+
+@dataclass(frozen=True)
+class VersionSource:
+    """A place an app may ask for a Python version (python_version.py); of those found, the
+    lowest rank picks the version. A manager declares the ones in its files."""
+
+    rank: int
+    read: Callable[[Path, Mapping[str, str]], VersionRequest | None]
 
 
 @dataclass(frozen=True)
@@ -167,3 +177,5 @@ class PackageManager:
     make: Callable[[Path, Mapping[str, str], Sequence[Binding], Signal], Installer]
     controls: tuple[Rule, ...] = ()  # settings its tool runs control: the gate's rows
     environment: type[Environment] = Venv  # the kind of environment it installs into
+    # Where the app may ask for a Python version in this manager's files (python_version.py).
+    python_sources: tuple[VersionSource, ...] = ()

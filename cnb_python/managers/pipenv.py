@@ -19,13 +19,20 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from cnb_python.appfiles import read_toml
+from cnb_python.appfiles import read_json, read_toml, table
 from cnb_python.cnb.bindings import Binding, bindings_of_type
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
-from cnb_python.managers.base import PackageManager, Signal, ToolRun, controlled, file_signal
+from cnb_python.managers.base import (
+    PackageManager,
+    Signal,
+    ToolRun,
+    VersionSource,
+    controlled,
+    file_signal,
+)
 from cnb_python.managers.locks import read_lock_source
 from cnb_python.managers.options import listed
 from cnb_python.managers.pip import (
@@ -45,6 +52,7 @@ from cnb_python.managers.pipfile_lock import (
 from cnb_python.run import run
 
 if TYPE_CHECKING:
+    from cnb_python.python_version import VersionRequest
     from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
 
 CATEGORIES_VARIABLE = "BP_PIPENV_INSTALL_CATEGORIES"
@@ -244,6 +252,34 @@ def pipenv_manager(
     )
 
 
+def _pipfile_requires(requires: Any, source: str) -> VersionRequest | None:
+    """[requires] python_full_version, else python_version: an exact version."""
+    from cnb_python.python_version import exact  # here: detect imports this module
+
+    if not isinstance(requires, dict):
+        return None
+    for key in ("python_full_version", "python_version"):
+        value = requires.get(key)
+        if isinstance(value, str) and value.strip():
+            return exact(source, value.strip())
+    return None
+
+
+def _python_of_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
+    path = app / "Pipfile.lock"
+    if not path.is_file():
+        return None
+    doc = read_json(path, "Regenerate it with `pipenv lock`.")
+    return _pipfile_requires(table(doc, "_meta").get("requires"), "Pipfile.lock")
+
+
+def _python_of_pipfile(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
+    path = app / "Pipfile"
+    if not path.is_file():
+        return None
+    return _pipfile_requires(read_toml(path).get("requires"), "Pipfile")
+
+
 MANAGER = PackageManager(
     name="pipenv",
     display="Pipenv",
@@ -262,5 +298,6 @@ MANAGER = PackageManager(
             "hands, so Pipenv runs without them.",
         ),
     ),
+    python_sources=(VersionSource(30, _python_of_lock), VersionSource(31, _python_of_pipfile)),
     make=pipenv_manager,
 )

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnb_python.appfiles import table
 from cnb_python.cnb.bindings import Binding, binding_entry
@@ -26,6 +26,7 @@ from cnb_python.managers.base import (
     PackageManager,
     Signal,
     ToolRun,
+    VersionSource,
     controlled,
     file_signal,
     pyproject_signal,
@@ -34,6 +35,9 @@ from cnb_python.managers.locks import path_in_app, read_lock, read_lock_source
 from cnb_python.managers.options import listed
 from cnb_python.managers.pip import InstallsWithPip, PipOptions, pip_options
 from cnb_python.run import run
+
+if TYPE_CHECKING:
+    from cnb_python.python_version import VersionRequest
 
 GROUPS_VARIABLE = "BP_POETRY_INSTALL_ONLY"
 EXTRAS_VARIABLE = "BP_POETRY_INSTALL_EXTRAS"
@@ -295,6 +299,19 @@ def _scripts(pyproject: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def _python_of_pyproject(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
+    from cnb_python.python_version import toml_range  # here: detect imports this module
+
+    keys = ("tool", "poetry", "dependencies", "python")
+    return toml_range(app, "pyproject.toml", keys, "pyproject.toml [tool.poetry]")
+
+
+def _python_of_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
+    from cnb_python.python_version import toml_range  # here: detect imports this module
+
+    return toml_range(app, "poetry.lock", ("metadata", "python-versions"), "poetry.lock")
+
+
 MANAGER = PackageManager(
     name="poetry",
     display="Poetry",
@@ -318,5 +335,6 @@ MANAGER = PackageManager(
             "temp dir, so Poetry runs without them.",
         ),
     ),
+    python_sources=(VersionSource(60, _python_of_pyproject), VersionSource(61, _python_of_lock)),
     make=poetry_manager,
 )

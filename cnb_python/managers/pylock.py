@@ -28,18 +28,21 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnb_python.appfiles import read_toml
 from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
-from cnb_python.managers.base import PackageManager, Signal, ToolRun, file_signal
+from cnb_python.managers.base import PackageManager, Signal, ToolRun, VersionSource, file_signal
 from cnb_python.managers.locks import path_in_app
 from cnb_python.managers.options import listed, vendor_dir
 from cnb_python.managers.pip import InstallsLockedProjects, PipOptions, pip_install
 
 FILE_VARIABLE = "BP_PYLOCK_FILE"
+if TYPE_CHECKING:
+    from cnb_python.python_version import VersionRequest
+
 GROUPS_VARIABLE = "BP_PYLOCK_INSTALL_GROUPS"
 EXTRAS_VARIABLE = "BP_PYLOCK_INSTALL_EXTRAS"
 DEFAULT_LOCK = "pylock.toml"
@@ -291,6 +294,13 @@ def pylock_manager(
     )
 
 
+def _python_of_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
+    from cnb_python.python_version import toml_range  # here: detect imports this module
+
+    name = lock_name(env)
+    return toml_range(app, name, ("requires-python",), name) if "/" not in name else None
+
+
 MANAGER = PackageManager(
     name="pylock",
     display="pylock.toml",
@@ -311,5 +321,6 @@ MANAGER = PackageManager(
     ),
     tools=("pip",),
     env_prefixes=("PIP_", "BP_PYLOCK_"),
+    python_sources=(VersionSource(80, _python_of_lock),),
     make=pylock_manager,
 )

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnb_python.appfiles import table
 from cnb_python.cnb.bindings import Binding, binding_entry
@@ -29,6 +29,7 @@ from cnb_python.managers.base import (
     PackageManager,
     Signal,
     ToolRun,
+    VersionSource,
     controlled,
     file_signal,
     pyproject_signal,
@@ -37,6 +38,9 @@ from cnb_python.managers.locks import path_in_app, read_lock, read_lock_source
 from cnb_python.managers.options import listed, vendor_dir
 from cnb_python.managers.pip import project_scripts
 from cnb_python.run import run
+
+if TYPE_CHECKING:
+    from cnb_python.python_version import VersionRequest
 
 GROUPS_VARIABLE = "BP_UV_INSTALL_GROUPS"
 PACKAGE_VARIABLE = "BP_UV_PACKAGE"
@@ -335,6 +339,12 @@ def _is_package(pyproject: Mapping[str, Any]) -> bool:
     return "build-system" in pyproject
 
 
+def _python_of_lock(app: Path, env: Mapping[str, str]) -> VersionRequest | None:
+    from cnb_python.python_version import toml_range  # here: detect imports this module
+
+    return toml_range(app, "uv.lock", ("requires-python",), "uv.lock")
+
+
 MANAGER = PackageManager(
     name="uv",
     display="uv",
@@ -359,5 +369,6 @@ MANAGER = PackageManager(
             "so uv runs without them.",
         ),
     ),
+    python_sources=(VersionSource(70, _python_of_lock),),
     make=uv_manager,
 )

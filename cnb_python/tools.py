@@ -226,9 +226,7 @@ def provide_wheel_tool(
         with log.timed():
             layer.reset()
             with tempfile.TemporaryDirectory(prefix="cnb-python-") as tmp:
-                wheel = Path(tmp, Path(dep.url).name)
-                source = resolve_source(dep.url, dep.sha256, env, bindings)
-                download(source, dep.sha256, wheel, what=f"{dep.name} {dep.version}", log=log)
+                wheel = _fetch_wheel(dep, Path(tmp), env, bindings, log)
                 with zipfile.ZipFile(wheel) as archive:
                     archive.extractall(site)
             _move_wheel_scripts(site, layer.path / "bin")
@@ -242,6 +240,21 @@ def provide_wheel_tool(
         site_dirs=(site,),
     )
     return ProvidedTool(layer, tool, dep, wanted, compilation)
+
+
+def _fetch_wheel(
+    dep: Dependency,
+    directory: Path,
+    env: Mapping[str, str],
+    bindings: Sequence[Binding],
+    log: Logger,
+) -> Path:
+    """The wheel `dep` downloaded into `directory` (from a mirror when one is set) and
+    sha256-checked."""
+    wheel = directory / Path(dep.url).name
+    source = resolve_source(dep.url, dep.sha256, env, bindings)
+    download(source, dep.sha256, wheel, what=f"{dep.name} {dep.version}", log=log)
+    return wheel
 
 
 def _move_wheel_scripts(site: Path, bin_dir: Path) -> None:
@@ -287,9 +300,7 @@ def transient_uv(
     installs requirement sets, and only when one is (re)installed, so the managers whose sets
     it installs carry no uv layer (39.6 MB of cache on every rebuild)."""
     with tempfile.TemporaryDirectory(prefix="cnb-python-uv-") as tmp:
-        wheel = Path(tmp, Path(dep.url).name)
-        source = resolve_source(dep.url, dep.sha256, env, bindings)
-        download(source, dep.sha256, wheel, what=f"{dep.name} {dep.version}", log=log)
+        wheel = _fetch_wheel(dep, Path(tmp), env, bindings, log)
         with zipfile.ZipFile(wheel) as archive:
             member = next(n for n in archive.namelist() if n.endswith(".data/scripts/uv"))
             binary = Path(tmp, "uv")
@@ -377,8 +388,7 @@ def provide_set_tool(
 
 # Where a set's install keeps uv's cache: in the layer, so that uv can hard-link from it.
 UV_CACHE = ".uv-cache"
-# uv settings of a set's install. The gate drops the user's values of these for a manager that
-# lists uv among its tools (managers/uv.py CONTROLLED).
+# uv settings of a set's install; the user's UV_* variables are left out of it (_uv_env).
 _UV_SETTINGS = {
     "UV_LINK_MODE": "hardlink",
     "UV_COMPILE_BYTECODE": "0",  # a set gets no pycs (see above)

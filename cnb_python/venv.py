@@ -128,8 +128,11 @@ def provide_venv(
     restored = layer.restored_metadata()
     before = restored.pop("projects", {})
     installed = before.get("installed") if isinstance(before, dict) else None
+    projects_key = step.key() if step.paths else ""
     same_dependencies = restored == metadata and environment.python.exists()
-    if same_dependencies and (not step.paths or (installed and before["key"] == step.key())):
+    if same_dependencies and (
+        not step.paths or (isinstance(installed, list) and before.get("key") == projects_key)
+    ):
         log.section("Reusing cached virtual environment: the install inputs are unchanged")
         step.keep_backends()
     elif same_dependencies and step.paths and isinstance(installed, list):
@@ -154,7 +157,7 @@ def provide_venv(
         for name, value in environment.activation().items():
             layer.shared_env.override(name, value)
     if step.paths:
-        metadata["projects"] = {"key": step.key(), "installed": installed}
+        metadata["projects"] = {"key": projects_key, "installed": installed}
     else:
         build_layer.remove()
     layer.write(types, metadata)

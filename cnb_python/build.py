@@ -24,7 +24,7 @@ from cnb_python.managers.gate import check_settings
 from cnb_python.processes import app_processes, pid1_advice
 from cnb_python.projects import LAYER_NAME as PROJECT_BUILD_LAYER
 from cnb_python.python_version import choose_cpython
-from cnb_python.tools import provide_tools
+from cnb_python.tools import provide_tools, start_tools
 from cnb_python.venv import LAYER_NAME as VENV_LAYER
 from cnb_python.venv import provide_venv
 
@@ -75,6 +75,22 @@ def build(ctx: Context, log: Logger) -> None:
         today=datetime.datetime.now(datetime.timezone.utc).date(),
         app_requests=not own_python,
     )
+    # The tools' downloads need no CPython: they run while it installs.
+    pending_tools = (
+        start_tools(
+            manager.tools,
+            layers.get,
+            dependency.version,
+            metadata=metadata,
+            buildpack_dir=ctx.buildpack_dir,
+            arch=ctx.target.arch,
+            env=env,
+            bindings=bindings,
+            log=log,
+        )
+        if manager and installer
+        else []
+    )
     cpython_types = replace(shared, launch=False) if own_python else shared
     cpython_layer = provide_cpython(
         layers.get(CPYTHON_LAYER), dependency, cpython_types, env=env, bindings=bindings, log=log
@@ -91,16 +107,7 @@ def build(ctx: Context, log: Logger) -> None:
     else:
         tool_env = buildenv.tool_env(gated_env, cpython.python.parent)
         tools = provide_tools(
-            manager.tools,
-            layers.get,
-            cpython,
-            metadata=metadata,
-            buildpack_dir=ctx.buildpack_dir,
-            arch=ctx.target.arch,
-            env=env,
-            tool_env=tool_env,
-            bindings=bindings,
-            log=log,
+            pending_tools, cpython, buildpack_dir=ctx.buildpack_dir, tool_env=tool_env, log=log
         )
         for provided in tools:
             sboms.tool(provided.layer, provided.dependency, provided.tool.site_dirs)

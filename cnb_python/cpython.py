@@ -31,6 +31,11 @@ _STDLIB_DROP = ("test", "idlelib", "turtledemo")
 _STDLIB_DROP_NESTED = frozenset({"test", "tests", "idle_test"})
 
 
+def minor_version(version: str) -> str:
+    """3.12.1 -> 3.12"""
+    return ".".join(version.split(".")[:2])
+
+
 @dataclass(frozen=True)
 class CPython:
     home: Path
@@ -38,7 +43,7 @@ class CPython:
 
     @property
     def minor(self) -> str:
-        return ".".join(self.version.split(".")[:2])
+        return minor_version(self.version)
 
     @property
     def python(self) -> Path:

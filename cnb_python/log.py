@@ -7,6 +7,7 @@ reach the log.
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 import time
@@ -64,6 +65,21 @@ class Logger:
         for line in self.redact(text).splitlines() or [""]:
             stream.write(f"{' ' * indent}{line}".rstrip() + "\n")
         stream.flush()
+
+    def held(self) -> Logger:
+        """A logger whose lines wait for `release`: work running in a thread logs into it, and
+        its lines reach the build log under the step they belong to, not amid another's."""
+        held = Logger(io.StringIO(), io.StringIO(), self.debug_enabled)
+        held._secrets = self._secrets
+        return held
+
+    def release(self, held: Logger) -> None:
+        for source, stream in ((held._out, self._out), (held._err, self._err)):
+            assert isinstance(source, io.StringIO)
+            stream.write(self.redact(source.getvalue()))  # with the secrets known by now
+            source.seek(0)
+            source.truncate()
+        self._out.flush()
 
     def title(self, text: str) -> None:
         self._print(0, text)

@@ -12,6 +12,12 @@ A tool comes in one of two shapes:
   Pipenv, PDM, py-rattler): uv installs the 82 packages of the Poetry set in about a second,
   where pip took four (docs/benchmarks.md).
 
+Whether a tool layer is reused is decided before CPython installs (start_tools); a layer to
+install gets its download started then, in a thread (background.py): a wheel tool's wheel is
+fetched and unpacked into the layer, a set's transient uv fetched. The rest, which needs the
+interpreter, runs once CPython is there (provide_tools). A cold Poetry build saves the 0.6 s of
+the uv fetch and unpack that way (docs/benchmarks.md).
+
 Either can be overridden with BP_<TOOL>_VERSION: a wheel is then looked up on the package index
 and checked against the index's sha256; a set installs the requested release of the tool with
 the other top-level requirements of <tool>.in, resolved by uv (the log says it is not pinned).
@@ -27,12 +33,12 @@ compiling what it imports (docs/benchmarks.md). Its tool runs with PYTHONDONTWRI
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +48,10 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from cnb_python import bytecode
+from cnb_python.background import Background
 from cnb_python.cnb.bindings import Binding
 from cnb_python.cnb.layers import Layer, LayerTypes
-from cnb_python.cpython import CPython
+from cnb_python.cpython import CPython, minor_version
 from cnb_python.dependencies import BuildpackMetadata, Dependency
 from cnb_python.download import (
     CONNECT_TIMEOUT,
@@ -101,6 +108,19 @@ class ProvidedTool:
         if self.compilation is not None:
             self.compilation.wait(log)
         self.layer.write(_BUILD_ONLY, dict(self.metadata))
+
+
+@dataclass(frozen=True)
+class PendingTool:
+    """A tool layer as decided before CPython is installed: reused as it is (`preparing` is
+    None), or prepared in the background while CPython installs: a wheel tool downloaded and
+    unpacked, the transient uv of a set fetched."""
+
+    name: str
+    layer: Layer
+    wanted: dict[str, object]  # the layer's metadata
+    dependency: Dependency | None  # a wheel tool's wheel; None for a requirement set
+    preparing: Background[object] | None
 
 
 def pip_install_command(pip: Tool, python: Path) -> list[str]:
@@ -200,38 +220,44 @@ def _from_index(name: str, variable: str, requested: str, index: str, arch: str)
     )
 
 
-def provide_wheel_tool(
-    layer: Layer,
-    dep: Dependency,
-    cpython: CPython,
-    *,
-    env: Mapping[str, str],
-    bindings: Sequence[Binding],
-    log: Logger,
-) -> ProvidedTool:
-    site = layer.path / "site"
-    binary = layer.path / "bin" / dep.id
+def _wheel_tool_metadata(dep: Dependency, python_version: str) -> dict[str, object]:
     # pycs are specific to the Python minor version.
-    wanted = {
+    return {
         "version": dep.version,
         "sha256": dep.sha256,
-        "python": cpython.minor,
+        "python": minor_version(python_version),
         "format": LAYER_FORMAT,
     }
+
+
+def _unpack_wheel_tool(
+    layer: Layer, dep: Dependency, env: Mapping[str, str], bindings: Sequence[Binding], log: Logger
+) -> None:
+    """The wheel `dep` downloaded and unpacked into the emptied `layer` (site/, bin/)."""
+    layer.reset()
+    site = layer.path / "site"
+    with tempfile.TemporaryDirectory(prefix="cnb-python-") as tmp:
+        wheel = _fetch_wheel(dep, Path(tmp), env, bindings, log)
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(site)
+    _move_wheel_scripts(site, layer.path / "bin")
+
+
+def _finish_wheel_tool(pending: PendingTool, cpython: CPython, log: Logger) -> ProvidedTool:
+    """A wheel tool's layer once its unpack is done; a fresh one starts compiling its pycs."""
+    dep, layer = pending.dependency, pending.layer
+    assert dep is not None
+    site = layer.path / "site"
     compilation = None
-    if layer.restored_metadata() == wanted and site.is_dir():
+    if pending.preparing is None:
         log.section(f"Reusing cached {dep.name} {dep.version}")
     else:
         log.section(f"Installing {dep.name} {dep.version}")
         with log.timed():
-            layer.reset()
-            with tempfile.TemporaryDirectory(prefix="cnb-python-") as tmp:
-                wheel = _fetch_wheel(dep, Path(tmp), env, bindings, log)
-                with zipfile.ZipFile(wheel) as archive:
-                    archive.extractall(site)
-            _move_wheel_scripts(site, layer.path / "bin")
+            pending.preparing.result(log)
             files = bytecode.python_sources([site])
             compilation = bytecode.Compilation(cpython.python, files, dep.name, background=True)
+    binary = layer.path / "bin" / dep.id
     tool = Tool(
         dep.id,
         dep.version,
@@ -239,7 +265,7 @@ def provide_wheel_tool(
         executable=binary if binary.exists() else None,
         site_dirs=(site,),
     )
-    return ProvidedTool(layer, tool, dep, wanted, compilation)
+    return ProvidedTool(layer, tool, dep, pending.wanted, compilation)
 
 
 def _fetch_wheel(
@@ -292,90 +318,65 @@ def _requirements(path: Path) -> list[Requirement]:
     return found
 
 
-@contextmanager
-def transient_uv(
-    dep: Dependency, env: Mapping[str, str], bindings: Sequence[Binding], log: Logger
-) -> Iterator[Path]:
-    """The uv binary of the wheel `dep`, in a temp dir for the duration of the block: it
-    installs requirement sets, and only when one is (re)installed, so the managers whose sets
-    it installs carry no uv layer (39.6 MB of cache on every rebuild)."""
-    with tempfile.TemporaryDirectory(prefix="cnb-python-uv-") as tmp:
-        wheel = _fetch_wheel(dep, Path(tmp), env, bindings, log)
+class TransientUv:
+    """The uv binary of a uv wheel, unpacked into a temp dir: it installs requirement sets, and
+    only when one is (re)installed, so the managers whose sets it installs carry no uv layer
+    (39.6 MB of cache on every rebuild). `close` removes it."""
+
+    def __init__(
+        self, dep: Dependency, env: Mapping[str, str], bindings: Sequence[Binding], log: Logger
+    ) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="cnb-python-uv-")
+        wheel = _fetch_wheel(dep, Path(self._tmp.name), env, bindings, log)
         with zipfile.ZipFile(wheel) as archive:
             member = next(n for n in archive.namelist() if n.endswith(".data/scripts/uv"))
-            binary = Path(tmp, "uv")
-            binary.write_bytes(archive.read(member))
-        binary.chmod(0o755)
-        yield binary
+            self.binary = Path(self._tmp.name, "uv")
+            self.binary.write_bytes(archive.read(member))
+        self.binary.chmod(0o755)
+        wheel.unlink()
+
+    def close(self) -> None:
+        self._tmp.cleanup()
 
 
-def provide_set_tool(
-    layer: Layer,
-    name: str,
-    cpython: CPython,
-    uv: Dependency,
-    *,
-    buildpack_dir: Path,
-    env: Mapping[str, str],
-    tool_env: Mapping[str, str],
-    bindings: Sequence[Binding],
-    log: Logger,
-) -> ProvidedTool:
-    """A venv in `layer` holding the tool's requirement set, installed with the uv wheel `uv`
-    (transient_uv)."""
+def _set_metadata(
+    name: str, buildpack_dir: Path, env: Mapping[str, str], uv: Dependency, python_version: str
+) -> dict[str, object]:
     pinned_file = buildpack_dir / TOOL_SETS / f"{name}.txt"
     pinned = pinned_set_version(name, buildpack_dir)
-    variable = version_variable(name)
-    requested = env.get(variable, "").strip()
-    version = requested or pinned
-    wanted = {
+    version = env.get(version_variable(name), "").strip() or pinned
+    return {
         "version": version,
         "requirements": file_sha256(pinned_file) if version == pinned else "unpinned",
-        "python": cpython.version,
+        "python": python_version,
         "installer": f"uv {uv.version}",
         "format": LAYER_FORMAT,
     }
-    python = layer.path / "bin" / "python"
+
+
+def _finish_set_tool(
+    pending: PendingTool,
+    cpython: CPython,
+    *,
+    buildpack_dir: Path,
+    tool_env: Mapping[str, str],
+    log: Logger,
+) -> ProvidedTool:
+    """A venv in the layer holding the tool's requirement set, installed by the transient uv
+    that was fetched while CPython installed."""
+    name, layer = pending.name, pending.layer
+    version = str(pending.wanted["version"])
     executable = layer.path / "bin" / name
-    # A set whose tool is a library (py-rattler) has no bin/<name>: the venv's python is the check.
-    if layer.restored_metadata() == wanted and python.exists():
+    if pending.preparing is None:
         log.section(f"Reusing cached {name} {version}")
     else:
         log.section(f"Installing {name} {version}")
         with log.timed():
-            layer.reset()
-            cpython.create_venv(layer.path, env=tool_env, log=log, what=f"the {name} environment")
-            command = ["pip", "install", f"--python={python}", *_index_options(tool_env)]
-            bundled = buildpack_dir / BUNDLED_WHEELS
-            if bundled.is_dir():
-                command += ["--offline", "--no-index", f"--find-links={bundled}"]
-            if version == pinned:
-                command += ["--require-hashes", "--no-deps", "--requirement", str(pinned_file)]
-            else:
-                log.step(f"{variable}={requested}: {name} and its dependencies are not hash-pinned")
-                command += _unpinned(name, requested, buildpack_dir)
-            # uv's cache is in the layer, so it hard-links files into the venv (the py-rattler
-            # set: 0.5 s, against 2.0 s copied); it goes once the install is done.
-            cache = layer.path / UV_CACHE
-            fix = (
-                f"Unset {variable} to use the pinned {name} {pinned}, or check the network."
-                if version != pinned
-                else "Check the network; the buildpack's pinned tools come from PyPI."
-            )
+            uv: TransientUv = pending.preparing.result(log)
             try:
-                with transient_uv(uv, env, bindings, log) as binary:
-                    run(
-                        [str(binary), *command],
-                        env=_uv_env(tool_env, cache),
-                        log=log,
-                        show=f"uv pip install {name}",
-                        error_title=f"Unable to install {name} {version}",
-                        error_fix=fix,
-                    )
+                _install_set(uv.binary, name, version, layer, cpython, buildpack_dir, tool_env, log)
             finally:
-                shutil.rmtree(cache, ignore_errors=True)
-            # uv's lock file for concurrent runs.
-            (layer.path / ".lock").unlink(missing_ok=True)
+                uv.close()
     tool = Tool(
         name,
         version,
@@ -383,7 +384,76 @@ def provide_set_tool(
         executable=executable if executable.exists() else None,
         site_dirs=_site_dirs(layer.path),
     )
-    return ProvidedTool(layer, tool, None, wanted)
+    return ProvidedTool(layer, tool, None, pending.wanted)
+
+
+def _install_set(
+    uv: Path,
+    name: str,
+    version: str,
+    layer: Layer,
+    cpython: CPython,
+    buildpack_dir: Path,
+    tool_env: Mapping[str, str],
+    log: Logger,
+) -> None:
+    pinned_file = buildpack_dir / TOOL_SETS / f"{name}.txt"
+    pinned = pinned_set_version(name, buildpack_dir)
+    variable = version_variable(name)
+    layer.reset()
+    # uv's cache is in the layer, so it hard-links files into the venv (the py-rattler set: 0.5
+    # s, against 2.0 s copied); it goes once the install is done.
+    cache = layer.path / UV_CACHE
+    uv_env = _uv_env(tool_env, cache)
+    # uv makes the venv without starting Python, whose stdlib has no pycs yet on a cold build
+    # (0.01 s against 0.2 s for `python -m venv`). A set's venv is build-only: uv's extra
+    # activation scripts never reach the image. --allow-existing: the layer holds uv's cache,
+    # where the interpreter's details are kept for the install (0.2 s to ask again).
+    run(
+        [
+            str(uv),
+            "venv",
+            "--quiet",
+            "--allow-existing",
+            "--no-project",
+            f"--python={cpython.python}",
+            str(layer.path),
+        ],
+        env=uv_env,
+        log=log,
+        show="uv venv",
+        error_title=f"Unable to create the {name} environment",
+        error_fix="This is a buildpack problem; please report it with the build log.",
+    )
+    command = ["pip", "install", f"--python={layer.path / 'bin' / 'python'}"]
+    command += _index_options(tool_env)
+    bundled = buildpack_dir / BUNDLED_WHEELS
+    if bundled.is_dir():
+        command += ["--offline", "--no-index", f"--find-links={bundled}"]
+    if version == pinned:
+        command += ["--require-hashes", "--no-deps", "--requirement", str(pinned_file)]
+    else:
+        log.step(f"{variable}={version}: {name} and its dependencies are not hash-pinned")
+        command += _unpinned(name, version, buildpack_dir)
+    fix = (
+        f"Unset {variable} to use the pinned {name} {pinned}, or check the network."
+        if version != pinned
+        else "Check the network; the buildpack's pinned tools come from PyPI."
+    )
+    try:
+        run(
+            [str(uv), *command],
+            env=uv_env,
+            log=log,
+            show=f"uv pip install {name}",
+            error_title=f"Unable to install {name} {version}",
+            error_fix=fix,
+        )
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    # uv's lock file for concurrent runs, and the files `uv venv` adds for git and backups.
+    for extra in (".lock", ".gitignore", "CACHEDIR.TAG"):
+        (layer.path / extra).unlink(missing_ok=True)
 
 
 # Where a set's install keeps uv's cache: in the layer, so that uv can hard-link from it.
@@ -435,39 +505,61 @@ def _site_dirs(venv: Path) -> tuple[Path, ...]:
     return tuple(sorted((venv / "lib").glob("python*/site-packages")))
 
 
-def provide_tools(
+def start_tools(
     names: Sequence[str],
     layers: Callable[[str], Layer],
-    cpython: CPython,
+    python_version: str,
     *,
     metadata: BuildpackMetadata,
     buildpack_dir: Path,
     arch: str,
     env: Mapping[str, str],
-    tool_env: Mapping[str, str],
     bindings: Sequence[Binding],
     log: Logger,
-) -> list[ProvidedTool]:
-    """A layer for each of the tools `names`, in that order. A requirement set is installed
-    with the pinned uv (transient_uv). Call `finish` on each before the build ends."""
-    provided: dict[str, ProvidedTool] = {}
+) -> list[PendingTool]:
+    """Which of the tool layers `names` the build reuses, and the downloads of the others,
+    started now so that they overlap the CPython layer (`python_version` is the CPython the
+    build will have). `provide_tools` takes the result once CPython is there."""
+    pending = []
     for name in names:
         layer = layers(name)
+        restored = layer.restored_metadata()
         if not is_requirement_set(name, buildpack_dir):
             dep = choose_tool(name, arch, metadata, env, log)
-            provided[name] = provide_wheel_tool(
-                layer, dep, cpython, env=env, bindings=bindings, log=log
+            wanted = _wheel_tool_metadata(dep, python_version)
+            reused = restored == wanted and (layer.path / "site").is_dir()
+            work = functools.partial(_unpack_wheel_tool, layer, dep, env, bindings)
+        else:
+            dep = None
+            uv = choose_tool("uv", arch, metadata, env, log)
+            wanted = _set_metadata(name, buildpack_dir, env, uv, python_version)
+            # bin/python links to the CPython layer, which may not be restored yet: lexists.
+            reused = restored == wanted and os.path.lexists(layer.path / "bin" / "python")
+            work = functools.partial(TransientUv, uv, env, bindings)
+        preparing = None if reused else Background[object](work, log)
+        pending.append(PendingTool(name, layer, wanted, dep, preparing))
+    return pending
+
+
+def provide_tools(
+    pending: Sequence[PendingTool],
+    cpython: CPython,
+    *,
+    buildpack_dir: Path,
+    tool_env: Mapping[str, str],
+    log: Logger,
+) -> list[ProvidedTool]:
+    """The layers `start_tools` decided on, in that order: a wheel tool starts compiling its
+    pycs, a requirement set is installed with its transient uv. Call `finish` on each before the
+    build ends."""
+    provided = []
+    for tool in pending:
+        if tool.dependency is not None:
+            provided.append(_finish_wheel_tool(tool, cpython, log))
+        else:
+            provided.append(
+                _finish_set_tool(
+                    tool, cpython, buildpack_dir=buildpack_dir, tool_env=tool_env, log=log
+                )
             )
-            continue
-        provided[name] = provide_set_tool(
-            layer,
-            name,
-            cpython,
-            choose_tool("uv", arch, metadata, env, log),
-            buildpack_dir=buildpack_dir,
-            env=env,
-            tool_env=tool_env,
-            bindings=bindings,
-            log=log,
-        )
-    return list(provided.values())
+    return provided

@@ -30,6 +30,25 @@ def test_known_secrets_never_reach_the_log():
     assert out.getvalue() == "    token is ****\n"
 
 
+def test_a_held_logger_writes_at_release_and_redacts_later_secrets():
+    out, err = io.StringIO(), io.StringIO()
+    log = Logger(out, err)
+    held = log.held()
+    held.step("Downloading https://user:pw@mirror.example/pip.whl with token t0ken-later")
+    held.warning("Slow", "retrying")
+    log.section("Installing pip")
+    log.add_secret("t0ken-later")  # a secret the build learns while the thread runs
+    assert out.getvalue() == "  Installing pip\n" and err.getvalue() == ""
+    log.release(held)
+    assert out.getvalue() == (
+        "  Installing pip\n"
+        "    Downloading https://user:****@mirror.example/pip.whl with token ****\n"
+    )
+    assert err.getvalue() == "  [Warning: Slow]\n    retrying\n"
+    log.release(held)  # released lines are not written twice
+    assert out.getvalue().count("Downloading") == 1
+
+
 def test_levels_and_timing():
     out = io.StringIO()
     log = Logger(out, out)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import pytest
 
 from cnb_python import tools
+from cnb_python.cnb.layers import Layers, LayerTypes
+from cnb_python.dependencies import BuildpackMetadata
+from cnb_python.errors import UserError
+from cnb_python.log import Logger
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(
@@ -103,3 +110,52 @@ def test_a_sets_uv_settings_override_the_users(tmp_path):
     assert env["UV_COMPILE_BYTECODE"] == "0"
     assert env["UV_CACHE_DIR"] == str(tmp_path / "cache")
     assert env["PATH"] == "/bin"
+
+
+def start(
+    layers: Layers, env: dict[str, str], out: io.StringIO, python: str = "3.12.1"
+) -> list[tools.PendingTool]:
+    return tools.start_tools(
+        ["pip", "poetry"],
+        layers.get,
+        python,
+        metadata=BuildpackMetadata.load(REPO),
+        buildpack_dir=REPO,
+        arch="amd64",
+        env=env,
+        bindings=[],
+        log=Logger(out, io.StringIO()),
+    )
+
+
+def test_tool_layers_are_reused_before_cpython_is_restored(tmp_path):
+    """The decision comes before the CPython layer exists: a set's bin/python then links to
+    nothing yet, and the layer is still reused, with no download started."""
+    layers = Layers(tmp_path)
+    first = start(layers, {}, io.StringIO())
+    for pending in first:
+        assert pending.preparing is not None  # nothing restored: both are installed
+    pip, poetry = (layers.get(name) for name in ("pip", "poetry"))
+    for layer, pending in ((pip, first[0]), (poetry, first[1])):
+        layer.path.mkdir(parents=True, exist_ok=True)
+        layer.write(LayerTypes(cache=True), pending.wanted)
+    (pip.path / "site").mkdir()
+    (poetry.path / "bin").mkdir()
+    (poetry.path / "bin" / "python").symlink_to(tmp_path / "cpython" / "bin" / "python3")
+    assert [p.preparing for p in start(layers, {}, io.StringIO())] == [None, None]
+    # Another patch release: the set is rebuilt, pip is not (its pycs follow the minor only).
+    # The mirror is empty: the set's download (of uv) fails in its thread, unread.
+    offline = {"BP_DEPENDENCY_MIRROR": (tmp_path / "empty-mirror").as_uri()}
+    pip_again, poetry_again = start(layers, offline, io.StringIO(), python="3.12.2")
+    assert pip_again.preparing is None and poetry_again.preparing is not None
+
+
+def test_a_failed_background_download_is_the_builds_error_with_its_log(tmp_path):
+    env = {"BP_DEPENDENCY_MIRROR": (tmp_path / "empty-mirror").as_uri()}
+    out = io.StringIO()
+    pip = start(Layers(tmp_path), env, out)[0]
+    assert pip.preparing is not None
+    log = Logger(out, io.StringIO())
+    with pytest.raises(UserError, match="Unable to download pip"):
+        pip.preparing.result(log)
+    assert "Using BP_DEPENDENCY_MIRROR" in out.getvalue()

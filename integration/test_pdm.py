@@ -28,6 +28,8 @@ def test_the_main_dependencies_and_the_project_non_editable_are_installed(built_
     app = built_sample("pdm")
     assert installed(app) == MAIN
     assert "web (default): pdm-flask" in app.first.output
+    # PDM runs with the venv's interpreter, and makes no environment of its own.
+    assert "creating a virtualenv" not in app.first.output
     direct_url = json.loads(
         app.python(
             "import importlib.metadata as m; print(m.distribution('pdm-flask').read_text("

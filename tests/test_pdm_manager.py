@@ -145,6 +145,7 @@ def test_pdm_runs_with_the_venvs_python_and_temp_dirs_only(tmp_path):
         "PDM_VENV_IN_PROJECT",
         "PDM_VENV_BACKEND",
         "PDM_IGNORE_ACTIVE_VENV",
+        "PDM_IGNORE_SAVED_PYTHON",  # it would make PDM skip PDM_PYTHON and create a venv
     }
 
 

@@ -191,8 +191,9 @@ def pdm_settings(env: Mapping[str, str], venv: Path, tmp: Path) -> dict[str, str
     pdm = dict(env)
     home = tmp / "home"
     pdm.update(
+        # Read as the saved interpreter: PDM_IGNORE_SAVED_PYTHON would make PDM skip it and
+        # create a virtualenv of its own for `pdm export` (0.4 s; `Project.resolve_interpreter`).
         PDM_PYTHON=str(venv / "bin" / "python"),
-        PDM_IGNORE_SAVED_PYTHON="1",
         PDM_USE_VENV="1",
         PDM_CACHE_DIR=str(tmp / "cache"),
         PDM_CONFIG_FILE=str(tmp / "config.toml"),

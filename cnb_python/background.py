@@ -1,6 +1,7 @@
-"""Work that needs no CPython, run in a thread while CPython installs: a build tool's download
-and unpack (tools.start_tools). Its log lines are held until the build takes the result, so they
-appear under the step they belong to."""
+"""Work run in a thread while the build goes on: a build tool's download and unpack while
+CPython installs (tools.start_tools), a lock check while the dependencies install (alongside).
+Its log lines are held until the build takes the result, so they appear under the step they
+belong to."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from cnb_python.errors import UserError
 from cnb_python.log import Logger
 
 T = TypeVar("T")
@@ -37,3 +39,19 @@ class Background(Generic[T]):
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
+
+
+def alongside(what: str, check: Callable[[Logger], None], work: Callable[[], T], log: Logger) -> T:
+    """`work` while `check` (`what` names it in the log) runs in a thread: a lock check next to
+    the install it guards, since the check is mostly its tool's start-up (a second or two
+    without pycs). The check's error wins, a stale lock explaining a failed install; its log
+    lines follow the work's."""
+    log.step(f"{what}, alongside the install (its output follows the install's)")
+    checking = Background(check, log)
+    try:
+        value = work()
+    except UserError:
+        checking.result(log)
+        raise
+    checking.result(log)
+    return value

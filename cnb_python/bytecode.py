@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from cnb_python.errors import UserError
@@ -32,6 +32,8 @@ INVALIDATION_MODE = "UNCHECKED_HASH"
 CHUNK_FILES = 100
 # The niceness of a background compilation's processes (the foreground's is 0).
 BACKGROUND_NICENESS = 10
+# The flags word of a pyc header (PEP 552) in each invalidation mode.
+_PYC_FLAGS = {"TIMESTAMP": 0b00, "UNCHECKED_HASH": 0b01, "CHECKED_HASH": 0b11}
 
 _COMPILE_SCRIPT = """
 import py_compile, sys
@@ -128,26 +130,60 @@ class Compilation:
             return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
 
         chunks = range(-(-len(files) // CHUNK_FILES))
+        self._files, self._background, self._compile_chunk = files, background, compile_chunk
         self._pool = ThreadPoolExecutor(max_workers=workers())
         self._results = [self._pool.submit(compile_chunk, index) for index in chunks]
 
     def wait(self, log: Logger) -> None:
-        failed = 0
         try:
-            for result in self._results:
-                proc = result.result()
-                if proc.returncode != 0:
-                    raise UserError(
-                        f"Unable to compile bytecode for {self._what}",
-                        f"{self._python} exited with status {proc.returncode}:\n"
-                        f"{proc.stderr.strip()[-2000:]}",
-                        "This is a buildpack problem; please report it with the build log.",
-                    )
-                failed += int(proc.stdout.strip() or 0)
+            failed = self._collect(self._results)
+            if self._background:
+                # A tool that ran meanwhile may have imported a module before its pyc existed and
+                # written a timestamp pyc over ours (PDM runs Python with -E, which ignores
+                # PYTHONDONTWRITEBYTECODE). Its chunk is compiled again, whole, so the bytes are
+                # what they would have been (cpython#129724).
+                chunks = sorted({index // CHUNK_FILES for index in overwritten(self._files)})
+                if chunks:
+                    log.debug(f"recompiling {len(chunks)} chunks of {self._what}: overwritten")
+                    self._collect([self._pool.submit(self._compile_chunk, i) for i in chunks])
         finally:
             self._pool.shutdown(cancel_futures=True)
             self._tmp.cleanup()
         log.debug(f"compiled {self._total - failed} of {self._total} files for {self._what}")
+
+    def _collect(self, results: Sequence[Future[subprocess.CompletedProcess[str]]]) -> int:
+        """Waits for `results`; the number of files that were not valid Python."""
+        failed = 0
+        for result in results:
+            proc = result.result()
+            if proc.returncode != 0:
+                raise UserError(
+                    f"Unable to compile bytecode for {self._what}",
+                    f"{self._python} exited with status {proc.returncode}:\n"
+                    f"{proc.stderr.strip()[-2000:]}",
+                    "This is a buildpack problem; please report it with the build log.",
+                )
+            failed += int(proc.stdout.strip() or 0)
+        return failed
+
+
+def overwritten(files: Sequence[Path]) -> list[int]:
+    """The indexes of `files` whose pyc is not in INVALIDATION_MODE (an import wrote it)."""
+    wanted = _PYC_FLAGS[INVALIDATION_MODE]
+    listings: dict[Path, list[str]] = {}
+    found = []
+    for index, path in enumerate(files):
+        cache = path.parent / "__pycache__"
+        if cache not in listings:
+            listings[cache] = sorted(os.listdir(cache)) if cache.is_dir() else []
+        for name in listings[cache]:
+            base, _, tag = name.removesuffix(".pyc").rpartition(".")
+            if name.endswith(".pyc") and base == path.stem and tag.startswith("cpython-"):
+                with open(cache / name, "rb") as pyc:
+                    flags = int.from_bytes(pyc.read(8)[4:8], "little")
+                if flags != wanted:
+                    found.append(index)
+    return found
 
 
 def _lower_priority(pid: int) -> None:

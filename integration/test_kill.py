@@ -38,7 +38,13 @@ V2 = {"requirements.txt": "six==1.17.0\n", "app.py": "import six\n"}
 # lasts only milliseconds for this small app (its SBOMs, its bytecode, launch.toml), so the kill
 # lands in it or just after it, and no later log line tells which.
 COLD = {
-    # CPython is served slowly for this one (see below), so the kill lands mid-download.
+    # CPython is served slowly for these (see below), so the kill lands mid-download; pip's
+    # wheel is downloaded and unpacked into its layer in a thread meanwhile (tools.start_tools):
+    # the first kill lands while it downloads, the second once it is unpacked or unpacking.
+    "pip download, alongside CPython's": (
+        KillPoint("Downloading http", delay=0.1),
+        "sha256 verified",
+    ),
     "cpython download": (KillPoint("Downloading http", delay=0.4), "sha256 verified"),
     "cpython extraction, start": (KillPoint("sha256 verified"), "Compiling the standard"),
     "cpython extraction, middle": (
@@ -46,14 +52,14 @@ COLD = {
         "Compiling the standard",
     ),
     "cpython SBOM writing": (KillPoint(path=f"{BP_LAYERS}/cpython.sbom.cdx.json"), ""),
+    # The pip layer was unpacked while CPython installed: the build goes on to the venv at once.
     "stdlib bytecode": (
         KillPoint("Compiling the standard library", delay=0.05),
-        "Running 'python -m venv",
+        "Running 'pip install",
     ),
-    "pip download": (KillPoint("Installing pip", delay=0.05), "Installing dependencies"),
-    # The pip layer is unpacked in about 0.2 s; its pycs compile in the background until the end
-    # of bin/build, which declares the layer only then.
-    "pip layer": (KillPoint("Installing pip", delay=0.12), "Running 'pip install"),
+    # pip's pycs compile in the background until the end of bin/build, which declares the
+    # layer only then.
+    "pip layer": (KillPoint("Installing pip", delay=0.05), "Running 'pip install"),
     "pip bytecode, in the background": (
         KillPoint("Installing dependencies"),
         "Assigning launch processes",
@@ -134,7 +140,7 @@ def kill_then_build(platform: Platform, app: Path, point: tuple[KillPoint, str])
 @pytest.mark.parametrize("name", list(COLD))
 def test_kill_during_cold_build(tmp_path, buildpack, cpython_server, clean_v1, name):
     app = App(tmp_path, buildpack).write(V1)
-    if name == "cpython download":
+    if "download" in name:
         cpython_server.slow_next(1, bytes_per_second=4_000_000, path=None)
     kill_then_build(app.platform, app.dir, COLD[name])
     assert state(app.platform) == state(clean_v1.platform)
@@ -159,9 +165,9 @@ INTERRUPTS = {
         "Compiling the dependencies",
         {"pip.toml"},
     ),
-    "SIGINT during the stdlib bytecode (in the background) and the pip download": (
-        KillPoint("Compiling the standard library", delay=0.2, signal=signal.SIGINT),
-        "Running 'python -m venv",
+    "SIGINT during the stdlib and pip bytecode (in the background) and the venv creation": (
+        KillPoint("Compiling the standard library", delay=0.1, signal=signal.SIGINT),
+        "Running 'pip install",
         set(),
     ),
     "SIGTERM during the CPython download": (

@@ -1,5 +1,6 @@
 import importlib.util
 import io
+import py_compile
 import struct
 import sys
 from pathlib import Path
@@ -73,3 +74,25 @@ def test_output_does_not_depend_on_the_number_of_cores(tmp_path, monkeypatch):
     monkeypatch.setattr(bytecode, "workers", lambda: 3)
     assert compile_tree(root) == one
     assert len(one) == 9  # every chunk ran: __init__, mod and m0..m6
+
+
+def test_a_pyc_an_import_wrote_over_a_background_compile_is_compiled_again(tmp_path):
+    """A tool run that ignores PYTHONDONTWRITEBYTECODE (`python -E`) can write a timestamp pyc
+    over one the background compilers wrote; `wait` compiles its chunk again, to the same
+    bytes."""
+    root = make_tree(tmp_path / "a")
+    remove_bytecode([root])
+    files = python_sources([root])
+    expected = compile_tree(root)
+    remove_bytecode([root])
+    compilation = bytecode.Compilation(Path(sys.executable), files, "t", background=True)
+    for result in compilation._results:  # the compilers are done; the tool writes now
+        result.result()
+    mod = root / "pkg" / "mod.py"
+    pyc = importlib.util.cache_from_source(str(mod))
+    py_compile.compile(str(mod), pyc, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+    assert bytecode.overwritten(files) == [files.index(mod)]
+    compilation.wait(Logger(io.StringIO()))
+    assert bytecode.overwritten(files) == []
+    pycs = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.pyc"))}
+    assert pycs == expected

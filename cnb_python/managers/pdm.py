@@ -1,9 +1,10 @@
 """PDM: install exactly what pdm.lock says, hash-checked, with the pip every manager uses.
 
-PDM (from its build-only tool layer) first checks the lock against pyproject.toml
-(`pdm lock --check`: its content_hash and its lock_version), then exports the selected groups
-with every hash; pip installs that with --require-hashes --no-deps, evaluating each line's
-markers for this Python and platform; a package project follows, non-editable, with --no-deps.
+PDM (from its build-only tool layer) checks the lock against pyproject.toml (`pdm lock
+--check`: its content_hash and its lock_version) while it exports the selected groups with
+every hash and pip installs that with --require-hashes --no-deps, evaluating each line's
+markers for this Python and platform (a failed check fails the build); a package project
+follows, non-editable, with --no-deps.
 Why not `pdm sync`: PDM's installer picks or creates an environment of its own (a `.venv` and
 a `.pdm-python` in the project), installs the project editable by default, and links files
 from its own cache; the export needs no network, and pip brings the same hash checking, vendor
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cnb_python.appfiles import table
+from cnb_python.background import alongside
 from cnb_python.cnb.bindings import Binding
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
@@ -145,11 +147,18 @@ class PdmManager(InstallsWithPip):
                     shutil.copyfile(self.app / name, project / name)
             pdm = tools["pdm"].command(venv / "bin" / "python")
             settings = pdm_settings(env, venv, tmp)
-            _run_pdm(pdm, ["lock", "--check"], settings, project, log, "check")
             exported = tmp / "requirements.txt"
             export = ["export", *self.export_options()]
-            _run_pdm(pdm, export, settings, project, log, "export", [f"--output={exported}"])
-            self.install_hashed(tool_run, exported, "pdm export", PIP_KNOWN_ERRORS)
+
+            def check(check_log: Logger) -> None:
+                _run_pdm(pdm, ["lock", "--check"], settings, project, check_log, "check")
+
+            def export_and_install() -> None:
+                _run_pdm(pdm, export, settings, project, log, "export", [f"--output={exported}"])
+                self.install_hashed(tool_run, exported, "pdm export", PIP_KNOWN_ERRORS)
+
+            what = "Checking pdm.lock against pyproject.toml (pdm lock --check)"
+            alongside(what, check, export_and_install, log)
 
     def export_options(self) -> list[str]:
         """`pdm export` options: the selection, with hashes, index URLs with ${VAR} filled in.

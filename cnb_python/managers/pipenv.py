@@ -1,12 +1,12 @@
 """Pipenv: Pipfile.lock installed exactly, with pip and every hash checked.
 
 A lock whose `_meta.hash` does not match the Pipfile fails the build (`pipenv verify`, the
-`--deploy` check). The lock's packages of the selected categories (`default`, plus
-BP_PIPENV_INSTALL_CATEGORIES) are exported with their hashes and installed with
-`pip install --require-hashes --no-deps`; pip evaluates markers for the image, so a
-Windows-only package is skipped. The app's own projects (path entries) follow, non-editable,
-without hashes. An app with only a Pipfile is locked at build time in a temp
-copy, with a warning: that build is not reproducible.
+`--deploy` check, run while the lock installs: it is mostly Pipenv's start-up). The lock's
+packages of the selected categories (`default`, plus BP_PIPENV_INSTALL_CATEGORIES) are
+exported with their hashes and installed with `pip install --require-hashes --no-deps`; pip
+evaluates markers for the image, so a Windows-only package is skipped. The app's own
+projects (path entries) follow, non-editable, without hashes. An app with only a Pipfile is
+locked at build time in a temp copy, with a warning: that build is not reproducible.
 
 Pipenv runs with a temp HOME, cache and Pipfile copy: it never creates a virtualenv of its own,
 writes nothing into $HOME or the app dir, and is never in the launch image.
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnb_python.appfiles import read_json, read_toml, table
+from cnb_python.background import alongside
 from cnb_python.cnb.bindings import Binding, bindings_of_type
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
@@ -147,10 +148,20 @@ class PipenvManager(InstallsLockedProjects):
         with tempfile.TemporaryDirectory(prefix="cnb-python-pipenv-") as tmp_dir:
             tmp = Path(tmp_dir)
             if self.locked:
-                pipfile = self.app / "Pipfile"
-                pipenv_env = self._env(env, venv, pipfile, tmp)
-                self._run(tools, ["verify"], pipenv_env, log, VERIFY_FAILED, STALE_LOCK_ERRORS)
+                pipenv_env = self._env(env, venv, self.app / "Pipfile", tmp)
+
+                def verify(verify_log: Logger) -> None:
+                    self._run(
+                        tools, ["verify"], pipenv_env, verify_log, VERIFY_FAILED, STALE_LOCK_ERRORS
+                    )
+
                 lock_path = self.app / "Pipfile.lock"
+                alongside(
+                    "Checking Pipfile.lock against the Pipfile (pipenv verify)",
+                    verify,
+                    lambda: self._install_lock(tool_run, lock_path, tmp),
+                    log,
+                )
             else:
                 log.warning(*UNLOCKED_WARNING)
                 project = tmp / "project"
@@ -158,20 +169,23 @@ class PipenvManager(InstallsLockedProjects):
                 shutil.copyfile(self.app / "Pipfile", project / "Pipfile")
                 pipenv_env = self._env(env, venv, project / "Pipfile", tmp)
                 self._run(tools, ["lock"], pipenv_env, log, LOCK_FAILED)
-                lock_path = project / "Pipfile.lock"
-            exported, secrets = export_requirements(
-                read_lock(lock_path),
-                lock_sections(self.categories),
-                {**env, **self.source_env},
-                offline=self.pip.vendor is not None,
-            )
-            for secret in secrets:
-                log.add_secret(secret)
-            requirements = tmp / "requirements.txt"
-            requirements.write_text(exported)
-            what = f"Pipfile.lock {' '.join(lock_sections(self.categories))}"
-            self.install_hashed(tool_run, requirements, what, PIP_KNOWN_ERRORS)
+                self._install_lock(tool_run, project / "Pipfile.lock", tmp)
         _remove_if_empty(venv / "src")  # Pipenv's directory for editable checkouts
+
+    def _install_lock(self, tool_run: ToolRun, lock_path: Path, tmp: Path) -> None:
+        """The lock's selected categories exported with their hashes, installed by pip."""
+        exported, secrets = export_requirements(
+            read_lock(lock_path),
+            lock_sections(self.categories),
+            {**tool_run.env, **self.source_env},
+            offline=self.pip.vendor is not None,
+        )
+        for secret in secrets:
+            tool_run.log.add_secret(secret)
+        requirements = tmp / "requirements.txt"
+        requirements.write_text(exported)
+        what = f"Pipfile.lock {' '.join(lock_sections(self.categories))}"
+        self.install_hashed(tool_run, requirements, what, PIP_KNOWN_ERRORS)
 
     def _env(self, env: Mapping[str, str], venv: Path, pipfile: Path, tmp: Path) -> dict[str, str]:
         """`env` (which the gate cleared of CONTROLLED) with the buildpack's Pipenv settings."""

@@ -69,7 +69,6 @@ APPS = {
         SAMPLES / "pdm-flask",
         "import flask, gunicorn.app.wsgiapp, pdm_flask",
         "src/pdm_flask/__init__.py",
-        raw_baseline=False,
     ),
     "pip-native": BenchApp(
         SAMPLES / "pip-native", "import handbuilt, mesonext, cmakeext", "app.py", raw_baseline=False

@@ -13,6 +13,11 @@ by default (or as its flag asks) and once without. Both steps (venv, install) ar
   Poetry set (timed, as the build's poetry layer is), then ``poetry export`` and
   ``pip install --require-hashes --no-deps -r`` of the export (timed as the install); without:
   that pip install with ``--no-compile``.
+- PDM: the same recipe with the buildpack's pinned PDM set: ``pdm export --prod`` (with the
+  venv's interpreter as PDM_PYTHON, in a copy of the app) and ``pip install --require-hashes
+  --no-deps -r`` of the export, then ``pip install --no-deps .`` for the project itself (build
+  isolation: pip fetches its build backend), all timed as the install; without: both pip
+  installs with ``--no-compile``.
 - uv: ``uv venv v && uv sync --locked --no-dev --compile-bytecode`` into it
   (UV_PROJECT_ENVIRONMENT), with the uv release the buildpack pins, from PyPI into a scratch dir,
   untimed; without: no ``--compile-bytecode``.
@@ -42,6 +47,7 @@ CA_BUNDLE = os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"
 TOOL_SETS = Path(__file__).resolve().parents[2] / "requirements" / "tools"
 PIPENV_SET = TOOL_SETS / "pipenv.txt"
 POETRY_SET = TOOL_SETS / "poetry.txt"
+PDM_SET = TOOL_SETS / "pdm.txt"
 RATTLER_SET = TOOL_SETS / "py-rattler.txt"
 RATTLER_SCRIPT = Path(__file__).with_name("rattler_env.py")
 # No config or env of this shell, no cache; the CA bundle as the build passes it (PIP_CERT).
@@ -136,7 +142,7 @@ def raw_pip_install(
     elif (app / "poetry.lock").is_file():
         start = time.monotonic()
         home = venv.parent / f"{venv.name}-poetry"
-        poetry = _poetry(python, home, env)
+        poetry = _fresh_tool_venv(python, home, POETRY_SET, env) / "poetry"
         venv_seconds += time.monotonic() - start
         exported = venv.parent / f"{venv.name}-exported.txt"
         # Poetry's cache and config in the scratch dir, as the build keeps them out of $HOME.
@@ -151,6 +157,30 @@ def raw_pip_install(
         _run([*install, *compile_flag, *locked], env=env, cwd=app)
         install_seconds = time.monotonic() - start
         shutil.rmtree(home)
+    elif (app / "pdm.lock").is_file():
+        start = time.monotonic()
+        home = venv.parent / f"{venv.name}-pdm"
+        pdm = _fresh_tool_venv(python, home, PDM_SET, env) / "pdm"
+        venv_seconds += time.monotonic() - start
+        # A copy: PDM may note the interpreter it used in the project dir.
+        project = shutil.copytree(app, venv.parent / f"{venv.name}-project")
+        exported = venv.parent / f"{venv.name}-exported.txt"
+        pdm_env = {
+            **env,
+            "PDM_PYTHON": str(venv / "bin" / "python"),
+            "PDM_CACHE_DIR": str(home / "cache"),
+            "PDM_CONFIG_FILE": str(home / "config.toml"),
+            "PDM_CHECK_UPDATE": "false",
+        }
+        start = time.monotonic()
+        export = [str(pdm), "export", "--format=requirements", "--prod", f"--output={exported}"]
+        _run(export, env=pdm_env, cwd=project)
+        locked = ["--require-hashes", "--no-deps", "-r", str(exported)]
+        _run([*install, *compile_flag, *locked], env=env, cwd=project)
+        _run([*install, *compile_flag, "--no-deps", "."], env=env, cwd=project)
+        install_seconds = time.monotonic() - start
+        shutil.rmtree(home)
+        shutil.rmtree(project)
     else:
         start = time.monotonic()
         locked = ["--no-deps", "--require-hashes", "-r", "pylock.toml"]
@@ -251,11 +281,11 @@ def _pipenv_env(env: dict[str, str], app: Path, venv: Path) -> dict[str, str]:
     }
 
 
-def _poetry(python: Path, home: Path, env: dict[str, str]) -> Path:
-    """A venv with the buildpack's pinned Poetry set (timed by the caller: a fresh venv each
-    run, as the build's poetry layer is on a cold build)."""
+def _fresh_tool_venv(python: Path, home: Path, requirement_set: Path, env: dict[str, str]) -> Path:
+    """A venv with one of the buildpack's pinned tool sets (timed by the caller: a fresh venv
+    each run, as the build's tool layer is on a cold build); returns its bin/."""
     _run([str(python), "-m", "venv", str(home)], env=env)
     pip = [str(home / "bin" / "python"), "-m", "pip", *PIP_OPTIONS, "install", *INSTALL_OPTIONS]
-    pinned = ["--require-hashes", "--no-deps", "-r", str(POETRY_SET)]
+    pinned = ["--require-hashes", "--no-deps", "-r", str(requirement_set)]
     _run([*pip, *pinned], env=env)
-    return home / "bin" / "poetry"
+    return home / "bin"

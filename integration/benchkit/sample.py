@@ -197,6 +197,8 @@ def _baseline_tool(app: Path) -> str | None:
         return "poetry"
     if (app / "Pipfile.lock").is_file():
         return "pipenv"
+    if (app / "pdm.lock").is_file():
+        return "pdm"
     if (app / "environment.yml").is_file():
         return "conda"
     return "pip" if any((app / f).is_file() for f in ("pylock.toml", "requirements.txt")) else None

@@ -116,6 +116,9 @@ raw             the same CPython and tool versions as the build, no cache, a cle
                 Poetry: the same venv, a venv with the pinned Poetry set (timed with the venv),
                 then `poetry export` + `pip install --require-hashes --no-deps -r` of the export:
                 pip's default compile; without: that pip install with --no-compile.
+                PDM: the same with the pinned PDM set: `pdm export --prod` (PDM_PYTHON: the
+                venv's) + that pip install, then `pip install --no-deps .` for the project
+                (build isolation); without: both with --no-compile.
                 pylock.toml: the same venv + pip install --no-deps --require-hashes -r
                 pylock.toml, pip's default compile; without: --no-compile.
                 uv: uv venv v + uv sync --locked --no-dev --compile-bytecode (timestamp pycs on

@@ -35,16 +35,41 @@ BACKGROUND_NICENESS = 10
 # The flags word of a pyc header (PEP 552) in each invalidation mode.
 _PYC_FLAGS = {"TIMESTAMP": 0b00, "UNCHECKED_HASH": 0b01, "CHECKED_HASH": 0b11}
 
+# What py_compile.compile does for a hash-based pyc, with nothing imported: the compiler runs
+# before the stdlib has pycs, and importing py_compile (enum, traceback, ...) from source cost
+# each process 0.1 s. It also keeps the process state fixed: on 3.9 the bytes of a chunk
+# differed with whether py_compile's imports came from pycs or sources (cpython#129724).
 _COMPILE_SCRIPT = """
-import py_compile, sys
-mode = py_compile.PycInvalidationMode[sys.argv[1]]
+import sys, _imp, _frozen_importlib_external as bx
+os, checked = bx._os, sys.argv[1] == "CHECKED_HASH"
 real, shown = sys.argv[3:5] if len(sys.argv) > 4 else ("", "")
+
+def makedirs(directory):
+    if directory and not bx._path_isdir(directory):
+        makedirs(bx._path_split(directory)[0])
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            pass
+
 failed = 0
 for path in open(sys.argv[2], encoding="utf-8").read().split("\\0"):
     if path:
-        dfile = shown + path[len(real):] if real and path.startswith(real) else None
+        dfile = shown + path[len(real):] if real and path.startswith(real) else path
         try:
-            py_compile.compile(path, dfile=dfile, doraise=True, invalidation_mode=mode)
+            cfile = bx.cache_from_source(path)
+            try:  # py_compile's refusal to write through a symlink or a special file
+                if os.lstat(cfile).st_mode & 0o170000 != 0o100000:
+                    raise FileExistsError(cfile)
+            except FileNotFoundError:
+                pass
+            with open(path, "rb") as source_file:
+                source = source_file.read()
+            code = compile(source, dfile, "exec", dont_inherit=True)
+            source_hash = _imp.source_hash(bx._RAW_MAGIC_NUMBER, source)
+            makedirs(bx._path_split(cfile)[0])
+            pyc = bx._code_to_hash_pyc(code, source_hash, checked)
+            bx._write_atomic(cfile, pyc, bx._calc_mode(path))
         except Exception:  # a file that is not valid Python for this interpreter
             failed += 1
 print(failed)
@@ -106,10 +131,10 @@ class Compilation:
         self._python, self._total, self._what = python, len(files), what
         self._tmp = tempfile.TemporaryDirectory(prefix="cnb-python-compile-")
         env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        # -B: the compiler's own imports must not race it with timestamp pycs in the tree.
-        # -s: no user site; cwd "/": nothing from the app dir can shadow the stdlib. Not -I or
-        # -E: they would ignore PYTHONHASHSEED.
-        command = [str(python), "-B", "-s", "-c", _COMPILE_SCRIPT, INVALIDATION_MODE]
+        # -B: no timestamp pyc of the interpreter's own start-up races the tree's. -S: no site
+        # (nor the .pth files of the environment being compiled). Not -I or -E: they would
+        # ignore PYTHONHASHSEED.
+        command = [str(python), "-B", "-S", "-c", _COMPILE_SCRIPT, INVALIDATION_MODE]
 
         def compile_chunk(index: int) -> subprocess.CompletedProcess[str]:
             listing = Path(self._tmp.name, f"files-{index}")

@@ -2,6 +2,7 @@ import importlib.util
 import io
 import py_compile
 import struct
+import subprocess
 import sys
 from pathlib import Path
 
@@ -96,3 +97,39 @@ def test_a_pyc_an_import_wrote_over_a_background_compile_is_compiled_again(tmp_p
     assert bytecode.overwritten(files) == []
     pycs = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.pyc"))}
     assert pycs == expected
+
+
+def test_pycs_are_what_py_compile_writes(tmp_path):
+    """The compiler reimplements py_compile.compile without its imports; on 3.11 and later,
+    where the compiling process's state does not change the bytes, they must be identical."""
+    root = make_tree(tmp_path / "a")
+    ours = compile_tree(root)
+    remove_bytecode([root])
+    script = (
+        "import py_compile, sys\n"
+        "mode = py_compile.PycInvalidationMode.UNCHECKED_HASH\n"
+        "for path in sys.argv[1:]:\n"
+        "    py_compile.compile(path, invalidation_mode=mode)\n"
+    )
+    files = [str(p) for p in python_sources([root]) if p.name != "broken.py"]
+    env = {"PYTHONHASHSEED": "0"}
+    subprocess.run([sys.executable, "-B", "-c", script, *files], check=True, env=env)
+    assert ours == {
+        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.pyc"))
+    }
+
+
+def test_a_pyc_path_that_is_a_symlink_is_not_written_through(tmp_path):
+    root = make_tree(tmp_path / "a")
+    remove_bytecode([root])
+    target = tmp_path / "elsewhere.pyc"
+    target.write_bytes(b"keep")
+    pyc = Path(importlib.util.cache_from_source(str(root / "pkg" / "mod.py")))
+    pyc.parent.mkdir()
+    pyc.symlink_to(target)
+    log = io.StringIO()
+    compile_files(
+        Path(sys.executable), python_sources([root]), log=Logger(log, debug=True), what="t"
+    )
+    assert target.read_bytes() == b"keep"
+    assert "compiled 1 of 3 files for t" in log.getvalue()  # __init__; not broken.py nor mod.py

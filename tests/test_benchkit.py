@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from benchkit import sample
 from benchkit.cachebytes import SBOM_ID, cache_tars, cache_traffic
 from benchkit.phases import timed_steps, tool_layer_steps
 from benchkit.raw import check_bytecode
@@ -104,3 +105,16 @@ COLD_LOG = """\
 def test_the_tool_layers_of_a_cold_build_are_read_from_its_log() -> None:
     steps = timed_steps(COLD_LOG)
     assert tool_layer_steps(steps) == {"pip": 0.215, "uv": 0.294, "poetry": 1.392}
+
+
+def test_the_lock_change_rebuild_edits_the_file_the_manager_is_chosen_by(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text("flask==3.1.3\n")
+    (app / "poetry.lock").write_text("# lock\n")
+    assert sample._lock_file(app) == ("poetry.lock", "poetry")
+    copy = sample._lock_change(app, "poetry.lock", tmp_path / "copy")
+    assert (copy / "poetry.lock").read_text() == "# lock\n\n"
+    assert (copy / "requirements.txt").read_text() == "flask==3.1.3\n"
+    assert (app / "poetry.lock").read_text() == "# lock\n"
+    assert sample._lock_file(tmp_path) is None

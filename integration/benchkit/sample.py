@@ -52,6 +52,10 @@ class Runs:
     warm_cache_changed: list[float] = field(default_factory=list)
     change: list[float] = field(default_factory=list)  # rebuild after editing one source file
     change_build_phase: list[float] = field(default_factory=list)
+    # rebuild after a change to the lock file: CPython and the tools reused, with their pycs, as
+    # the raw installs have them; the dependencies installed from empty, as on a cold build
+    lock_change: list[float] = field(default_factory=list)
+    lock_change_deps_step: list[float] = field(default_factory=list)
     raw: list[float] = field(default_factory=list)  # venv + install, with bytecode
     raw_install: list[float] = field(default_factory=list)  # the install alone, with bytecode
     raw_install_no_pyc: list[float] = field(default_factory=list)  # ... without bytecode
@@ -68,8 +72,10 @@ def measure_sample(
     log: Callable[[str], None],
 ) -> dict[str, Any]:
     app = bench_app.path
-    tool = _baseline_tool(app) if bench_app.raw_baseline else None
+    lock = _lock_file(app)
+    tool = lock[1] if lock and bench_app.raw_baseline else None
     changed_app = _code_change(app, bench_app.source, scratch / "changed-app")
+    relocked_app = _lock_change(app, lock[0], scratch / "relocked-app") if lock else None
     samples = Runs()
     tool_layers: dict[str, list[float]] = {}  # each tool layer's seconds in the cold builds
     steps: dict[str, float] = {}
@@ -113,6 +119,15 @@ def measure_sample(
         samples.change.append(seconds)
         samples.change_build_phase.append(clock.between("BUILDING", "EXPORTING"))
         log(f"  code-change rebuild {run + 1}/{runs}: {samples.change[-1]:.1f} s")
+
+        if relocked_app:
+            seconds, relocked = _timed_build(platform, relocked_app, "lock-change rebuild")
+            samples.lock_change.append(seconds)
+            relocked_steps = timed_steps(relocked.output)
+            samples.lock_change_deps_step += [
+                seconds for what, seconds in relocked_steps.items() if what.startswith(DEPS_STEP)
+            ]
+            log(f"  lock-change rebuild {run + 1}/{runs}: {samples.lock_change[-1]:.1f} s")
 
         if tool:
             if python is None:
@@ -189,19 +204,31 @@ def _code_change(app: Path, source: str, dest: Path) -> Path:
     return dest
 
 
-def _baseline_tool(app: Path) -> str | None:
-    """The manager the raw baseline uses, as the buildpack chooses it; None: nothing to install."""
-    if (app / "uv.lock").is_file():
-        return "uv"
-    if (app / "poetry.lock").is_file():
-        return "poetry"
-    if (app / "Pipfile.lock").is_file():
-        return "pipenv"
-    if (app / "pdm.lock").is_file():
-        return "pdm"
-    if (app / "environment.yml").is_file():
-        return "conda"
-    return "pip" if any((app / f).is_file() for f in ("pylock.toml", "requirements.txt")) else None
+def _lock_change(app: Path, lock: str, dest: Path) -> Path:
+    """A copy of `app` with a newline added to its lock file: a change of the lock's bytes that
+    every manager reads as the same lock, so the rebuild installs the same dependencies."""
+    shutil.copytree(app, dest, symlinks=True)
+    path = dest / lock
+    path.write_bytes(path.read_bytes() + b"\n")
+    return dest
+
+
+# The file that pins each manager's dependencies, in the order the buildpack chooses managers.
+_LOCKS = (
+    ("uv.lock", "uv"),
+    ("poetry.lock", "poetry"),
+    ("Pipfile.lock", "pipenv"),
+    ("pdm.lock", "pdm"),
+    ("environment.yml", "conda"),
+    ("pylock.toml", "pip"),
+    ("requirements.txt", "pip"),
+)
+
+
+def _lock_file(app: Path) -> tuple[str, str] | None:
+    """The app's lock file and the manager the raw baseline uses, as the buildpack chooses it;
+    None: nothing to install."""
+    return next(((lock, tool) for lock, tool in _LOCKS if (app / lock).is_file()), None)
 
 
 def _step_version(steps: dict[str, float], name: str) -> str:

@@ -42,6 +42,11 @@ def headline(data: dict[str, Any]) -> dict[str, float | None]:
         "warm_cache_changed_mb": _mb(median["warm_cache_changed"]),
         "change_s": median["change"],
         "change_build_phase_s": median["change_build_phase"],
+        "lock_change_s": median["lock_change"],
+        "lock_change_deps_step_s": median["lock_change_deps_step"],
+        "lock_change_deps_step_over_raw_install": _ratio(
+            median["lock_change_deps_step"], median["raw_install"]
+        ),
         "import_ours_ms": imports["ours"],
         "import_fresh_ms": imports["fresh"],
         "ours_over_fresh": _ratio(imports["ours"], imports["fresh"]),
@@ -78,6 +83,9 @@ ROWS = [
     ("    of which changed (MB)", "warm_cache_changed_mb"),
     ("code-change rebuild, whole platform (s)", "change_s"),
     ("  of which bin/build phase (s)", "change_build_phase_s"),
+    ("lock-change rebuild, whole platform (s)", "lock_change_s"),
+    ("  of which dependency step (s)", "lock_change_deps_step_s"),
+    ("  ratio dependency step / raw with bytecode", "lock_change_deps_step_over_raw_install"),
     ("import, our hash-based pycs (ms)", "import_ours_ms"),
     ("import, fresh timestamp pycs (ms)", "import_fresh_ms"),
     ("  ratio ours / fresh", "ours_over_fresh"),
@@ -136,6 +144,11 @@ cache layers    bytes of the cache layer tars (uncompressed) that the warm rebui
                 and of those the ones whose digest changed (uploads).
 code-change     Platform.build() again, after the warm rebuild, of a copy of the app with one line
                 added to one source file (pip-flask: app.py; the file is in the JSON).
+lock-change     Platform.build() again, after the code-change rebuild, of a copy of the app with a
+                newline added to its lock file (requirements.txt, uv.lock, ...): the same
+                dependencies installed from empty, with CPython and the tool layers reused and
+                compiled, as the raw installs have them. Its dependency step is the one to
+                compare with the raw install with bytecode.
 import          python -c "<the app's imports>" as the run user inside one container process.
 launch / floor  regular-file bytes: buildpack launch layers / CPython tarball + raw site-packages
                 (with the raw pip's timestamp pycs), both without pip.

@@ -35,12 +35,15 @@ BACKGROUND_NICENESS = 10
 # The flags word of a pyc header (PEP 552) in each invalidation mode.
 _PYC_FLAGS = {"TIMESTAMP": 0b00, "UNCHECKED_HASH": 0b01, "CHECKED_HASH": 0b11}
 
-# What py_compile.compile does for a hash-based pyc, with nothing imported: the compiler runs
-# before the stdlib has pycs, and importing py_compile (enum, traceback, ...) from source cost
-# each process 0.1 s. It also keeps the process state fixed: on 3.9 the bytes of a chunk
-# differed with whether py_compile's imports came from pycs or sources (cpython#129724).
+# What py_compile.compile does for a hash-based pyc, with nothing imported: importing
+# py_compile (enum, traceback, ...) from sources, as a cold build's compilers do before the
+# stdlib has pycs, cost each process 0.1 s. The few modules Python itself imports at start-up
+# are always read from their sources (-X pycache_prefix, a directory that does not exist): a
+# chunk's bytes depend on the process's state (cpython#129724), which was not the same when
+# they came from pycs (3.9-3.12, seen in the pycs of click, gunicorn and jinja2).
 _COMPILE_SCRIPT = """
 import sys, _imp, _frozen_importlib_external as bx
+sys.pycache_prefix = None
 os, checked = bx._os, sys.argv[1] == "CHECKED_HASH"
 real, shown = sys.argv[3:5] if len(sys.argv) > 4 else ("", "")
 
@@ -131,10 +134,11 @@ class Compilation:
         self._python, self._total, self._what = python, len(files), what
         self._tmp = tempfile.TemporaryDirectory(prefix="cnb-python-compile-")
         env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        # -B: no timestamp pyc of the interpreter's own start-up races the tree's. -S: no site
-        # (nor the .pth files of the environment being compiled). Not -I or -E: they would
-        # ignore PYTHONHASHSEED.
-        command = [str(python), "-B", "-S", "-c", _COMPILE_SCRIPT, INVALIDATION_MODE]
+        # -B: the start-up's modules write no pycs. -S: no site (nor the .pth files of the
+        # environment being compiled). Not -I or -E: they would ignore PYTHONHASHSEED.
+        no_pycs = Path(self._tmp.name, "no-pycs")
+        command = [str(python), "-B", "-S", "-X", f"pycache_prefix={no_pycs}"]
+        command += ["-c", _COMPILE_SCRIPT, INVALIDATION_MODE]
 
         def compile_chunk(index: int) -> subprocess.CompletedProcess[str]:
             listing = Path(self._tmp.name, f"files-{index}")

@@ -110,8 +110,7 @@ class CondaPrefix(Environment):
         return {**variables, **super().activation()}
 
     def compile_roots(self) -> list[Path]:
-        # All of lib/python*, stdlib included: conda's python package ships no pycs.
-        return sorted((self.path / "lib").glob("python*"))
+        return self.site_packages()  # the stdlib is compiled once linked (compile_own_stdlib)
 
     @property
     def compiler(self) -> Path:
@@ -135,3 +134,20 @@ class CondaPrefix(Environment):
             "package of the conda environment (e.g. `python=3.12` in environment.yml). The "
             "buildpack's CPython only runs build tools and is not in the image.",
         )
+
+
+def compile_own_stdlib(prefix: Path, log: Logger) -> None:
+    """A CondaPrefix's stdlib (conda's python package ships no pycs) compiled to hash-based pycs
+    as soon as the installer has linked it, before the tools that run on the environment's
+    Python next (pip, for a pip: subsection or pixi's PyPI packages): they start from pycs
+    (0.3 s, against 0.9 s from sources). Its site-packages are compiled after the install."""
+    from cnb_python import bytecode  # here: detect imports this module
+
+    python = prefix / "bin" / "python"
+    stdlibs = sorted((prefix / "lib").glob("python*"))
+    if not python.exists() or not stdlibs:
+        return
+    log.step("Compiling the environment's standard library to hash-based bytecode")
+    bytecode.remove_bytecode(stdlibs)  # a package's own pycs: timestamp ones, or stale
+    files = bytecode.python_sources(stdlibs, skip_dirs=frozenset({"site-packages"}))
+    bytecode.compile_files(python, files, log=log, what="the environment's standard library")

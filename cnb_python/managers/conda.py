@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnb_python.cnb.bindings import Binding, binding_entry, bindings_of_type
-from cnb_python.environments import CondaPrefix
+from cnb_python.environments import CondaPrefix, compile_own_stdlib
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
@@ -109,6 +109,7 @@ class CondaManager:
                 kind="conda",
             )
             normalize_conda_meta(prefix / "conda-meta", outcome.get("origins", {}))
+            compile_own_stdlib(prefix, log)
             if outcome["pip"]:
                 self._install_pip_section(prefix, tools["pip"], outcome["pip"], env, log)
 

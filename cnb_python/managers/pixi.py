@@ -26,7 +26,7 @@ from typing import Any
 
 from cnb_python.appfiles import read_toml, table
 from cnb_python.cnb.bindings import Binding
-from cnb_python.environments import CondaPrefix
+from cnb_python.environments import CondaPrefix, compile_own_stdlib
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
 from cnb_python.managers.base import PackageManager, Signal, ToolRun, file_signal, pyproject_signal
@@ -108,6 +108,7 @@ class PixiManager(InstallsWithPip):
                 kind="pixi",
             )
             normalize_conda_meta(prefix / "conda-meta", {})
+            compile_own_stdlib(prefix, log)
             if outcome["pypi"]:
                 self._install_pypi(tool_run, outcome["pypi"], Path(tmp))
             if outcome["local"]:

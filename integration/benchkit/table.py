@@ -105,9 +105,10 @@ cold build      Platform.build() on a fresh platform: detect, restore, build, ex
 bin/build phase from the log's "===> BUILDING" to "===> EXPORTING": the buildpack's whole build.
 dependency step the buildpack's own "Completed in" for "Installing dependencies": venv
                 --without-pip, the manager's install without bytecode, then hash-based pycs of
-                site-packages (conda: of the environment's whole lib/, its stdlib too) on every
-                core. Compare it with the raw install with bytecode; the raw install without
-                bytecode is the floor of the install alone.
+                site-packages (conda: its stdlib too, compiled before pip runs) on every
+                core. On a cold build the tools and the stdlib start without pycs (theirs
+                compile alongside), unlike the raw installs': the lock-change rebuild's step is
+                the like-for-like one. The raw install without bytecode is the install's floor.
 tool layers     the buildpack's own "Completed in" for each build-only tool layer of the cold
                 build (download, unpack or install; the wheel tools' bytecode compiles in the
                 background and is waited for at the end of bin/build, in the build phase).

@@ -99,6 +99,12 @@ def python_sources(roots: Iterable[Path], skip_dirs: frozenset[str] = frozenset(
     return sorted(found)
 
 
+def stdlib_sources(stdlibs: Iterable[Path]) -> list[Path]:
+    """The .py files of a Python's stdlib directories (lib/pythonX.Y), without site-packages,
+    which is compiled with the environment that fills it."""
+    return python_sources(stdlibs, skip_dirs=frozenset({"site-packages"}))
+
+
 def remove_bytecode(roots: Iterable[Path]) -> None:
     """Drop every existing pyc: installers write timestamp-based ones."""
     for root in roots:

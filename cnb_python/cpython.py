@@ -166,7 +166,7 @@ def install_cpython(
     files: list[Path] = []
     if compile_stdlib:
         log.step("Compiling the standard library to hash-based bytecode (in the background)")
-        stdlib = bytecode.python_sources([cpython.stdlib], skip_dirs=frozenset({"site-packages"}))
+        stdlib = bytecode.stdlib_sources([cpython.stdlib])
         files = sorted([*stdlib, *hooks])
     shown_as = (cpython.home, shown_home) if shown_home else None
     return bytecode.Compilation(cpython.python, files, what, shown_as, background=True)

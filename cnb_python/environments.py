@@ -149,5 +149,5 @@ def compile_own_stdlib(prefix: Path, log: Logger) -> None:
         return
     log.step("Compiling the environment's standard library to hash-based bytecode")
     bytecode.remove_bytecode(stdlibs)  # a package's own pycs: timestamp ones, or stale
-    files = bytecode.python_sources(stdlibs, skip_dirs=frozenset({"site-packages"}))
+    files = bytecode.stdlib_sources(stdlibs)
     bytecode.compile_files(python, files, log=log, what="the environment's standard library")

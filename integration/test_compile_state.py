@@ -44,7 +44,7 @@ def test_pycs_are_the_same_before_and_after_the_stdlib_is_compiled(tmp_path, tes
     shutil.copytree(stdlib, tree, ignore=shutil.ignore_patterns("site-packages"))
 
     cold = _compile(python, tree)
-    stdlib_files = bytecode.python_sources([stdlib], skip_dirs=frozenset({"site-packages"}))
+    stdlib_files = bytecode.stdlib_sources([stdlib])
     bytecode.compile_files(python, stdlib_files, log=Logger(io.StringIO()), what="the stdlib")
     warm = _compile(python, tree)
 

@@ -93,8 +93,7 @@ def measure_sample(
         samples.cold.append(seconds)
         samples.build_phase.append(clock.between("BUILDING", "EXPORTING"))
         steps = timed_steps(result.output)
-        deps = [seconds for what, seconds in steps.items() if what.startswith(DEPS_STEP)]
-        samples.deps_step += deps
+        samples.deps_step += _deps_steps(steps)
         tools = tool_layer_steps(steps)
         if tools:
             samples.tool_layers.append(sum(tools.values()))
@@ -123,10 +122,7 @@ def measure_sample(
         if relocked_app:
             seconds, relocked = _timed_build(platform, relocked_app, "lock-change rebuild")
             samples.lock_change.append(seconds)
-            relocked_steps = timed_steps(relocked.output)
-            samples.lock_change_deps_step += [
-                seconds for what, seconds in relocked_steps.items() if what.startswith(DEPS_STEP)
-            ]
+            samples.lock_change_deps_step += _deps_steps(timed_steps(relocked.output))
             log(f"  lock-change rebuild {run + 1}/{runs}: {samples.lock_change[-1]:.1f} s")
 
         if tool:
@@ -229,6 +225,11 @@ def _lock_file(app: Path) -> tuple[str, str] | None:
     """The app's lock file and the manager the raw baseline uses, as the buildpack chooses it;
     None: nothing to install."""
     return next(((lock, tool) for lock, tool in _LOCKS if (app / lock).is_file()), None)
+
+
+def _deps_steps(steps: dict[str, float]) -> list[float]:
+    """The seconds of the build's dependency step (none when nothing was installed)."""
+    return [seconds for what, seconds in steps.items() if what.startswith(DEPS_STEP)]
 
 
 def _step_version(steps: dict[str, float], name: str) -> str:

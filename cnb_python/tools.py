@@ -25,10 +25,9 @@ the other top-level requirements of <tool>.in, resolved by uv (the log says it i
 A wheel tool's hash-based pycs compile in the background (niced, on every core) while the rest
 of the build runs; `ProvidedTool.finish` waits for them before it declares the layer, as the
 CPython layer does with the stdlib. pip's pycs serve the install of every dependency change.
-A requirement set gets no pycs: compiling the Poetry set's 1,295 files costs about 3 s of CPU
-on a cold build, more than the 1.3 s its one `poetry export` per dependency change spends
-compiling what it imports (docs/benchmarks.md). Its tool runs with PYTHONDONTWRITEBYTECODE
-(buildenv.tool_env), so the layer stays as installed.
+A requirement set is not compiled: the Poetry set's 1,295 files cost about 3 s of CPU on a cold
+build, for the few hundred one `poetry export` imports. Its interpreter writes the pycs of the
+files it imports instead, into its own layer only (set_bytecode.py).
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from cnb_python import bytecode
+from cnb_python import bytecode, set_bytecode
 from cnb_python.background import Background
 from cnb_python.cnb.bindings import Binding
 from cnb_python.cnb.layers import Layer, LayerTypes
@@ -351,6 +350,7 @@ def _set_metadata(
         "python": python_version,
         "installer": f"uv {uv.version}",
         "format": LAYER_FORMAT,
+        "bytecode": set_bytecode.HOOK_DIGEST,
     }
 
 
@@ -369,6 +369,7 @@ def _finish_set_tool(
     executable = layer.path / "bin" / name
     if pending.preparing is None:
         log.section(f"Reusing cached {name} {version}")
+        set_bytecode.fix_source_mtimes(layer.path)
     else:
         log.section(f"Installing {name} {version}")
         with log.timed():
@@ -454,6 +455,8 @@ def _install_set(
     # uv's lock file for concurrent runs, and the files `uv venv` adds for git and backups.
     for extra in (".lock", ".gitignore", "CACHEDIR.TAG"):
         (layer.path / extra).unlink(missing_ok=True)
+    set_bytecode.install_hook(_site_dirs(layer.path))
+    set_bytecode.fix_source_mtimes(layer.path)
 
 
 # Where a set's install keeps uv's cache: in the layer, so that uv can hard-link from it.
@@ -461,7 +464,7 @@ UV_CACHE = ".uv-cache"
 # uv settings of a set's install; the user's UV_* variables are left out of it (_uv_env).
 _UV_SETTINGS = {
     "UV_LINK_MODE": "hardlink",
-    "UV_COMPILE_BYTECODE": "0",  # a set gets no pycs (see above)
+    "UV_COMPILE_BYTECODE": "0",  # its tool writes the pycs it needs (see above)
     "UV_PYTHON_DOWNLOADS": "never",
     "UV_NO_CONFIG": "1",  # no uv.toml or [tool.uv] of the app: they are for the app's installs
     "UV_NO_PROGRESS": "1",

@@ -1,0 +1,53 @@
+"""A requirement set's tool (Poetry, PDM, Pipenv) writes the pycs of the files it imports into
+its own layer on a cold build, and a rebuild after a lock change reads them: the cache restored
+the layer with new mtimes, the build fixed them again, and the tool rewrote nothing
+(cnb_python/set_bytecode.py)."""
+
+from __future__ import annotations
+
+import tarfile
+
+import pytest
+from conftest import BP_ID, SAMPLES
+
+from cnb_python.set_bytecode import SOURCE_MTIME
+from localcnb.cache import Cache
+
+SAMPLE_AND_LOCK = {
+    "poetry": ("poetry-flask", "poetry.lock"),
+    "pdm": ("pdm-flask", "pdm.lock"),
+    "pipenv": ("pipenv-flask", "Pipfile.lock"),
+}
+
+
+def cached_pycs(app, tool: str) -> dict[str, tuple[int, int]]:
+    """The set layer's pycs in the cache: name -> (PEP 552 flags, recorded source mtime)."""
+    cache = Cache.load(app.platform.workdir / "cache")
+    assert cache is not None
+    layer = cache.layers_for(BP_ID)[tool]
+    found = {}
+    with tarfile.open(cache.tar(layer.sha256)) as tar:
+        for member in tar:
+            if member.isfile() and member.name.endswith(".pyc"):
+                header = tar.extractfile(member).read(12)  # type: ignore[union-attr]
+                found[member.name] = (
+                    int.from_bytes(header[4:8], "little"),
+                    int.from_bytes(header[8:12], "little"),
+                )
+    return found
+
+
+@pytest.mark.parametrize("tool", sorted(SAMPLE_AND_LOCK))
+def test_a_lock_change_reads_the_pycs_the_cold_build_wrote(make_app, tool):
+    sample, lock = SAMPLE_AND_LOCK[tool]
+    app = make_app(str(SAMPLES / sample))
+    app.build_ok()
+    pycs = cached_pycs(app, tool)
+    assert any(f"/site-packages/{tool}/__pycache__/" in name for name in pycs)
+    # Timestamp pycs, as imports write them, of sources with the fixed mtime.
+    assert set(pycs.values()) == {(0, SOURCE_MTIME)}
+
+    (app.dir / lock).write_text((app.dir / lock).read_text() + "\n")
+    relocked = app.build_ok()
+    assert "Installing dependencies with" in relocked.output  # the tool ran again
+    assert f"Reusing cache layer '{BP_ID}:{tool}'" in relocked.output  # and wrote nothing

@@ -78,7 +78,7 @@ def build(ctx: Context, log: Logger) -> None:
     # The tools' downloads need no CPython: they run while it installs.
     pending_tools = (
         start_tools(
-            manager.tools,
+            manager.tools_of(installer),
             layers.get,
             dependency.version,
             metadata=metadata,

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import SAMPLES, VENV
+
+from cnb_python.managers.pipfile_hash import pipfile_hash
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -122,3 +128,80 @@ def test_the_apps_own_project_from_a_path_entry_is_installed_non_editable(make_a
         "src",
     ]
     assert [p.name for p in (app.dir / "src").iterdir()] == ["hello"]
+
+
+# Pipfiles whose hash the build computes as Pipenv does (cnb_python/managers/pipfile_hash.py).
+HASHED_PIPFILES = {
+    "no source": '[packages]\nflask = "*"\n',
+    "everything": """\
+# leading comment
+[[source]]
+name = "private"
+url = "https://${USER}:${TOKEN}@pypi.example.com/simple"
+verify_ssl = false
+
+[[source]]
+url = "https://pypi.org/simple"
+name = "pypi"
+verify_ssl = true
+
+[packages]
+"zope.interface" = {version = ">=6", index = "private"}
+requests = {extras = ["socks", "security"], version = "~=2.31"}
+pywin32 = {version = "*", markers = "sys_platform == 'win32'", os_name = "== 'nt'"}
+hello = {path = "./src/hello", editable = true}
+django.version = "<5"
+unicode = "==1.0"  # ünïcødé comment
+
+[dev-packages]
+pytest = ">=8"
+
+[docs]
+sphinx = "*"
+
+[requires]
+python_version = "3.12"
+python_full_version = "3.12.1"
+
+[scripts]
+serve = "gunicorn app:app"
+
+[pipenv]
+allow_prereleases = true
+""",
+    "description with unicode": '[packages]\nsix = {version = "*", index = "pypi"}\n'
+    '\n["custom-ü"]\nx = "==1"\n',
+}
+
+
+def test_the_build_hashes_pipfiles_as_the_pinned_pipenv_does(tmp_path):
+    """Against the real thing: the pinned Pipenv's own hash (its vendored plette)."""
+    pinned = re.search(
+        r"^pipenv==(\S+)", (REPO / "requirements/tools/pipenv.txt").read_text(), re.M
+    )
+    assert pinned
+    target = tmp_path / "pipenv"
+    install = [sys.executable, "-m", "pip", "install", "--isolated", "-q", "--no-deps"]
+    subprocess.run([*install, "--target", str(target), f"pipenv=={pinned[1]}"], check=True)
+    paths = []
+    for number, text in enumerate(HASHED_PIPFILES.values()):
+        paths.append(tmp_path / f"Pipfile{number}")
+        paths[-1].write_text(text, encoding="utf-8")
+    theirs = subprocess.run(
+        [sys.executable, "-c", PLETTE_HASHES, *map(str, paths)],
+        env={"PYTHONPATH": str(target), "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+    )
+    assert theirs.returncode == 0, theirs.stderr[-3000:]
+    ours = [pipfile_hash(path.read_text(encoding="utf-8")) for path in paths]
+    assert ours == theirs.stdout.split()
+
+
+PLETTE_HASHES = """
+import sys
+from pipenv.vendor import plette
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8") as f:
+        print(plette.Pipfile.load(f).get_hash().value)
+"""

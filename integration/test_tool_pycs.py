@@ -1,5 +1,5 @@
 """A requirement set's tool (Poetry, PDM, Pipenv) writes the pycs of the files it imports into
-its own layer on a cold build, and a rebuild after a lock change reads them: the cache restored
+its own layer on a cold build, and a rebuild after an input change reads them: the cache restored
 the layer with new mtimes, the build fixed them again, and the tool rewrote nothing
 (cnb_python/set_bytecode.py)."""
 
@@ -13,10 +13,12 @@ from conftest import BP_ID, SAMPLES
 from cnb_python.set_bytecode import SOURCE_MTIME
 from localcnb.cache import Cache
 
-SAMPLE_AND_LOCK = {
+# The sample, and the file whose change makes the tool run again. A Pipfile.lock whose hash
+# matches runs no Pipenv (pipfile_hash.py): the Pipenv app has only its Pipfile, which it locks.
+SAMPLE_AND_INPUT = {
     "poetry": ("poetry-flask", "poetry.lock"),
     "pdm": ("pdm-flask", "pdm.lock"),
-    "pipenv": ("pipenv-flask", "Pipfile.lock"),
+    "pipenv": ("pipenv-flask", "Pipfile"),
 }
 
 
@@ -37,17 +39,18 @@ def cached_pycs(app, tool: str) -> dict[str, tuple[int, int]]:
     return found
 
 
-@pytest.mark.parametrize("tool", sorted(SAMPLE_AND_LOCK))
+@pytest.mark.parametrize("tool", sorted(SAMPLE_AND_INPUT))
 def test_a_lock_change_reads_the_pycs_the_cold_build_wrote(make_app, tool):
-    sample, lock = SAMPLE_AND_LOCK[tool]
+    sample, changed = SAMPLE_AND_INPUT[tool]
     app = make_app(str(SAMPLES / sample))
+    (app.dir / "Pipfile.lock").unlink(missing_ok=True)
     app.build_ok()
     pycs = cached_pycs(app, tool)
     assert any(f"/site-packages/{tool}/__pycache__/" in name for name in pycs)
     # Timestamp pycs, as imports write them, of sources with the fixed mtime.
     assert set(pycs.values()) == {(0, SOURCE_MTIME)}
 
-    (app.dir / lock).write_text((app.dir / lock).read_text() + "\n")
+    (app.dir / changed).write_text((app.dir / changed).read_text() + "\n")
     relocked = app.build_ok()
     assert "Installing dependencies with" in relocked.output  # the tool ran again
     assert f"Reusing cache layer '{BP_ID}:{tool}'" in relocked.output  # and wrote nothing

@@ -179,3 +179,27 @@ def test_path_entries_are_installed_after_the_hashed_ones_and_must_be_in_the_app
     with pytest.raises(UserError) as e:
         local_paths(lock, ("default",), tmp_path)
     assert e.value.title == "Pipfile.lock installs a path outside the app"
+
+
+def test_a_lock_whose_hash_matches_needs_no_pipenv(tmp_path):
+    app = sample_app(tmp_path)
+    manager = pipenv_manager(app, {}, [])
+    assert manager.hash_matches
+    assert pipenv.MANAGER.tools_of(manager) == ("pip",)
+
+
+@pytest.mark.parametrize("case", ["stale lock", "lock without a hash", "another Pipenv"])
+def test_pipenv_checks_the_lock_itself_when_the_hash_is_not_known_to_match(tmp_path, case):
+    app = sample_app(tmp_path)
+    env = {}
+    if case == "stale lock":
+        (app / "Pipfile").write_text((app / "Pipfile").read_text() + '\n[docs]\nx = "*"\n')
+    elif case == "lock without a hash":
+        lock = json.loads((app / "Pipfile.lock").read_text())
+        del lock["_meta"]["hash"]
+        (app / "Pipfile.lock").write_text(json.dumps(lock))
+    else:
+        env = {"BP_PIPENV_VERSION": "2025.0.3"}
+    manager = pipenv_manager(app, env, [])
+    assert not manager.hash_matches
+    assert pipenv.MANAGER.tools_of(manager) == ("pip", "pipenv")

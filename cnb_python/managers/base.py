@@ -179,3 +179,8 @@ class PackageManager:
     environment: type[Environment] = Venv  # the kind of environment it installs into
     # Where the app may ask for a Python version in this manager's files (python_version.py).
     python_sources: tuple[VersionSource, ...] = ()
+    # The tools one app's install runs, when it can do without some of `tools`.
+    tools_needed: Callable[[Installer], tuple[str, ...]] | None = None
+
+    def tools_of(self, installer: Installer) -> tuple[str, ...]:
+        return self.tools_needed(installer) if self.tools_needed else self.tools

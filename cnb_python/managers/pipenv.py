@@ -1,7 +1,9 @@
 """Pipenv: Pipfile.lock installed exactly, with pip and every hash checked.
 
 A lock whose `_meta.hash` does not match the Pipfile fails the build (`pipenv verify`, the
-`--deploy` check, run while the lock installs: it is mostly Pipenv's start-up). The lock's
+`--deploy` check). The build computes that hash as the pinned Pipenv does (pipfile_hash.py):
+when it matches, Pipenv is not even installed; otherwise `pipenv verify` runs while the lock
+installs (it is mostly Pipenv's start-up) and has the last word. The lock's
 packages of the selected categories (`default`, plus BP_PIPENV_INSTALL_CATEGORIES) are
 exported with their hashes and installed with `pip install --require-hashes --no-deps`; pip
 evaluates markers for the image, so a Windows-only package is skipped. The app's own
@@ -27,6 +29,7 @@ from cnb_python.cnb.bindings import Binding, bindings_of_type
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
 from cnb_python.managers.base import (
+    Installer,
     PackageManager,
     Signal,
     ToolRun,
@@ -41,6 +44,7 @@ from cnb_python.managers.pip import (
     PipOptions,
     pip_options,
 )
+from cnb_python.managers.pipfile_hash import pipfile_hash
 from cnb_python.managers.pipfile_lock import (
     check_sections,
     export_requirements,
@@ -57,6 +61,8 @@ if TYPE_CHECKING:
     from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
 
 CATEGORIES_VARIABLE = "BP_PIPENV_INSTALL_CATEGORIES"
+# Another Pipenv than the pinned one may hash the Pipfile differently: it verifies the lock itself.
+VERSION_VARIABLE = "BP_PIPENV_VERSION"
 # What the buildpack sets for every Pipenv run; values the user gives for these are ignored (the
 # gate warns), since they would move the Pipfile, the environment or the cache somewhere else.
 CONTROLLED = (
@@ -122,6 +128,8 @@ class PipenvManager(InstallsLockedProjects):
     pip: PipOptions
     source_env: Mapping[str, str]  # entries of `pipenv` bindings, for ${VAR} in [[source]]
     local: tuple[str, ...] = ()  # the app's own projects the lock installs from a path
+    # The lock's `_meta.hash` is the Pipfile's as the pinned Pipenv computes it: no Pipenv run.
+    hash_matches: bool = False
 
     def describe(self) -> str:
         extra = f", categories {', '.join(self.categories)}" if self.categories[1:] else ""
@@ -147,7 +155,11 @@ class PipenvManager(InstallsLockedProjects):
             log.add_secret(value)
         with tempfile.TemporaryDirectory(prefix="cnb-python-pipenv-") as tmp_dir:
             tmp = Path(tmp_dir)
-            if self.locked:
+            lock_path = self.app / "Pipfile.lock"
+            if self.hash_matches:
+                log.step("Pipfile.lock is up to date: its _meta.hash is the Pipfile's")
+                self._install_lock(tool_run, lock_path, tmp)
+            elif self.locked:
                 pipenv_env = self._env(env, venv, self.app / "Pipfile", tmp)
 
                 def verify(verify_log: Logger) -> None:
@@ -155,7 +167,6 @@ class PipenvManager(InstallsLockedProjects):
                         tools, ["verify"], pipenv_env, verify_log, VERIFY_FAILED, STALE_LOCK_ERRORS
                     )
 
-                lock_path = self.app / "Pipfile.lock"
                 alongside(
                     "Checking Pipfile.lock against the Pipfile (pipenv verify)",
                     verify,
@@ -249,10 +260,15 @@ def pipenv_manager(
     locked = (app / "Pipfile.lock").is_file()
     categories = tuple(dict.fromkeys(["packages", *listed(env, CATEGORIES_VARIABLE)]))
     local: tuple[str, ...] = ()
+    hash_matches = False
     if locked:
         lock = read_lock(app / "Pipfile.lock")
         check_sections(lock, lock_sections(categories))
         local = local_paths(lock, lock_sections(categories), app)
+        if VERSION_VARIABLE not in env:
+            expected = pipfile_hash((app / "Pipfile").read_text(encoding="utf-8", errors="replace"))
+            recorded = table(lock, "_meta", "hash").get("sha256")
+            hash_matches = expected is not None and recorded == expected
     source_env: dict[str, str] = {}
     for binding in bindings_of_type(bindings, "pipenv"):
         source_env.update(pipenv_binding_env(binding.entries))
@@ -263,7 +279,13 @@ def pipenv_manager(
         pip=pip_options(app, env, bindings),
         source_env=source_env,
         local=local,
+        hash_matches=hash_matches,
     )
+
+
+def _tools_needed(installer: Installer) -> tuple[str, ...]:
+    assert isinstance(installer, PipenvManager)
+    return ("pip",) if installer.hash_matches else ("pip", "pipenv")
 
 
 def _pipfile_requires(requires: Any, source: str) -> VersionRequest | None:
@@ -302,6 +324,7 @@ MANAGER = PackageManager(
         file_signal(41, "Pipfile", outcome="locked at build time (not reproducible: a warning)"),
     ),
     tools=("pip", "pipenv"),
+    tools_needed=_tools_needed,
     env_prefixes=("PIPENV_", "PIP_", "BP_PIPENV_"),
     controls=(
         controlled(

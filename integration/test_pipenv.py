@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from conftest import SAMPLES, VENV
 
 from cnb_python.managers.pipfile_hash import pipfile_hash
+from cnb_python.tools import pinned_set_version
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -176,13 +176,10 @@ allow_prereleases = true
 
 def test_the_build_hashes_pipfiles_as_the_pinned_pipenv_does(tmp_path):
     """Against the real thing: the pinned Pipenv's own hash (its vendored plette)."""
-    pinned = re.search(
-        r"^pipenv==(\S+)", (REPO / "requirements/tools/pipenv.txt").read_text(), re.M
-    )
-    assert pinned
+    pinned = pinned_set_version("pipenv", REPO)
     target = tmp_path / "pipenv"
     install = [sys.executable, "-m", "pip", "install", "--isolated", "-q", "--no-deps"]
-    subprocess.run([*install, "--target", str(target), f"pipenv=={pinned[1]}"], check=True)
+    subprocess.run([*install, "--target", str(target), f"pipenv=={pinned}"], check=True)
     paths = []
     for number, text in enumerate(HASHED_PIPFILES.values()):
         paths.append(tmp_path / f"Pipfile{number}")

@@ -285,7 +285,9 @@ def pipenv_manager(
 
 def _tools_needed(installer: Installer) -> tuple[str, ...]:
     assert isinstance(installer, PipenvManager)
-    return ("pip",) if installer.hash_matches else ("pip", "pipenv")
+    if installer.hash_matches:
+        return tuple(tool for tool in MANAGER.tools if tool != "pipenv")
+    return MANAGER.tools
 
 
 def _pipfile_requires(requires: Any, source: str) -> VersionRequest | None:

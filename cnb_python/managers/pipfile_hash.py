@@ -22,8 +22,12 @@ from typing import Any
 from cnb_python.cnb.toml import TOMLDecodeError, loads_toml
 
 _DEFAULT_SOURCE = {"name": "pypi", "url": "https://pypi.org/simple", "verify_ssl": True}
-# Top-level tables that are not package categories: plette's PIPFILE_SECTIONS.
-_NOT_CATEGORIES = {"source", "packages", "dev-packages", "requires", "scripts", "pipfile", "pipenv"}
+# Top-level tables hashed as custom categories: all but plette's PIPFILE_SECTIONS and the two
+# names get_hash skips besides.
+_NOT_CATEGORIES = frozenset(
+    {"source", "packages", "dev-packages", "requires", "scripts", "pipfile", "pipenv"}
+    | {"default", "develop"}
+)
 
 
 def pipfile_hash(pipfile_text: str) -> str | None:
@@ -42,7 +46,7 @@ def pipfile_hash(pipfile_text: str) -> str | None:
         "develop": data.get("dev-packages", {}),
     }
     for name, value in data.items():
-        if name not in _NOT_CATEGORIES and name not in ("default", "develop"):
+        if name not in _NOT_CATEGORIES:
             hashed[name] = value
     try:
         content = json.dumps(hashed, sort_keys=True, separators=(",", ":"))

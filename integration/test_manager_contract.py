@@ -44,21 +44,22 @@ CONTRACTS = {
     "poetry": Contract(
         (
             "Package manager: Poetry (poetry.lock, main group) (poetry.lock found)",
-            "Running 'poetry export --format=requirements.txt --with-credentials --no-interaction'",
+            "poetry.lock is up to date: its content-hash is pyproject.toml's",
             "Ignoring colorama: markers",  # Windows-only: skipped, not fatal
         ),
         "Hello from Flask on Python 3.12",
         FLASK,
+        tools=("pip",),  # the lock is checked and exported without Poetry
     ),
     "pdm": Contract(
         (
             "Package manager: PDM (pdm.lock, default group) (pdm.lock found)",
-            "Running 'pdm lock --check'",
-            "Running 'pdm export --format=requirements --expandvars --prod'",
+            "pdm.lock is up to date: its content_hash is pyproject.toml's",
             "Ignoring colorama: markers",  # Windows-only: skipped, not fatal
         ),
         "Hello from Flask on Python 3.12",
         FLASK,
+        tools=("pip",),  # the lock is checked and exported without PDM
     ),
     "pipenv": Contract(
         (

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import tarfile
+from pathlib import Path
 
 import pytest
-from conftest import BP_ID, LEAKED_SECRET, App, free_port, http_get
+import tomli_w
+from conftest import BP_ID, LEAKED_SECRET, SAMPLES, App, free_port, http_get
+from packaging.markers import Marker, default_environment
+from packaging.requirements import Requirement
+from testsupport.toolset import pinned_set_venv
+
+from cnb_python.cnb.toml import loads_toml
+from cnb_python.managers.poetry import poetry_env, without_packages
+from cnb_python.managers.poetry_export import content_hash, export
 
 # Paths a launch-layer file must not point at: build-only layers, temp dirs, home dirs.
 BUILD_ONLY_PATHS = (
@@ -152,3 +164,237 @@ def test_requires_poetry_that_excludes_the_buildpacks_poetry(make_app):
     error = result.output[result.output.index("[Error: ") :]
     assert error.startswith("[Error: The project requires another Poetry version]")
     assert "BP_POETRY_VERSION" in error
+
+
+# Against the real thing: the pinned Poetry's own content hash and `poetry export`, on
+# projects whose locks (format 2.1) are written here, as Poetry cannot lock without the
+# per-release JSON API this PyPI lacks.
+LEGACY_PYPROJECT = """\
+[tool.poetry]
+name = "legacy"
+version = "1.0.0"
+description = "Poetry 1 layout, ünïcødé"
+authors = ["tests <tests@example.invalid>"]
+package-mode = false
+
+[tool.poetry.dependencies]
+python = ">=3.10,<3.14"
+requests = "^2.31"
+lib = { path = "libs/lib" }
+
+[tool.poetry.group.test.dependencies]
+pytest = "^8"
+
+[tool.poetry.group.docs]
+optional = true
+
+[tool.poetry.group.docs.dependencies]
+sphinx = "*"
+"""
+PROJECT_PYPROJECT = """\
+[project]
+name = "modern"
+version = "0.1.0"
+requires-python = ">=3.9.2"
+dependencies = ["flask>=3", "colorama ; sys_platform == 'win32'"]
+
+[project.optional-dependencies]
+speed = ["ujson"]
+
+[dependency-groups]
+lint = ["ruff"]
+
+[tool.poetry]
+package-mode = false
+"""
+# name -> (groups, markers): a string for every group, a table per group, or none.
+LOCKED: dict[str, dict[str, tuple[list[str], object]]] = {
+    "legacy": {
+        "requests": (["main"], None),
+        "urllib3": (["main", "docs"], {"main": 'python_version < "3.12"'}),
+        "colorama": (
+            ["test", "docs"],
+            {"test": 'sys_platform == "win32"', "docs": 'platform_machine == "arm64"'},
+        ),
+        "pytest": (["test"], None),
+        "tomli": (["test"], 'python_full_version < "3.11.0"'),
+        "sphinx": (["docs"], 'platform_machine == "x86_64"'),
+    },
+    "modern": {
+        "flask": (["main"], None),
+        "colorama": (["main", "lint"], {"main": 'sys_platform == "win32"'}),
+        "ruff": (["lint"], 'platform_system != "Windows" or python_version >= "3.12"'),
+    },
+}
+EXPORTS = {
+    "legacy": [(), ("test",), ("main", "docs"), ("docs", "test")],
+    "modern": [(), ("lint",), ("main", "lint")],
+}
+HASHED_PYPROJECTS = [
+    LEGACY_PYPROJECT,
+    PROJECT_PYPROJECT,
+    # [project] without the hashed keys: [tool.poetry]'s go at the top level, legacy ones null.
+    '[project]\nname = "x"\nversion = "1"\n[tool.poetry.dependencies]\nsix = "*"\n',
+    # Poetry 1's legacy keys and sources; dotted keys; an inline table.
+    '[tool.poetry]\nname = "x"\n[tool.poetry.dev-dependencies]\npytest = "*"\n'
+    '[tool.poetry.extras]\nweb = ["flask"]\n[[tool.poetry.source]]\nname = "private"\n'
+    'url = "https://example.invalid/simple"\npriority = "supplemental"\n'
+    '[tool.poetry.dependencies]\nflask.version = "^3"\nflask.extras = ["async"]\n',
+    # Keys outside the hash: scripts, readme, build-system, requires-poetry.
+    '[project]\nname = "x"\nversion = "1"\nrequires-python = "~=3.11"\nreadme = "README.md"\n'
+    '[project.scripts]\nx = "x:main"\n[tool.poetry]\nrequires-poetry = ">=2"\n'
+    '[build-system]\nrequires = ["poetry-core"]\n',
+]
+
+
+def _lock_text(project: str, content_hash: str) -> str:
+    packages = []
+    for number, (name, (groups, markers)) in enumerate(sorted(LOCKED[project].items())):
+        package: dict[str, object] = {
+            "name": name,
+            "version": f"1.{number}",
+            "description": "",
+            "optional": False,
+            "python-versions": "*",
+            "groups": groups,
+            "files": [
+                {"file": f"{name}-1.{number}-py3-none-any.whl", "hash": f"sha256:{number:064x}"},
+                {"file": f"{name}-1.{number}.tar.gz", "hash": f"sha256:{number + 100:064x}"},
+            ],
+        }
+        if markers is not None:
+            package["markers"] = markers
+        packages.append(package)
+    if project == "legacy":
+        packages.append(
+            {
+                "name": "lib",
+                "version": "0.1",
+                "description": "",
+                "optional": False,
+                "python-versions": "*",
+                "groups": ["main"],
+                "files": [],
+                "develop": False,
+                "source": {"type": "directory", "url": "libs/lib"},
+            }
+        )
+    metadata = {"lock-version": "2.1", "python-versions": "*", "content-hash": content_hash}
+    return tomli_w.dumps({"package": packages, "metadata": metadata})
+
+
+POETRY_HASHES = """
+import sys
+from pathlib import Path
+from poetry.core.pyproject.toml import PyProjectTOML
+from poetry.packages.locker import Locker
+for path in map(Path, sys.argv[1:]):
+    print(Locker(path.parent / "poetry.lock", PyProjectTOML(path).data)._get_content_hash())
+"""
+
+
+@pytest.fixture(scope="module")
+def pinned_poetry(tmp_path_factory) -> Path:
+    return pinned_set_venv("poetry", tmp_path_factory.mktemp("poetry") / "venv")
+
+
+def test_the_build_hashes_pyprojects_as_the_pinned_poetry_does(pinned_poetry, tmp_path):
+    paths = []
+    for number, text in enumerate(HASHED_PYPROJECTS):
+        paths.append(tmp_path / str(number) / "pyproject.toml")
+        paths[-1].parent.mkdir()
+        paths[-1].write_text(text, encoding="utf-8")
+    theirs = subprocess.run(
+        [str(pinned_poetry / "bin/python"), "-c", POETRY_HASHES, *map(str, paths)],
+        capture_output=True,
+        text=True,
+    )
+    assert theirs.returncode == 0, theirs.stderr[-3000:]
+    ours = [content_hash(loads_toml(path.read_text(encoding="utf-8"))) for path in paths]
+    assert ours == theirs.stdout.split()
+
+
+def _export_projects(tmp_path: Path) -> dict[str, Path]:
+    projects = {"poetry-flask": tmp_path / "poetry-flask"}
+    shutil.copytree(SAMPLES / "poetry-flask", projects["poetry-flask"])
+    for project, text in (("legacy", LEGACY_PYPROJECT), ("modern", PROJECT_PYPROJECT)):
+        projects[project] = tmp_path / project
+        (projects[project] / "libs/lib").mkdir(parents=True)
+        (projects[project] / "libs/lib/pyproject.toml").write_text('[project]\nname = "lib"\n')
+        (projects[project] / "pyproject.toml").write_text(text, encoding="utf-8")
+        recorded = content_hash(loads_toml(text))
+        assert recorded is not None
+        (projects[project] / "poetry.lock").write_text(_lock_text(project, recorded))
+    return projects
+
+
+def _requirements(text: str) -> dict[str, tuple[str, list[str], Marker | None]]:
+    """name -> (specifier, hashes, marker) of a hashed requirements file without options."""
+    found = {}
+    for line in without_packages(text, {"lib"}).replace("\\\n", " ").splitlines():
+        if line.strip():
+            requirement, *hashes = line.split(" --hash=")
+            parsed = Requirement(requirement)
+            found[parsed.name] = (
+                str(parsed.specifier),
+                sorted(h.strip() for h in hashes),
+                parsed.marker,
+            )
+    return found
+
+
+# Every Python the build installs, and one beyond, on three platforms.
+MARKER_ENVIRONMENTS = [
+    {
+        **default_environment(),
+        "python_full_version": full,
+        "python_version": ".".join(full.split(".")[:2]),
+        **dict(zip(("sys_platform", "platform_system", "os_name", "platform_machine"), system)),
+    }
+    for full in ("3.9.0", "3.9.2", "3.10.4", "3.11.9", "3.12.1", "3.13.0", "3.14.0")
+    for system in (
+        ("linux", "Linux", "posix", "x86_64"),
+        ("win32", "Windows", "nt", "AMD64"),
+        ("darwin", "Darwin", "posix", "arm64"),
+    )
+]
+
+
+def test_the_build_exports_fresh_locks_as_the_pinned_poetry_does(pinned_poetry, tmp_path):
+    """The same packages, versions and hashes, under markers true in the same environments."""
+    cases = [("poetry-flask", ()), ("poetry-flask", ("main", "dev"))]
+    cases += [(project, groups) for project in ("legacy", "modern") for groups in EXPORTS[project]]
+    projects = _export_projects(tmp_path)
+    for number, (project, groups) in enumerate(cases):
+        app = projects[project]
+        output = tmp_path / f"export{number}.txt"
+        command = [str(pinned_poetry / "bin/poetry"), "export", "--format=requirements.txt"]
+        command += [f"--only={','.join(groups)}"] if groups else []
+        env = poetry_env({"PATH": os.environ["PATH"]}, tmp_path / f"poetry{number}")
+        done = subprocess.run(
+            [*command, f"--output={output}"], cwd=app, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        theirs = _requirements(output.read_text())
+        ours_text = export(
+            loads_toml((app / "poetry.lock").read_text()),
+            loads_toml((app / "pyproject.toml").read_text(encoding="utf-8")),
+            groups,
+        )
+        assert ours_text is not None, (project, groups)
+        ours = _requirements(ours_text)
+        assert theirs, (project, groups)
+        assert [(name, spec, hashes) for name, (spec, hashes, _) in sorted(ours.items())] == [
+            (name, spec, hashes) for name, (spec, hashes, _) in sorted(theirs.items())
+        ], (project, groups)
+        for name, (_, _, marker) in ours.items():
+            their_marker = theirs[name][2]
+            for environment in MARKER_ENVIRONMENTS:
+                expected = their_marker is None or their_marker.evaluate(environment)
+                assert (marker is None or marker.evaluate(environment)) == expected, (
+                    project,
+                    groups,
+                    name,
+                    environment["python_full_version"],
+                    environment["sys_platform"],
+                )

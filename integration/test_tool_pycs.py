@@ -13,13 +13,30 @@ from conftest import BP_ID, SAMPLES
 from cnb_python.set_bytecode import SOURCE_MTIME
 from localcnb.cache import Cache
 
-# The sample, and the file whose change makes the tool run again. A Pipfile.lock whose hash
-# matches runs no Pipenv (pipfile_hash.py): the Pipenv app has only its Pipfile, which it locks.
+# The sample, and the file whose change makes the tool run again.
 SAMPLE_AND_INPUT = {
     "poetry": ("poetry-flask", "poetry.lock"),
     "pdm": ("pdm-flask", "pdm.lock"),
     "pipenv": ("pipenv-flask", "Pipfile"),
 }
+
+
+def runs_its_tool(app, tool: str) -> None:
+    """Make the sample one whose install runs the tool. A fresh lock the build reads itself runs
+    no Pipenv (pipfile_hash.py), Poetry (poetry_export.py) or PDM (pdm_export.py): the Pipenv
+    app keeps only its Pipfile, which Pipenv locks, the Poetry one requires a Poetry version,
+    which Poetry checks, and the PDM one has a pdm.toml (PDM's project settings), which PDM
+    reads."""
+    (app.dir / "Pipfile.lock").unlink(missing_ok=True)
+    if tool == "poetry":
+        pyproject = app.dir / "pyproject.toml"
+        pyproject.write_text(
+            pyproject.read_text().replace(
+                "[tool.poetry]\n", '[tool.poetry]\nrequires-poetry = ">=2"\n'
+            )
+        )
+    if tool == "pdm":
+        (app.dir / "pdm.toml").write_text("# no project settings\n")
 
 
 def cached_pycs(app, tool: str) -> dict[str, tuple[int, int]]:
@@ -43,7 +60,7 @@ def cached_pycs(app, tool: str) -> dict[str, tuple[int, int]]:
 def test_a_lock_change_reads_the_pycs_the_cold_build_wrote(make_app, tool):
     sample, changed = SAMPLE_AND_INPUT[tool]
     app = make_app(str(SAMPLES / sample))
-    (app.dir / "Pipfile.lock").unlink(missing_ok=True)
+    runs_its_tool(app, tool)
     app.build_ok()
     pycs = cached_pycs(app, tool)
     assert any(f"/site-packages/{tool}/__pycache__/" in name for name in pycs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,41 @@ def test_install_exports_with_the_poetry_binding_then_installs_hash_checked(tmp_
         f"{common} --no-cache-dir --require-hashes --no-deps --requirement TMP/requirements.txt",
     ]  # the project itself is the project step's (projects.py)
     assert manager.projects() == (".",)
+
+
+def sample_app(tmp_path: Path) -> Path:
+    app = tmp_path / "app"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "samples/poetry-flask", app)
+    return app
+
+
+def test_a_fresh_lock_it_reads_itself_needs_no_poetry(tmp_path):
+    """poetry-flask's lock is exported here (poetry_export.py): only pip installs it."""
+    app, record, tools_dir = sample_app(tmp_path), tmp_path / "record", tmp_path / "tools"
+    record.mkdir()
+    tools_dir.mkdir()
+    manager = select_manager(app, {}, []).installer
+    assert isinstance(manager, PoetryManager)
+    assert poetry_module.MANAGER.tools_of(manager) == ("pip",)
+    pip = stand_in_tool(
+        tools_dir, "pip", FAKE_PIP + 'for last; do :; done; cp "$last" "$RECORD/exported"\n', "1"
+    )
+    install_with(
+        manager, tmp_path / "venv", {"pip": pip}, {"PATH": "/usr/bin:/bin", "RECORD": str(record)}
+    )
+    assert (record / "exported").read_text() == manager.exported
+    assert "flask==3.1.3 ; " in (record / "exported").read_text()
+
+
+@pytest.mark.parametrize(
+    "env", [{"BP_POETRY_VERSION": "2.1.4"}, {"BP_POETRY_INSTALL_EXTRAS": "fast"}]
+)
+def test_another_poetry_or_extras_run_poetry_itself(tmp_path, env):
+    app = sample_app(tmp_path)
+    pyproject = app / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + '\n[project.optional-dependencies]\nfast = ["x"]\n'
+    )
+    manager = poetry(app, {}, env)
+    assert manager.exported is None
+    assert poetry_module.MANAGER.tools_of(manager) == ("pip", "poetry")

@@ -179,8 +179,13 @@ class PackageManager:
     environment: type[Environment] = Venv  # the kind of environment it installs into
     # Where the app may ask for a Python version in this manager's files (python_version.py).
     python_sources: tuple[VersionSource, ...] = ()
-    # The tools one app's install runs, when it can do without some of `tools`.
-    tools_needed: Callable[[Installer], tuple[str, ...]] | None = None
+    # Whether one app's install does without the manager's own tool (the one named `name`):
+    # the build checks and reads that app's lock itself (pipfile_hash.py, poetry_export.py,
+    # pdm_export.py).
+    reads_lock_itself: Callable[[Installer], bool] | None = None
 
     def tools_of(self, installer: Installer) -> tuple[str, ...]:
-        return self.tools_needed(installer) if self.tools_needed else self.tools
+        """The tools one app's install runs."""
+        if self.reads_lock_itself and self.reads_lock_itself(installer):
+            return tuple(tool for tool in self.tools if tool != self.name)
+        return self.tools

@@ -1,6 +1,8 @@
 """PDM: install exactly what pdm.lock says, hash-checked, with the pip every manager uses.
 
-PDM (from its build-only tool layer) checks the lock against pyproject.toml (`pdm lock
+A lock that passes PDM's check and says all the export needs is exported here, as the pinned
+PDM would (pdm_export.py), and PDM is not installed. Otherwise PDM (from its build-only tool
+layer) checks the lock against pyproject.toml (`pdm lock
 --check`: its content_hash and its lock_version) while it exports the selected groups with
 every hash and pip installs that with --require-hashes --no-deps, evaluating each line's
 markers for this Python and platform (a failed check fails the build); a package project
@@ -30,6 +32,7 @@ from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
 from cnb_python.managers.base import (
     AppFiles,
+    Installer,
     PackageManager,
     Signal,
     ToolRun,
@@ -39,6 +42,7 @@ from cnb_python.managers.base import (
 )
 from cnb_python.managers.locks import read_lock, read_lock_source
 from cnb_python.managers.options import listed
+from cnb_python.managers.pdm_export import export
 from cnb_python.managers.pip import (
     InstallsWithPip,
     PipOptions,
@@ -115,6 +119,9 @@ class PdmManager(InstallsWithPip):
     groups: tuple[str, ...]  # BP_PDM_INSTALL_GROUPS; empty: the main dependencies only
     dev: bool  # a dependency group is selected: PDM then takes only the dev groups named
     pip: PipOptions
+    # The export, made here when the lock passes the check and is of a kind pdm_export
+    # mirrors: then PDM is not installed at all.
+    exported: str | None = None
 
     def describe(self) -> str:
         selection = f"groups {', '.join(self.groups)}" if self.groups else "default group"
@@ -140,6 +147,11 @@ class PdmManager(InstallsWithPip):
         venv, tools, env, log = tool_run
         with tempfile.TemporaryDirectory(prefix="cnb-python-pdm-") as tmp_dir:
             tmp = Path(tmp_dir)
+            if self.exported is not None:
+                log.step("pdm.lock is up to date: its content_hash is pyproject.toml's")
+                (tmp / "requirements.txt").write_text(self.exported)
+                self.install_hashed(tool_run, tmp / "requirements.txt", None, PIP_KNOWN_ERRORS)
+                return
             project = tmp / "project"
             project.mkdir()
             for name in _PROJECT_FILES:
@@ -231,6 +243,12 @@ def pdm_manager(
     dev_groups, optional_groups = _groups(pyproject)
     _check_groups(groups, dev_groups | optional_groups, lock)
     package = _is_package(pyproject)
+    exported = None
+    if (
+        not any(name.startswith(("PDM_", "BP_PDM_VERSION")) for name in env)
+        and not (app / "pdm.toml").is_file()
+    ):
+        exported = export(lock, pyproject, groups)
     if package and "build-system" not in pyproject:
         raise UserError(
             "A PDM distribution needs [build-system]",
@@ -250,7 +268,12 @@ def pdm_manager(
         groups=groups,
         dev=any(_canonical(group) in dev_groups for group in groups),
         pip=pip_options(app, env, bindings),
+        exported=exported,
     )
+
+
+def _reads_lock_itself(installer: Installer) -> bool:
+    return isinstance(installer, PdmManager) and installer.exported is not None
 
 
 def _canonical(name: str) -> str:
@@ -342,6 +365,7 @@ MANAGER = PackageManager(
         ),
     ),
     tools=("pip", "pdm"),
+    reads_lock_itself=_reads_lock_itself,
     env_prefixes=("PDM_", "BP_PDM_", "PIP_"),
     controls=(
         controlled(

@@ -283,11 +283,8 @@ def pipenv_manager(
     )
 
 
-def _tools_needed(installer: Installer) -> tuple[str, ...]:
-    assert isinstance(installer, PipenvManager)
-    if installer.hash_matches:
-        return tuple(tool for tool in MANAGER.tools if tool != "pipenv")
-    return MANAGER.tools
+def _reads_lock_itself(installer: Installer) -> bool:
+    return isinstance(installer, PipenvManager) and installer.hash_matches
 
 
 def _pipfile_requires(requires: Any, source: str) -> VersionRequest | None:
@@ -326,7 +323,7 @@ MANAGER = PackageManager(
         file_signal(41, "Pipfile", outcome="locked at build time (not reproducible: a warning)"),
     ),
     tools=("pip", "pipenv"),
-    tools_needed=_tools_needed,
+    reads_lock_itself=_reads_lock_itself,
     env_prefixes=("PIPENV_", "PIP_", "BP_PIPENV_"),
     controls=(
         controlled(

@@ -1,12 +1,14 @@
 """Poetry: install exactly what poetry.lock says, hash-checked, with the pip every manager uses.
 
 Poetry's own installer reads package metadata from the index's per-release JSON API; this
-buildpack only relies on the simple API every index and mirror serves. So Poetry (with
-poetry-plugin-export, from its build-only tool layer) checks that the lock matches
-pyproject.toml and turns it into a requirements file with every hash, for the selected groups
-and extras; pip installs that with --require-hashes --no-deps, evaluating each line's markers for
-this Python and platform; in package mode the app itself follows, non-editable, with --no-deps.
-The build never locks, and Poetry writes nothing under $HOME or the app dir.
+buildpack only relies on the simple API every index and mirror serves. A fresh lock that says
+all the export needs is exported here, as the pinned Poetry would (poetry_export.py), and
+Poetry is not installed. Otherwise Poetry (with poetry-plugin-export, from its build-only tool
+layer) checks that the lock matches pyproject.toml and turns it into a requirements file with
+every hash, for the selected groups and extras. pip installs that with --require-hashes
+--no-deps, evaluating each line's markers for this Python and platform; in package mode the app
+itself follows, non-editable, with --no-deps. The build never locks, and Poetry writes nothing
+under $HOME or the app dir.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
 from cnb_python.managers.base import (
+    Installer,
     PackageManager,
     Signal,
     ToolRun,
@@ -34,12 +37,14 @@ from cnb_python.managers.base import (
 from cnb_python.managers.locks import path_in_app, read_lock, read_lock_source
 from cnb_python.managers.options import listed
 from cnb_python.managers.pip import InstallsWithPip, PipOptions, pip_options
+from cnb_python.managers.poetry_export import export
 from cnb_python.run import run
 
 if TYPE_CHECKING:
     from cnb_python.python_version import VersionRequest
 
 GROUPS_VARIABLE = "BP_POETRY_INSTALL_ONLY"
+VERSION_VARIABLE = "BP_POETRY_VERSION"  # another Poetry may read the lock differently
 EXTRAS_VARIABLE = "BP_POETRY_INSTALL_EXTRAS"
 # Where Poetry would otherwise write under $HOME; the build points them at a temp dir, and
 # ignores the user's values (the gate warns).
@@ -92,6 +97,9 @@ class PoetryManager(InstallsWithPip):
     poetry_config: tuple[Path, ...] = ()  # from a binding of type `poetry`; build time only
     # Path dependencies: locked package name -> its directory, relative to the app.
     local: Mapping[str, str] = field(default_factory=dict)
+    # The export, made here when the lock is fresh and of a kind poetry_export mirrors: then
+    # Poetry is not installed at all.
+    exported: str | None = None
 
     def describe(self) -> str:
         selection = f"groups {', '.join(self.groups)}" if self.groups else "main group"
@@ -122,6 +130,11 @@ class PoetryManager(InstallsWithPip):
         venv, tools, env, log = tool_run
         with tempfile.TemporaryDirectory(prefix="cnb-python-poetry-") as tmp:
             exported = Path(tmp, "requirements.txt")
+            if self.exported is not None:
+                log.step("poetry.lock is up to date: its content-hash is pyproject.toml's")
+                exported.write_text(self.exported)
+                self.install_hashed(tool_run, exported, known_errors=PIP_KNOWN_ERRORS)
+                return
             Path(tmp, "config").mkdir()
             for path in self.poetry_config:
                 shutil.copyfile(path, Path(tmp, "config", path.name))
@@ -178,6 +191,9 @@ def poetry_manager(
         path for name in BINDING_FILES if (path := binding_entry(bindings, "poetry", name))
     )
     package = _is_package(pyproject)
+    exported = None
+    if VERSION_VARIABLE not in env and not extras:
+        exported = export(lock, pyproject, groups)
     if package and "build-system" not in pyproject:
         raise UserError(
             "Poetry package mode needs [build-system]",
@@ -199,7 +215,12 @@ def poetry_manager(
         pip=pip_options(app, env, bindings),
         poetry_config=poetry_config,
         local=local,
+        exported=exported,
     )
+
+
+def _reads_lock_itself(installer: Installer) -> bool:
+    return isinstance(installer, PoetryManager) and installer.exported is not None
 
 
 def _poetry_table(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -325,6 +346,7 @@ MANAGER = PackageManager(
         ),
     ),
     tools=("pip", "poetry"),
+    reads_lock_itself=_reads_lock_itself,
     env_prefixes=("POETRY_", "BP_POETRY_", "PIP_"),
     controls=(
         controlled(

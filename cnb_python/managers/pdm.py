@@ -2,11 +2,10 @@
 
 A lock that passes PDM's check and says all the export needs is exported here, as the pinned
 PDM would (pdm_export.py), and PDM is not installed. Otherwise PDM (from its build-only tool
-layer) checks the lock against pyproject.toml (`pdm lock
---check`: its content_hash and its lock_version) while it exports the selected groups with
-every hash and pip installs that with --require-hashes --no-deps, evaluating each line's
-markers for this Python and platform (a failed check fails the build); a package project
-follows, non-editable, with --no-deps.
+layer) checks the lock against pyproject.toml (`pdm lock --check`: its content_hash and its
+lock_version) while it exports the selected groups with every hash and pip installs that
+with --require-hashes --no-deps, evaluating each line's markers for this Python and platform
+(a failed check fails the build); a package project follows, non-editable, with --no-deps.
 Why not `pdm sync`: PDM's installer picks or creates an environment of its own (a `.venv` and
 a `.pdm-python` in the project), installs the project editable by default, and links files
 from its own cache; the export needs no network, and pip brings the same hash checking, vendor
@@ -52,6 +51,7 @@ from cnb_python.managers.pip import (
 from cnb_python.run import run
 
 GROUPS_VARIABLE = "BP_PDM_INSTALL_GROUPS"
+VERSION_VARIABLE = "BP_PDM_VERSION"  # another PDM may read the lock differently
 # What would move PDM's project, lock, interpreter, environment, cache or config elsewhere: the
 # buildpack sets them (or PDM runs without them), and the gate ignores the user's values.
 CONTROLLED = (
@@ -245,7 +245,8 @@ def pdm_manager(
     package = _is_package(pyproject)
     exported = None
     if (
-        not any(name.startswith(("PDM_", "BP_PDM_VERSION")) for name in env)
+        VERSION_VARIABLE not in env
+        and not any(name.startswith("PDM_") for name in env)  # PDM's own settings
         and not (app / "pdm.toml").is_file()
     ):
         exported = export(lock, pyproject, groups)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from benchkit import sample
+from benchkit import sample, table
 from benchkit.cachebytes import SBOM_ID, cache_tars, cache_traffic
 from benchkit.phases import timed_steps, tool_layer_steps
 from benchkit.raw import check_bytecode
@@ -118,3 +118,11 @@ def test_the_lock_change_rebuild_edits_the_file_the_manager_is_chosen_by(tmp_pat
     assert (copy / "requirements.txt").read_text() == "flask==3.1.3\n"
     assert (app / "poetry.lock").read_text() == "# lock\n"
     assert sample._lock_file(tmp_path) is None
+
+
+def test_paired_ratio_divides_each_round_by_its_own_baseline() -> None:
+    # Round 2 ran on a machine four times as slow, and only the baseline's run of round 3 was
+    # slowed: two rounds of three say 1.5x, while the ratio of the medians (3.3 / 3.0) says 1.1x.
+    assert table.paired_ratio([3.0, 12.0, 3.3], [2.0, 8.0, 3.0]) == 1.5
+    assert table.paired_ratio([3.0, 4.5, 6.0], [2.0, 2.0, 2.0]) == 2.25
+    assert table.paired_ratio([], []) is None

@@ -2,9 +2,10 @@
 
 usage: python -m benchkit [--runs N] [--json FILE] [--samples NAME ...] [--without-toolchain-shims]
 
-Per sample, N interleaved runs of: a cold build (fresh platform), a warm rebuild on it (with the
-bytes of cache layers it restores and exports), a rebuild after a one-line code change, and the
-raw install of the same dependencies by the tool itself, with and without bytecode (raw.py); then,
+N rounds; in each, a cold build (fresh platform) of every sample back to back, then per sample
+a warm rebuild on it (with the bytes of cache layers it restores and exports), a rebuild after a
+one-line code change, and the raw install of the same dependencies by the tool itself, with and
+without bytecode (raw.py); then,
 on the last image, import times (each mode IMPORT_RUNS times inside one container process),
 launch layer size against the floor, and bin/detect (DETECT_RUNS times). Every figure in the
 table is a median. Needs root. --without-toolchain-shims runs the compilers as they are, to
@@ -28,8 +29,8 @@ from typing import Any
 
 from reprocheck.testbuildpack import served_test_buildpack
 
-from .sample import BenchApp, measure_sample
-from .table import LEGEND, headline, render_table
+from .sample import BenchApp, SampleBench
+from .table import BASELINE, LEGEND, headline, render_table
 
 REPO = Path(__file__).resolve().parents[2]
 IMPORT_RUNS = 15
@@ -118,21 +119,30 @@ def main(argv: list[str] | None = None) -> int:
         with served_test_buildpack(
             scratch / "buildpack" / "cnb-python", wrap_toolchain=not opts.without_toolchain_shims
         ) as buildpack:
+            benches = {}
             for name in opts.samples:
-                log(f"{name}:")
                 app = APPS[name]
                 if name == "conda-flask":
                     app = replace(app, path=vendored_conda_app(scratch / "conda-app"))
-                results[name] = measure_sample(
-                    app,
-                    buildpack,
-                    scratch / name,
-                    runs=opts.runs,
-                    import_runs=IMPORT_RUNS,
-                    detect_runs=DETECT_RUNS,
-                    log=log,
+                benches[name] = SampleBench(app, buildpack, scratch / name)
+            for run in range(opts.runs):
+                # Each round builds every sample cold back to back, in turn forwards and
+                # backwards, so that a slow spell of the machine lands on all of them alike.
+                order = opts.samples if run % 2 == 0 else opts.samples[::-1]
+                for name in order:
+                    log(f"{name}:")
+                    benches[name].cold(run, opts.runs, log)
+                for name in order:
+                    log(f"{name}:")
+                    benches[name].rebuilds(run, opts.runs, log)
+            for name in opts.samples:
+                log(f"{name}:")
+                results[name] = benches[name].results(
+                    import_runs=IMPORT_RUNS, detect_runs=DETECT_RUNS, log=log
                 )
-                results[name]["headline"] = headline(results[name])
+            baseline = results.get(BASELINE)
+            for data in results.values():
+                data["headline"] = headline(data, baseline)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     elapsed = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()

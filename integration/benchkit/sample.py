@@ -1,5 +1,6 @@
-"""Every measurement of one sample app; the runs of different kinds are interleaved, so a slow
-spell of the network or the disk does not land on one kind only."""
+"""Every measurement of one sample app, a round at a time: the bench interleaves the rounds of
+all samples, and within a round the runs of different kinds, so a slow spell of the machine,
+the network or the disk does not land on one sample or one kind only."""
 
 from __future__ import annotations
 
@@ -61,126 +62,149 @@ class Runs:
     raw_install_no_pyc: list[float] = field(default_factory=list)  # ... without bytecode
 
 
-def measure_sample(
-    bench_app: BenchApp,
-    buildpack: TestBuildpack,
-    scratch: Path,
-    *,
-    runs: int,
-    import_runs: int,
-    detect_runs: int,
-    log: Callable[[str], None],
-) -> dict[str, Any]:
-    app = bench_app.path
-    lock = _lock_file(app)
-    tool = lock[1] if lock and bench_app.raw_baseline else None
-    changed_app = _code_change(app, bench_app.source, scratch / "changed-app")
-    relocked_app = _lock_change(app, lock[0], scratch / "relocked-app") if lock else None
-    samples = Runs()
-    tool_layers: dict[str, list[float]] = {}  # each tool layer's seconds in the cold builds
-    steps: dict[str, float] = {}
-    raw: RawInstall | None = None
-    raw_site_bytes = 0
-    traffic: CacheTraffic | None = None
-    python: Path | None = None
-    platform: Platform | None = None
-    for run in range(runs):
-        if platform is not None:
-            shutil.rmtree(platform.workdir, ignore_errors=True)
-        clock = PhaseClock()
-        platform = Platform(scratch / f"platform-{run}", [buildpack.path], echo=clock)
-        seconds, result = _timed_build(platform, app, "cold build")
+class SampleBench:
+    """One sample's measurements. The bench calls `cold` for every sample of a round before any
+    `rebuilds`, so the cold builds that the goals compare run close together."""
+
+    def __init__(self, bench_app: BenchApp, buildpack: TestBuildpack, scratch: Path) -> None:
+        self.bench_app, self.buildpack, self.scratch = bench_app, buildpack, scratch
+        app = bench_app.path
+        lock = _lock_file(app)
+        self.tool = lock[1] if lock and bench_app.raw_baseline else None
+        self.changed_app = _code_change(app, bench_app.source, scratch / "changed-app")
+        self.relocked_app = _lock_change(app, lock[0], scratch / "relocked-app") if lock else None
+        self.samples = Runs()
+        self.tool_layers: dict[str, list[float]] = {}  # each tool layer's seconds, cold builds
+        self.steps: dict[str, float] = {}
+        self.raw: RawInstall | None = None
+        self.raw_site_bytes = 0
+        self.traffic: CacheTraffic | None = None
+        self.python: Path | None = None
+        self.platform: Platform | None = None
+        self.clock = PhaseClock()
+
+    def cold(self, run: int, runs: int, log: Callable[[str], None]) -> None:
+        """A cold build on a fresh platform, which the rebuilds of this round reuse."""
+        samples = self.samples
+        if self.platform is not None:
+            shutil.rmtree(self.platform.workdir, ignore_errors=True)
+        self.clock = PhaseClock()
+        self.platform = Platform(
+            self.scratch / f"platform-{run}", [self.buildpack.path], echo=self.clock
+        )
+        seconds, result = _timed_build(self.platform, self.bench_app.path, "cold build")
         samples.cold.append(seconds)
-        samples.build_phase.append(clock.between("BUILDING", "EXPORTING"))
-        steps = timed_steps(result.output)
-        samples.deps_step += _deps_steps(steps)
-        tools = tool_layer_steps(steps)
+        samples.build_phase.append(self.clock.between("BUILDING", "EXPORTING"))
+        self.steps = timed_steps(result.output)
+        samples.deps_step += _deps_steps(self.steps)
+        tools = tool_layer_steps(self.steps)
         if tools:
             samples.tool_layers.append(sum(tools.values()))
         for name, seconds in tools.items():
-            tool_layers.setdefault(name, []).append(seconds)
+            self.tool_layers.setdefault(name, []).append(seconds)
         log(f"  cold build {run + 1}/{runs}: {samples.cold[-1]:.1f} s")
 
-        clock.marks.clear()
+    def rebuilds(self, run: int, runs: int, log: Callable[[str], None]) -> None:
+        """The warm, code-change and lock-change rebuilds on this round's platform, then the
+        raw installs."""
+        samples, platform, app = self.samples, self.platform, self.bench_app.path
+        assert platform is not None
+        self.clock.marks.clear()
         cache_before = cache_tars(platform.workdir / "cache")
         seconds, warm = _timed_build(platform, app, "warm rebuild")
         samples.warm.append(seconds)
-        samples.warm_build_phase.append(clock.between("BUILDING", "EXPORTING"))
-        traffic = cache_traffic(cache_before, cache_tars(platform.workdir / "cache"), warm.output)
-        totals = traffic.totals()
+        samples.warm_build_phase.append(self.clock.between("BUILDING", "EXPORTING"))
+        self.traffic = cache_traffic(
+            cache_before, cache_tars(platform.workdir / "cache"), warm.output
+        )
+        totals = self.traffic.totals()
         samples.warm_cache_restored.append(totals["restored"])
         samples.warm_cache_exported.append(totals["exported"])
         samples.warm_cache_changed.append(totals["changed"])
         log(f"  warm rebuild {run + 1}/{runs}: {samples.warm[-1]:.1f} s, cache bytes {totals}")
 
-        clock.marks.clear()
-        seconds, _ = _timed_build(platform, changed_app, "code-change rebuild")
+        self.clock.marks.clear()
+        seconds, _ = _timed_build(platform, self.changed_app, "code-change rebuild")
         samples.change.append(seconds)
-        samples.change_build_phase.append(clock.between("BUILDING", "EXPORTING"))
+        samples.change_build_phase.append(self.clock.between("BUILDING", "EXPORTING"))
         log(f"  code-change rebuild {run + 1}/{runs}: {samples.change[-1]:.1f} s")
 
-        if relocked_app:
-            seconds, relocked = _timed_build(platform, relocked_app, "lock-change rebuild")
+        if self.relocked_app:
+            seconds, relocked = _timed_build(platform, self.relocked_app, "lock-change rebuild")
             samples.lock_change.append(seconds)
             samples.lock_change_deps_step += _deps_steps(timed_steps(relocked.output))
             log(f"  lock-change rebuild {run + 1}/{runs}: {samples.lock_change[-1]:.1f} s")
 
-        if tool:
-            if python is None:
-                tarball = buildpack.cpython(_step_version(steps, "CPython")).path
-                python = extract_cpython(tarball, scratch / "raw-cpython")
-            version = _step_version(steps, "uv" if tool == "uv" else "pip")
-            # Alternated, so neither kind always runs first.
-            for bytecode in (True, False) if run % 2 == 0 else (False, True):
-                venv = scratch / f"raw-venv-{run}-{'pyc' if bytecode else 'no-pyc'}"
-                raw = raw_install(python, app, venv, tool, version, bytecode=bytecode)
-                kind = "with" if bytecode else "without"
-                if bytecode:
-                    samples.raw.append(raw.seconds)
-                    samples.raw_install.append(raw.install_seconds)
-                    raw_site_bytes = site_packages_bytes(raw.site_packages)
-                else:
-                    samples.raw_install_no_pyc.append(raw.install_seconds)
-                shutil.rmtree(venv, ignore_errors=True)
-                log(f"  raw {tool} install {kind} bytecode {run + 1}/{runs}: {raw.seconds:.1f} s")
+        if self.tool:
+            self._raw_installs(run, runs, log)
 
-    assert platform is not None and platform.image is not None
-    image = platform.image
-    # A conda app's Python is a conda package: no CPython layer in the image, no floor to compare.
-    cpython_layer = image.layers.get(CPYTHON_LAYER)
-    cpython_version = cpython_layer.metadata["version"] if cpython_layer else None
-    imports_ms = import_times(platform, bench_app.imports, import_runs)
-    log(f"  imports: {imports_ms}")
-    launch = launch_layer_bytes(image)
-    floor = {}
-    if cpython_version:
-        floor["cpython_without_pip"] = cpython_floor_bytes(buildpack.cpython(cpython_version).path)
-        floor["site_packages"] = raw_site_bytes
-    detect = detect_ms(buildpack.path, app, scratch / "detect", detect_runs)
-    log(f"  detect: {detect} ms")
-    return {
-        "app": str(app),
-        "imports": bench_app.imports,
-        "code_change": bench_app.source,
-        "cpython": cpython_version,
-        "raw_tool": tool,
-        "raw_tool_version": raw.tool_version if raw else None,
-        "buildpack_steps": steps,
-        "runs": {name: [round(v, 3) for v in values] for name, values in vars(samples).items()},
-        "median_s": {
-            name: round(statistics.median(values), 3) if values else None
-            for name, values in vars(samples).items()
-        },
-        "tool_layer_runs": tool_layers,
-        "tool_layer_median_s": {
-            name: round(statistics.median(values), 3) for name, values in tool_layers.items()
-        },
-        "warm_cache_bytes": vars(traffic) if traffic else None,  # of the last run, by layer
-        "import_ms": imports_ms,
-        "launch_bytes": launch,
-        "floor_bytes": floor,
-        "detect_ms": detect,
-    }
+    def _raw_installs(self, run: int, runs: int, log: Callable[[str], None]) -> None:
+        assert self.tool is not None
+        if self.python is None:
+            tarball = self.buildpack.cpython(_step_version(self.steps, "CPython")).path
+            self.python = extract_cpython(tarball, self.scratch / "raw-cpython")
+        version = _step_version(self.steps, "uv" if self.tool == "uv" else "pip")
+        # Alternated, so neither kind always runs first.
+        for bytecode in (True, False) if run % 2 == 0 else (False, True):
+            venv = self.scratch / f"raw-venv-{run}-{'pyc' if bytecode else 'no-pyc'}"
+            raw = raw_install(
+                self.python, self.bench_app.path, venv, self.tool, version, bytecode=bytecode
+            )
+            self.raw = raw
+            kind = "with" if bytecode else "without"
+            if bytecode:
+                self.samples.raw.append(raw.seconds)
+                self.samples.raw_install.append(raw.install_seconds)
+                self.raw_site_bytes = site_packages_bytes(raw.site_packages)
+            else:
+                self.samples.raw_install_no_pyc.append(raw.install_seconds)
+            shutil.rmtree(venv, ignore_errors=True)
+            log(f"  raw {self.tool} install {kind} bytecode {run + 1}/{runs}: {raw.seconds:.1f} s")
+
+    def results(
+        self, *, import_runs: int, detect_runs: int, log: Callable[[str], None]
+    ) -> dict[str, Any]:
+        """Every figure, with the import times, sizes and bin/detect of the last image."""
+        assert self.platform is not None and self.platform.image is not None
+        image, samples, app = self.platform.image, self.samples, self.bench_app.path
+        # A conda app's Python is a conda package: no CPython layer in the image, no floor.
+        cpython_layer = image.layers.get(CPYTHON_LAYER)
+        cpython_version = cpython_layer.metadata["version"] if cpython_layer else None
+        imports_ms = import_times(self.platform, self.bench_app.imports, import_runs)
+        log(f"  imports: {imports_ms}")
+        launch = launch_layer_bytes(image)
+        floor = {}
+        if cpython_version:
+            floor["cpython_without_pip"] = cpython_floor_bytes(
+                self.buildpack.cpython(cpython_version).path
+            )
+            floor["site_packages"] = self.raw_site_bytes
+        detect = detect_ms(self.buildpack.path, app, self.scratch / "detect", detect_runs)
+        log(f"  detect: {detect} ms")
+        return {
+            "app": str(app),
+            "imports": self.bench_app.imports,
+            "code_change": self.bench_app.source,
+            "cpython": cpython_version,
+            "raw_tool": self.tool,
+            "raw_tool_version": self.raw.tool_version if self.raw else None,
+            "buildpack_steps": self.steps,
+            "runs": {name: [round(v, 3) for v in values] for name, values in vars(samples).items()},
+            "median_s": {
+                name: round(statistics.median(values), 3) if values else None
+                for name, values in vars(samples).items()
+            },
+            "tool_layer_runs": self.tool_layers,
+            "tool_layer_median_s": {
+                name: round(statistics.median(values), 3)
+                for name, values in self.tool_layers.items()
+            },
+            "warm_cache_bytes": vars(self.traffic) if self.traffic else None,  # last run, by layer
+            "import_ms": imports_ms,
+            "launch_bytes": launch,
+            "floor_bytes": floor,
+            "detect_ms": detect,
+        }
 
 
 def _timed_build(platform: Platform, app: Path, what: str) -> tuple[float, BuildResult]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from .phases import TOOL_LAYERS
 
 MB = 1_000_000
+BASELINE = "pip-flask"  # the sample whose cold build the others' are compared with
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -15,14 +17,25 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 2)
 
 
-def headline(data: dict[str, Any]) -> dict[str, float | None]:
-    """The figures tracked over time (seconds, ms, MB, ratios), from one sample's measurements."""
+def paired_ratio(runs: list[float], baseline_runs: list[float]) -> float | None:
+    """The median of each round's ratio: the runs of a round were built minutes apart, so a
+    slow spell of the machine divides out."""
+    ratios = [run / base for run, base in zip(runs, baseline_runs, strict=True) if base]
+    return round(statistics.median(ratios), 2) if ratios else None
+
+
+def headline(data: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, float | None]:
+    """The figures tracked over time (seconds, ms, MB, ratios), from one sample's measurements;
+    `baseline`: the measurements of the sample whose cold build the others are compared with."""
     median, imports = data["median_s"], data["import_ms"]
     launch = sum(layer["files"] for layer in data["launch_bytes"].values()) / MB
     pyc = sum(layer["pyc"] for layer in data["launch_bytes"].values()) / MB
     floor = sum(data["floor_bytes"].values()) / MB
     return {
         "cold_s": median["cold"],
+        "cold_over_baseline": (
+            paired_ratio(data["runs"]["cold"], baseline["runs"]["cold"]) if baseline else None
+        ),
         "build_phase_s": median["build_phase"],
         "deps_step_s": median["deps_step"],
         "tool_layers_s": median["tool_layers"],
@@ -66,6 +79,7 @@ def _mb(value: float | None) -> float | None:
 
 ROWS = [
     ("cold build, whole platform (s)", "cold_s"),
+    (f"  ratio to {BASELINE}'s, same round", "cold_over_baseline"),
     ("  of which bin/build phase (s)", "build_phase_s"),
     ("  of which dependency step (s)", "deps_step_s"),
     ("  of which tool layers (s)", "tool_layers_s"),
@@ -101,7 +115,9 @@ ROWS = [
 
 LEGEND = """\
 cold build      Platform.build() on a fresh platform: detect, restore, build, export. CPython from a
-                local HTTP server, pip and packages from PyPI (through this host's proxy).
+                local HTTP server, pip and packages from PyPI (through this host's proxy). Each
+                round builds every sample cold back to back (forwards, then backwards); the
+                ratio to pip-flask's is the median over rounds of the ratio within a round.
 bin/build phase from the log's "===> BUILDING" to "===> EXPORTING": the buildpack's whole build.
 dependency step the buildpack's own "Completed in" for "Installing dependencies": venv
                 --without-pip, the manager's install without bytecode, then hash-based pycs of

@@ -13,7 +13,7 @@ from cnb_python.cnb.launch import write_launch_toml
 from cnb_python.cnb.layers import Layers, LayerTypes
 from cnb_python.cnb.plan import merge_entries, read_buildpack_plan
 from cnb_python.cpython import LAYER_NAME as CPYTHON_LAYER
-from cnb_python.cpython import provide_cpython
+from cnb_python.cpython import CPython, provide_cpython
 from cnb_python.dependencies import BuildpackMetadata
 from cnb_python.environments import Venv
 from cnb_python.layer_sboms import LayerSboms
@@ -24,7 +24,7 @@ from cnb_python.managers.gate import check_settings
 from cnb_python.processes import app_processes, pid1_advice
 from cnb_python.projects import LAYER_NAME as PROJECT_BUILD_LAYER
 from cnb_python.python_version import choose_cpython
-from cnb_python.tools import provide_tools, start_tools
+from cnb_python.tools import buildpack_python, provide_tools, start_tools
 from cnb_python.venv import LAYER_NAME as VENV_LAYER
 from cnb_python.venv import provide_venv
 
@@ -55,49 +55,65 @@ def build(ctx: Context, log: Logger) -> None:
         log.warning(*warning)
     gated_env = check_settings(manager, env, log)
     log.blank()
-    # An environment that brings its own Python leaves CPython to the build tools alone.
+    # An environment that brings its own Python needs CPython for the build tools only.
     environment_kind = manager.environment if manager else Venv
     own_python = environment_kind.own_python
 
-    # 2. CPython.
+    # 2. CPython: the app's; or only the tools', which the buildpack's own interpreter runs when
+    # it can and no later buildpack asks for CPython at build time.
     ignored_requests = environment_kind.ignored_python_requests(
         ctx.app_dir, env, metadata.default_python
     )
     if ignored_requests:
         log.warning(*ignored_requests)
-    dependency = choose_cpython(
-        ctx.app_dir,
-        env,
-        metadata,
-        ctx.target.arch,
-        cpython_plan.versions,
-        log,
-        today=datetime.datetime.now(datetime.timezone.utc).date(),
-        app_requests=not own_python,
+    tool_names = manager.tools_of(installer) if manager and installer else []
+    own_interpreter = (
+        buildpack_python(tool_names, ctx.buildpack_dir)
+        if own_python and not cpython_plan.build
+        else None
     )
+    dependency = None
+    if own_interpreter:
+        log.section(f"Build tools: the buildpack's own Python {own_interpreter.version}")
+        layers.get(CPYTHON_LAYER).remove()
+        cpython = own_interpreter
+    else:
+        dependency = choose_cpython(
+            ctx.app_dir,
+            env,
+            metadata,
+            ctx.target.arch,
+            cpython_plan.versions,
+            log,
+            today=datetime.datetime.now(datetime.timezone.utc).date(),
+            app_requests=not own_python,
+        )
+        cpython = CPython(layers.get(CPYTHON_LAYER).path, dependency.version)
     # The tools' downloads need no CPython: they run while it installs.
-    pending_tools = (
-        start_tools(
-            manager.tools_of(installer),
-            layers.get,
-            dependency.version,
-            metadata=metadata,
-            buildpack_dir=ctx.buildpack_dir,
-            arch=ctx.target.arch,
+    pending_tools = start_tools(
+        tool_names,
+        layers.get,
+        cpython,
+        metadata=metadata,
+        buildpack_dir=ctx.buildpack_dir,
+        arch=ctx.target.arch,
+        env=env,
+        bindings=bindings,
+        log=log,
+    )
+    sboms = LayerSboms(metadata, cpython.version, ctx.target.arch, buildenv.source_date_epoch(env))
+    cpython_layer = None
+    if dependency:
+        cpython_types = replace(shared, launch=False) if own_python else shared
+        cpython_layer = provide_cpython(
+            layers.get(CPYTHON_LAYER),
+            dependency,
+            cpython_types,
             env=env,
             bindings=bindings,
             log=log,
         )
-        if manager and installer
-        else []
-    )
-    cpython_types = replace(shared, launch=False) if own_python else shared
-    cpython_layer = provide_cpython(
-        layers.get(CPYTHON_LAYER), dependency, cpython_types, env=env, bindings=bindings, log=log
-    )
-    cpython = cpython_layer.cpython
-    sboms = LayerSboms(metadata, dependency, buildenv.source_date_epoch(env))
-    sboms.cpython(cpython_layer.layer, dependency)
+        sboms.cpython(cpython_layer.layer, dependency)
 
     # 3. The app's dependencies: the tool in a build-only layer, the packages in a venv.
     django_app, site_packages = None, []
@@ -107,7 +123,12 @@ def build(ctx: Context, log: Logger) -> None:
     else:
         tool_env = buildenv.tool_env(gated_env, cpython.python.parent)
         tools = provide_tools(
-            pending_tools, cpython, buildpack_dir=ctx.buildpack_dir, tool_env=tool_env, log=log
+            pending_tools,
+            cpython,
+            buildpack_dir=ctx.buildpack_dir,
+            tool_env=tool_env,
+            log=log,
+            compile_wheels=not own_python,
         )
         for provided in tools:
             sboms.tool(provided.layer, provided.dependency, provided.tool.site_dirs)
@@ -139,7 +160,8 @@ def build(ctx: Context, log: Logger) -> None:
             provided.finish(log)
 
     # The stdlib bytecode, compiling since CPython was unpacked, must be complete now.
-    cpython_layer.finish(log)
+    if cpython_layer:
+        cpython_layer.finish(log)
 
     # 4. Processes.
     processes, source = app_processes(

@@ -24,9 +24,13 @@ from cnb_python.sbom.conda import conda_packages
 
 
 class LayerSboms:
-    def __init__(self, metadata: BuildpackMetadata, cpython: Dependency, epoch: int) -> None:
+    def __init__(
+        self, metadata: BuildpackMetadata, python_version: str, arch: str, epoch: int
+    ) -> None:
+        """`python_version` is that of the build's CPython: the app's, in a venv."""
         self._metadata = metadata
-        self._environment = marker_environment(cpython.version, arch=cpython.arch)
+        self._arch = arch
+        self._environment = marker_environment(python_version, arch=arch)
         self._epoch = epoch
 
     def _write(self, layer: Layer, components: Sequence[Component]) -> None:
@@ -42,12 +46,14 @@ class LayerSboms:
             if media_type in self._metadata.sbom_formats:
                 write_bytes_atomic(layer.sbom_path(extension), documents[extension])
 
-    def _installed(self, layer: Layer, site_dirs: Sequence[Path]) -> list[Component]:
+    def _installed(
+        self, layer: Layer, site_dirs: Sequence[Path], environment: dict[str, str] | None = None
+    ) -> list[Component]:
         return python_distributions(
             site_dirs,
             layer_root=layer.path,
             image_layer_path=str(layer.path),
-            environment=self._environment,
+            environment=environment or self._environment,
         )
 
     def cpython(self, layer: Layer, dep: Dependency) -> None:
@@ -64,10 +70,15 @@ class LayerSboms:
 
     def conda_environment(self, layer: Layer, conda_meta: Path, site_dirs: Sequence[Path]) -> None:
         """Every conda package, and the Python distributions that pip installed (a conda
-        package's own dist-info would list it twice)."""
+        package's own dist-info would list it twice). Their dependency markers are evaluated
+        for the environment's own `python` package, not the Python that ran the build's tools."""
         conda = conda_packages(conda_meta, layer_root=layer.path, image_layer_path=str(layer.path))
         names = {canonicalize_name(c.name) for c in conda}
+        own = next((c.version for c in conda if c.name == "python"), None)
+        environment = marker_environment(own, arch=self._arch) if own else None
         pip = [
-            c for c in self._installed(layer, site_dirs) if canonicalize_name(c.name) not in names
+            c
+            for c in self._installed(layer, site_dirs, environment)
+            if canonicalize_name(c.name) not in names
         ]
         self._write(layer, [*conda, *pip])

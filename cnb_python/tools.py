@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import functools
 import os
+import platform
 import shutil
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -242,8 +244,11 @@ def _unpack_wheel_tool(
     _move_wheel_scripts(site, layer.path / "bin")
 
 
-def _finish_wheel_tool(pending: PendingTool, cpython: CPython, log: Logger) -> ProvidedTool:
-    """A wheel tool's layer once its unpack is done; a fresh one starts compiling its pycs."""
+def _finish_wheel_tool(
+    pending: PendingTool, cpython: CPython, log: Logger, compile_pycs: bool
+) -> ProvidedTool:
+    """A wheel tool's layer once its unpack is done; a fresh one starts compiling its pycs
+    unless `compile_pycs` is off."""
     dep, layer = pending.dependency, pending.layer
     assert dep is not None
     site = layer.path / "site"
@@ -254,8 +259,9 @@ def _finish_wheel_tool(pending: PendingTool, cpython: CPython, log: Logger) -> P
         log.section(f"Installing {dep.name} {dep.version}")
         with log.timed():
             pending.preparing.result(log)
-            files = bytecode.python_sources([site])
-            compilation = bytecode.Compilation(cpython.python, files, dep.name, background=True)
+            if compile_pycs:
+                files = bytecode.python_sources([site])
+                compilation = bytecode.Compilation(cpython.python, files, dep.name, background=True)
     binary = layer.path / "bin" / dep.id
     tool = Tool(
         dep.id,
@@ -339,7 +345,7 @@ class TransientUv:
 
 
 def _set_metadata(
-    name: str, buildpack_dir: Path, env: Mapping[str, str], uv: Dependency, python_version: str
+    name: str, buildpack_dir: Path, env: Mapping[str, str], uv: Dependency, python: CPython
 ) -> dict[str, object]:
     pinned_file = buildpack_dir / TOOL_SETS / f"{name}.txt"
     pinned = pinned_set_version(name, buildpack_dir)
@@ -347,7 +353,9 @@ def _set_metadata(
     return {
         "version": version,
         "requirements": file_sha256(pinned_file) if version == pinned else "unpinned",
-        "python": python_version,
+        "python": python.version,
+        # The venv's bin/python links there: another buildpack release's runtime/ is elsewhere.
+        "home": str(python.home),
         "installer": f"uv {uv.version}",
         "format": LAYER_FORMAT,
         "bytecode": set_bytecode.HOOK_DIGEST,
@@ -508,10 +516,27 @@ def _site_dirs(venv: Path) -> tuple[Path, ...]:
     return tuple(sorted((venv / "lib").glob("python*/site-packages")))
 
 
+def buildpack_python(names: Sequence[str], buildpack_dir: Path) -> CPython | None:
+    """The interpreter running the buildpack, when every requirement set among `names` installs
+    on it: each requirement's marker holds there (py-rattler's needs 3.10+). It runs the tools of
+    an environment that brings its own Python, so that no CPython layer is installed for them
+    (docs/benchmarks.md)."""
+    python = CPython(Path(sys.base_prefix), platform.python_version())
+    # `home` must hold this very interpreter as bin/python3, as a CPython layer does.
+    if os.path.realpath(python.python) != os.path.realpath(sys.executable):
+        return None
+    for name in names:
+        if is_requirement_set(name, buildpack_dir):
+            requirements = _requirements(buildpack_dir / TOOL_SETS / f"{name}.txt")
+            if not all(r.marker is None or r.marker.evaluate() for r in requirements):
+                return None
+    return python
+
+
 def start_tools(
     names: Sequence[str],
     layers: Callable[[str], Layer],
-    python_version: str,
+    python: CPython,
     *,
     metadata: BuildpackMetadata,
     buildpack_dir: Path,
@@ -521,21 +546,21 @@ def start_tools(
     log: Logger,
 ) -> list[PendingTool]:
     """Which of the tool layers `names` the build reuses, and the downloads of the others,
-    started now so that they overlap the CPython layer (`python_version` is the CPython the
-    build will have). `provide_tools` takes the result once CPython is there."""
+    started now so that they overlap the CPython layer (`python` is the interpreter that will
+    run them, maybe not installed yet). `provide_tools` takes the result once it is there."""
     pending = []
     for name in names:
         layer = layers(name)
         restored = layer.restored_metadata()
         if not is_requirement_set(name, buildpack_dir):
             dep = choose_tool(name, arch, metadata, env, log)
-            wanted = _wheel_tool_metadata(dep, python_version)
+            wanted = _wheel_tool_metadata(dep, python.version)
             reused = restored == wanted and (layer.path / "site").is_dir()
             work = functools.partial(_unpack_wheel_tool, layer, dep, env, bindings)
         else:
             dep = None
             uv = choose_tool("uv", arch, metadata, env, log)
-            wanted = _set_metadata(name, buildpack_dir, env, uv, python_version)
+            wanted = _set_metadata(name, buildpack_dir, env, uv, python)
             # bin/python links to the CPython layer, which may not be restored yet: lexists.
             reused = restored == wanted and os.path.lexists(layer.path / "bin" / "python")
             work = functools.partial(TransientUv, uv, env, bindings)
@@ -551,18 +576,23 @@ def provide_tools(
     buildpack_dir: Path,
     tool_env: Mapping[str, str],
     log: Logger,
+    compile_wheels: bool = True,
 ) -> list[ProvidedTool]:
     """The layers `start_tools` decided on, in that order: a wheel tool starts compiling its
     pycs, a requirement set is installed with its transient uv. Call `finish` on each before the
-    build ends."""
-    provided = []
-    for tool in pending:
+    build ends. Without `compile_wheels`, the wheel tools' pycs are left to the environment's
+    own Python, which runs pip (environments.compile_own_stdlib): the CPython's would not
+    serve it.
+
+    The sets come first: while one installs, the wheels' downloads go on in the background.
+    With no CPython layer to overlap them (conda), pip's download and unpack took 0.35-0.7 s
+    of a cold build before the py-rattler install could start."""
+    provided: dict[str, ProvidedTool] = {}
+    for tool in sorted(pending, key=lambda tool: tool.dependency is not None):
         if tool.dependency is not None:
-            provided.append(_finish_wheel_tool(tool, cpython, log))
+            provided[tool.name] = _finish_wheel_tool(tool, cpython, log, compile_wheels)
         else:
-            provided.append(
-                _finish_set_tool(
-                    tool, cpython, buildpack_dir=buildpack_dir, tool_env=tool_env, log=log
-                )
+            provided[tool.name] = _finish_set_tool(
+                tool, cpython, buildpack_dir=buildpack_dir, tool_env=tool_env, log=log
             )
-    return provided
+    return [provided[tool.name] for tool in pending]

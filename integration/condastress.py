@@ -1,8 +1,8 @@
 """Run the conda install many times, as the build runs it, and count crashes.
 
 One conda app is built on the local platform (test CPython 3.12, the local test channel). Then
-the cached `cpython` and `py-rattler` layers are restored into a build container, and the install
-runs again and again there: the tool layer's python (a venv of the buildpack's CPython), the
+the cached `py-rattler` layer is restored into a build container, and the install runs again and
+again there: the tool layer's python (a venv of the Python that runs the buildpack), the
 command that CondaManager.install runs (`tool_command`), the build's tool environment, uid and
 mounts. The runs alternate between environment.yml (solve and install) and package-list.txt
 (download, check and install). Each makes a new environment; any exit by a signal is a crash.
@@ -113,8 +113,8 @@ def write_apps(container: Container, channel: Channel, url: str) -> dict[str, Pa
 
 
 def restore_tool_layers(workdir: Path, buildpack: Path, container: Container, app: Path) -> None:
-    """Build the app once, then restore its cached CPython and py-rattler layers into the
-    container."""
+    """Build the app once, then restore its cached py-rattler layer into the container (a CPython
+    layer too, when the build had one)."""
     platform = Platform(workdir, [buildpack])
     result = platform.build(container.host(str(app)))
     if not result.success:
@@ -129,9 +129,10 @@ def restore_tool_layers(workdir: Path, buildpack: Path, container: Container, ap
 def stress(container: Container, apps: dict[str, Path], runs: int, jobs: int) -> list[int]:
     ensure_mountpoints()
     tool = Tool(TOOL, "", Path(LAYERS) / TOOL)
-    env = buildenv.tool_env(
-        {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": HOME_DIR}, Path(LAYERS) / "cpython" / "bin"
-    )
+    # The build puts the bin/ of the Python that runs the tools first on PATH: the venv's home.
+    config = container.host(f"{LAYERS}/{TOOL}/pyvenv.cfg").read_text().splitlines()
+    home = next(line.split("=", 1)[1].strip() for line in config if line.startswith("home"))
+    env = buildenv.tool_env({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": HOME_DIR}, Path(home))
     scratch = container.root.parent / "scratch"
     scratch.mkdir()
     # The buildpack's tool scripts where the build has them, below /cnb: the host's copy may

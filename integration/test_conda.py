@@ -9,12 +9,15 @@ import hashlib
 import json
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, conda_env_state, conda_flask_app, venv_sbom_purls
+from conftest import BP_ID, FIXTURES, conda_env_state, conda_flask_app, venv_sbom_purls
 from testsupport.condachannel import Channel
 from testsupport.server import DownloadServer
+
+from localcnb.cache import Cache
 
 ENV = "/layers/cnb-python_python/venv"
 REPO = Path(__file__).resolve().parents[1]
@@ -48,6 +51,18 @@ def test_sbom_lists_conda_packages_and_the_pip_subsection(built):
         "pkg:pypi/gunicorn@23.0.0",
         "pkg:pypi/packaging",  # gunicorn's dependency, not pinned
     ]
+
+
+def test_pip_starts_from_pycs_of_the_environments_python(built):
+    """The pip: subsection's pip runs on the environment's Python (conda's 3.12): its layer holds
+    pycs for that Python, compiled with the stdlib, and none for the Python that runs the
+    buildpack. The rebuild reused the layer with them."""
+    cache = Cache.load(built.platform.workdir / "cache")
+    assert cache is not None
+    with tarfile.open(cache.tar(cache.layers_for(BP_ID)["pip"].sha256)) as tar:
+        tags = {name.rsplit(".", 2)[-2] for name in tar.getnames() if name.endswith(".pyc")}
+    assert tags == {"cpython-312"}
+    assert "Reusing cached pip" in built.again.output
 
 
 def test_clean_builds_are_identical(built, tmp_path, buildpack, channel_url):
@@ -111,7 +126,13 @@ def test_vendor_channel_builds_offline_from_a_file_url(make_app, conda_channel):
     result = app.build_ok(env={"BP_CPYTHON_VERSION": "3.11"})
     assert "from file:///workspace/vendor" in result.output
     assert "Ignoring Python version requests" in result.output
-    assert "Selected CPython 3.12.1 (using buildpack default)" in result.output
+    # The buildpack's own Python (3.10+) runs py-rattler: no CPython layer is installed.
+    assert "Build tools: the buildpack's own Python" in result.output
+    assert "Installing CPython" not in result.output
+    cache = Cache.load(app.platform.workdir / "cache")
+    assert cache is not None
+    cached = cache.layers_for(BP_ID)
+    assert "py-rattler" in cached and "cpython" not in cached
     assert app.python("import ctypes, flask; print(flask.__name__)") == "flask\n"
 
 

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BP_ID, cpython_version
+from conftest import BP_ID, conda_flask_app, cpython_version
+
+from localcnb import Platform
+from localcnb.cache import Cache
 
 LAYERS = "/layers/cnb-python_python"
 
@@ -219,8 +222,6 @@ def test_another_buildpack_can_require_cpython_for_build(make_app, tmp_path, bui
     for script in ("detect", "build"):
         (later / "bin" / script).chmod(0o755)
     app = make_app(files=HELLO)
-    from localcnb import Platform
-
     app.platform = Platform(tmp_path / "group", [buildpack, later])
     result = app.build_ok()
     assert "another buildpack -> '3.11'" in result.output
@@ -243,9 +244,8 @@ def test_shim_without_any_python_says_so(tmp_path, buildpack):
     assert "How to fix:" in proc.stderr  # the whole text: tests/test_error_messages.py
 
 
-def test_bundled_runtime_runs_the_buildpack_on_python_39(make_app, tmp_path, buildpack):
-    """scripts/place-runtime.py puts a CPython from the buildpack's metadata in runtime/; the
-    shims prefer it. Using 3.9 proves the buildpack itself still runs on its oldest Python."""
+def buildpack_on_python_39(tmp_path: Path, buildpack: Path) -> Path:
+    """A copy of the buildpack with CPython 3.9 in runtime/ (scripts/place-runtime.py)."""
     copy = tmp_path / "bp-with-runtime"
     shutil.copytree(buildpack, copy)
     root = Path(__file__).resolve().parents[1]
@@ -263,12 +263,32 @@ def test_bundled_runtime_runs_the_buildpack_on_python_39(make_app, tmp_path, bui
         check=True,
         capture_output=True,
     )
-    app = make_app(files={**HELLO, "requirements.txt": "six==1.16.0\n"})
-    from localcnb import Platform
+    return copy
 
-    app.platform = Platform(tmp_path / "rt", [copy])
+
+def test_bundled_runtime_runs_the_buildpack_on_python_39(make_app, tmp_path, buildpack):
+    """The shims prefer runtime/. Using 3.9 proves the buildpack itself still runs on its oldest
+    Python."""
+    app = make_app(files={**HELLO, "requirements.txt": "six==1.16.0\n"})
+    app.platform = Platform(tmp_path / "rt", [buildpack_on_python_39(tmp_path, buildpack)])
     app.build_ok(builder_env={"PATH": "/nonexistent"})
     assert app.python("import six; print(six.__version__)") == "1.16.0\n"
+
+
+def test_conda_tools_get_a_cpython_layer_when_the_buildpacks_python_is_too_old(
+    tmp_path, buildpack, channel_url
+):
+    """py-rattler needs 3.10+: on a buildpack running on 3.9, a build-only CPython layer of the
+    buildpack's default version runs it, as before the buildpack's own Python could."""
+    on_39 = buildpack_on_python_39(tmp_path, buildpack)
+    app = conda_flask_app(tmp_path / "app", on_39, channel_url)
+    result = app.build_ok(builder_env={"PATH": "/nonexistent"})
+    assert "Build tools: the buildpack's own Python" not in result.output
+    assert "Selected CPython 3.12.1 (using buildpack default)" in result.output
+    assert "Installing CPython 3.12.1" in result.output
+    cache = Cache.load(app.platform.workdir / "cache")
+    assert cache is not None and "cpython" in cache.layers_for(BP_ID)
+    assert app.python("import flask; print(flask.__name__)") == "flask\n"
 
 
 def test_a_misspelled_file_is_named_in_the_build_log(make_app):

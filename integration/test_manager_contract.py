@@ -78,7 +78,7 @@ CONTRACTS = {
         ),
         "Hello from libgreet to Flask on Python 3.12.1\n",
         "flask, gunicorn, jinja2, json, email.parser",  # the stdlib is the environment's too
-        layers=("venv",),  # the app's Python is conda's: the CPython layer is build-only
+        layers=("venv",),  # the app's Python is conda's: no CPython layer
     ),
     "pylock": Contract(
         (

@@ -88,7 +88,12 @@ def test_an_interrupted_build_stops_every_process_below_it(tmp_path, sig):
         """)
     proc = subprocess.Popen([sys.executable, "-c", build], stderr=subprocess.PIPE, text=True)
     below = list(read_pids(pids).values())
-    assert set(below) <= set(descendants(proc.pid))  # the orphan too: reparented to the build
+    # The orphan too, once its parent's exit has reparented it to the build (a moment after
+    # its pid is written: until then a scan can see neither parent nor orphan).
+    deadline = time.monotonic() + 5
+    while not set(below) <= set(descendants(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert set(below) <= set(descendants(proc.pid))
     started = time.monotonic()
     proc.send_signal(sig)
     code = proc.wait(timeout=10)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import os
+import platform
+import sys
 from pathlib import Path
 
 import pytest
 
 from cnb_python import tools
 from cnb_python.cnb.layers import Layers, LayerTypes
+from cnb_python.cpython import CPython
 from cnb_python.dependencies import BuildpackMetadata
 from cnb_python.errors import UserError
 from cnb_python.log import Logger
@@ -113,12 +116,16 @@ def test_a_sets_uv_settings_override_the_users(tmp_path):
 
 
 def start(
-    layers: Layers, env: dict[str, str], out: io.StringIO, python: str = "3.12.1"
+    layers: Layers,
+    env: dict[str, str],
+    out: io.StringIO,
+    python: str = "3.12.1",
+    home: Path = Path("/layers/bp/cpython"),
 ) -> list[tools.PendingTool]:
     return tools.start_tools(
         ["pip", "poetry"],
         layers.get,
-        python,
+        CPython(home, python),
         metadata=BuildpackMetadata.load(REPO),
         buildpack_dir=REPO,
         arch="amd64",
@@ -148,6 +155,24 @@ def test_tool_layers_are_reused_before_cpython_is_restored(tmp_path):
     offline = {"BP_DEPENDENCY_MIRROR": (tmp_path / "empty-mirror").as_uri()}
     pip_again, poetry_again = start(layers, offline, io.StringIO(), python="3.12.2")
     assert pip_again.preparing is None and poetry_again.preparing is not None
+    # The same version elsewhere (another buildpack release's runtime/): the set's bin/python
+    # would link to nothing.
+    pip_moved, poetry_moved = start(layers, offline, io.StringIO(), home=tmp_path / "runtime")
+    assert pip_moved.preparing is None and poetry_moved.preparing is not None
+
+
+def test_the_buildpacks_python_runs_a_set_whose_markers_hold_there(tmp_path):
+    """py-rattler's set needs 3.10+: on an older buildpack Python, the CPython layer runs it."""
+    sets = tmp_path / tools.TOOL_SETS
+    sets.mkdir(parents=True)
+    here = "{}.{}".format(*sys.version_info[:2])
+    (sets / "fits.txt").write_text(f"a==1 ; python_version >= '{here}' \\\n    --hash=sha256:00\n")
+    (sets / "older.txt").write_text(f"a==1 ; python_version < '{here}'\nb==2\n")
+    python = tools.buildpack_python(["pip", "fits"], tmp_path)
+    assert python is not None
+    assert os.path.realpath(python.python) == os.path.realpath(sys.executable)
+    assert python.version == platform.python_version()
+    assert tools.buildpack_python(["fits", "older"], tmp_path) is None
 
 
 def test_a_failed_background_download_is_the_builds_error_with_its_log(tmp_path):

@@ -4,7 +4,7 @@ env layer.
 py-rattler (the engine behind pixi) solves and links; it runs from a build-only requirement-set
 layer, through cnb_python/toolscripts/conda_env.py, which only that layer's python runs: YAML
 and channel access stay out of the buildpack's own process. The environment's python is the
-app's Python; the buildpack's CPython only runs the tools at build time.
+app's Python; the tools run on the buildpack's own Python at build time (build.py).
 
 Channels: those of environment.yml, else BP_CONDA_DEFAULT_CHANNELS (conda-forge). A vendor
 directory (options.vendor_dir) that is a channel (noarch/repodata.json) replaces them all:
@@ -109,7 +109,7 @@ class CondaManager:
                 kind="conda",
             )
             normalize_conda_meta(prefix / "conda-meta", outcome.get("origins", {}))
-            compile_own_stdlib(prefix, log)
+            compile_own_stdlib(prefix, log, [tools["pip"]] if outcome["pip"] else [])
             if outcome["pip"]:
                 self._install_pip_section(prefix, tools["pip"], outcome["pip"], env, log)
 

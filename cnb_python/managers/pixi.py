@@ -108,7 +108,8 @@ class PixiManager(InstallsWithPip):
                 kind="pixi",
             )
             normalize_conda_meta(prefix / "conda-meta", {})
-            compile_own_stdlib(prefix, log)
+            pip_runs = outcome["pypi"] or outcome["local"]
+            compile_own_stdlib(prefix, log, [tools["pip"]] if pip_runs else [])
             if outcome["pypi"]:
                 self._install_pypi(tool_run, outcome["pypi"], Path(tmp))
             if outcome["local"]:

@@ -22,9 +22,10 @@ by default (or as its flag asks) and once without. Both steps (venv, install) ar
   (UV_PROJECT_ENVIRONMENT), with the uv release the buildpack pins, from PyPI into a scratch dir,
   untimed; without: no ``--compile-bytecode``.
 - conda: py-rattler by hand (rattler_env.py: solve + install, with the buildpack's pinned
-  py-rattler set in a venv of the buildpack's CPython, untimed), from the app's vendor/ channel,
-  then ``pip --python ENV/bin/python install --no-compile`` of the ``pip:`` subsection, then
-  ``python -m compileall -q -j 0 ENV/lib`` with the environment's python; without: no compileall.
+  py-rattler set in a venv of the buildpack's default CPython, untimed), from the app's vendor/
+  channel, then ``pip --python ENV/bin/python install --no-compile`` of the ``pip:`` subsection,
+  then ``python -m compileall -q -j 0 ENV/lib`` with the environment's python; without: no
+  compileall.
 
 pip's ``PIP_NO_COMPILE=1`` would not do for Pipenv: pip sets an option's destination to the
 variable's truth value, so ``PIP_NO_COMPILE=1`` means compile=True (measured with pip 26.3).
@@ -195,7 +196,7 @@ def raw_conda_install(
     python: Path, app: Path, prefix: Path, pip_version: str, bytecode: bool
 ) -> RawInstall:
     """py-rattler into `prefix` from the app's vendor/ channel (the bench's conda app has one);
-    `python` (the buildpack's CPython) runs py-rattler and pip, as in the build."""
+    `python` (the buildpack's default CPython) runs py-rattler and pip."""
     env = _clean_env(prefix.parent)
     rattler = _tool_venv(python, prefix.parent / "rattler-tool", RATTLER_SET, env)
     pip_venv = prefix.parent / "rattler-pip"

@@ -141,8 +141,15 @@ class SampleBench:
     def _raw_installs(self, run: int, runs: int, log: Callable[[str], None]) -> None:
         assert self.tool is not None
         if self.python is None:
-            tarball = self.buildpack.cpython(_step_version(self.steps, "CPython")).path
-            self.python = extract_cpython(tarball, self.scratch / "raw-cpython")
+            # A conda build runs its tools on the buildpack's own Python, with no CPython step:
+            # the raw py-rattler runs on the buildpack's default CPython then.
+            installed = [what.split()[1] for what in self.steps if what.startswith("CPython ")]
+            cpython = (
+                self.buildpack.cpython(installed[0])
+                if installed
+                else self.buildpack.default_cpython()
+            )
+            self.python = extract_cpython(cpython.path, self.scratch / "raw-cpython")
         version = _step_version(self.steps, "uv" if self.tool == "uv" else "pip")
         # Alternated, so neither kind always runs first.
         for bytecode in (True, False) if run % 2 == 0 else (False, True):

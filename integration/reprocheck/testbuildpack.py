@@ -25,6 +25,9 @@ class TestBuildpack:
     def cpython(self, version: str) -> TestCPython:
         return next(c for c in self.cpythons if c.version == version)
 
+    def default_cpython(self) -> TestCPython:
+        return next(c for c in self.cpythons if c.minor == DEFAULT_PYTHON)
+
 
 @contextmanager
 def served_test_buildpack(dest: Path, *, wrap_toolchain: bool = True) -> Iterator[TestBuildpack]:

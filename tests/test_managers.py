@@ -2,13 +2,13 @@ import json
 from pathlib import Path
 
 import pytest
-from standins import app_with
+from standins import app_with, quiet_logger
 
 from cnb_python.cnb.bindings import Binding
 from cnb_python.environments import CondaPrefix
 from cnb_python.errors import UserError
 from cnb_python.managers import ignored_warning, select_manager
-from cnb_python.managers.base import Installer
+from cnb_python.managers.base import Installer, ToolRun
 from cnb_python.managers.conda import normalize_conda_meta, without_credentials
 from cnb_python.managers.requirements import collect
 from cnb_python.venv import install_inputs
@@ -423,3 +423,13 @@ def test_conda_variables_are_activated_with_the_prefix(tmp_path):
     state = {"env_vars": {"APP_MODE": "prod", "CONDA_PREFIX": "/elsewhere"}}
     (prefix / "conda-meta" / "state").write_text(json.dumps(state))
     assert environment.activation() == {"APP_MODE": "prod", "CONDA_PREFIX": str(prefix)}
+
+
+def test_an_installers_scratch_dir_is_next_to_the_prefix_and_goes_away(tmp_path):
+    """On the prefix's file system, so that uv and rattler hard-link from the cache in it."""
+    layers = tmp_path / "layers"
+    layers.mkdir()
+    run = ToolRun(layers / "venv", {}, {}, quiet_logger())
+    with run.scratch("uv") as tmp:
+        assert Path(tmp).parent == layers and Path(tmp).name.startswith("cnb-python-uv-")
+    assert list(layers.iterdir()) == []

@@ -14,6 +14,7 @@ what its install depends on and installs into the environment the shared code ma
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -129,6 +130,13 @@ class ToolRun:
     def __iter__(self) -> Iterator[Any]:
         """`prefix, tools, env, log = tool_run`"""
         return iter((self.prefix, self.tools, self.env, self.log))
+
+    def scratch(self, name: str) -> tempfile.TemporaryDirectory[str]:
+        """A temp dir for the installer's package cache, next to the prefix in the layers
+        directory (a directory there without a layer toml is no layer): on the prefix's file
+        system, so that the installer hard-links the packages' files into it. From a temp dir
+        on another device (the container's /tmp, the layers' volume) it would copy them."""
+        return tempfile.TemporaryDirectory(prefix=f"cnb-python-{name}-", dir=self.prefix.parent)
 
 
 class Installer(Protocol):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import platform
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +97,7 @@ class CondaManager:
 
     def install(self, tool_run: ToolRun) -> None:
         prefix, tools, env, log = tool_run
-        with tempfile.TemporaryDirectory(prefix="cnb-python-conda-") as tmp:
+        with tool_run.scratch("conda") as tmp:
             result = Path(tmp, "result.json")
             outcome = run_install_script(
                 self.tool_command(tools[TOOL], prefix, Path(tmp), result, env),

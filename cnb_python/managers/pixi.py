@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import platform
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +82,7 @@ class PixiManager(InstallsWithPip):
 
     def install(self, tool_run: ToolRun) -> None:
         prefix, tools, log = tool_run.prefix, tool_run.tools, tool_run.log
-        with tempfile.TemporaryDirectory(prefix="cnb-python-pixi-") as tmp:
+        with tool_run.scratch("pixi") as tmp:
             result = Path(tmp, "result.json")
             requirements = Path(tmp, "manifest-requirements.json")
             requirements.write_text(json.dumps(list(self.requirements)))

@@ -13,7 +13,6 @@ dir: a cache layer was measured not to pay here (scripts/bench-uv-cache and the 
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,7 +141,7 @@ class UvManager:
         command = [*tool_run.tools["uv"].command(python), "pip", "install", f"--python={python}"]
         if self.vendor:
             command += ["--offline", "--no-index", f"--find-links={self.vendor}"]
-        with tempfile.TemporaryDirectory(prefix="cnb-python-uv-") as tmp:
+        with tool_run.scratch("uv") as tmp:
             uv_env = self._env(tool_run.env, tool_run.prefix, Path(tmp))
             if self.vendor:
                 uv_env = {k: v for k, v in uv_env.items() if not k.startswith(_INDEX_SETTINGS)}
@@ -157,7 +156,7 @@ class UvManager:
         selection = ["--no-default-groups", *(f"--group={g}" for g in self.groups)]
         if self.member:
             selection.append(f"--package={self.member}")
-        with tempfile.TemporaryDirectory(prefix="cnb-python-uv-") as tmp:
+        with tool_run.scratch("uv") as tmp:
             uv_env = self._env(env, venv, Path(tmp))
             if self.vendor is None:
                 self._run(
@@ -206,7 +205,8 @@ class UvManager:
             UV_PROJECT_ENVIRONMENT=str(venv),
             UV_PYTHON=str(venv / "bin" / "python"),
             UV_PYTHON_DOWNLOADS="never",
-            UV_LINK_MODE="copy",  # no hard links or reflinks into a cache outside the layer
+            # From the cache, removed afterwards, on the venv's file system (ToolRun.scratch).
+            UV_LINK_MODE="hardlink",
             UV_COMPILE_BYTECODE="0",  # the buildpack compiles hash-based pycs afterwards
             UV_CACHE_DIR=str(tmp / "cache"),
             UV_NO_PROGRESS="1",

@@ -143,14 +143,13 @@ class SampleBench:
         if self.python is None:
             # A conda build runs its tools on the buildpack's own Python, with no CPython step:
             # the raw py-rattler runs on the buildpack's default CPython then.
-            installed = [what.split()[1] for what in self.steps if what.startswith("CPython ")]
+            installed = _step_version(self.steps, "CPython")
             cpython = (
-                self.buildpack.cpython(installed[0])
-                if installed
-                else self.buildpack.default_cpython()
+                self.buildpack.cpython(installed) if installed else self.buildpack.default_cpython()
             )
             self.python = extract_cpython(cpython.path, self.scratch / "raw-cpython")
         version = _step_version(self.steps, "uv" if self.tool == "uv" else "pip")
+        assert version is not None
         # Alternated, so neither kind always runs first.
         for bytecode in (True, False) if run % 2 == 0 else (False, True):
             venv = self.scratch / f"raw-venv-{run}-{'pyc' if bytecode else 'no-pyc'}"
@@ -263,6 +262,7 @@ def _deps_steps(steps: dict[str, float]) -> list[float]:
     return [seconds for what, seconds in steps.items() if what.startswith(DEPS_STEP)]
 
 
-def _step_version(steps: dict[str, float], name: str) -> str:
-    """The version of what the buildpack installed, from its "Installing uv 0.13.9" step."""
-    return next(what.split()[1] for what in steps if what.startswith(f"{name} "))
+def _step_version(steps: dict[str, float], name: str) -> str | None:
+    """The version of what the buildpack installed, from its "Installing uv 0.13.9" step; None
+    when it installed no such thing."""
+    return next((what.split()[1] for what in steps if what.startswith(f"{name} ")), None)

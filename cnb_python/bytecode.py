@@ -5,20 +5,20 @@ recompiled at every container start. Hash-based pycs stay valid.
 
 Marshal output can depend on what the same process compiled before (cpython#129724: 3.9/3.10
 were seen to vary with compile order) and on the hash seed (set and frozenset constants), so the
-sorted file list is cut into fixed chunks, each compiled by a fresh process in list order with a
-fixed PYTHONHASHSEED. Every core runs one such process at a time, but which core runs a chunk,
-and how many cores there are, changes no byte: a chunk's output depends on its files alone.
+sorted file list is cut into chunks of about the same source bytes, each compiled in list order
+with a fixed PYTHONHASHSEED by a child that one compiling process forks before it has compiled
+anything. Every core runs one such child at a time, but which core runs a chunk, when, and how
+many cores there are, changes no byte: the cuts depend on the files alone, and so does a
+chunk's output.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from cnb_python.errors import UserError
@@ -27,25 +27,33 @@ from cnb_python.log import Logger
 # Layers are immutable in the image, so checking the source hash at import buys nothing;
 # measured (scripts/bench-stdlib-pyc startup), checked-hash starts 3-9% slower.
 INVALIDATION_MODE = "UNCHECKED_HASH"
-# Files per compiler process: enough to pay for its start-up (about 20 ms), few enough that the
-# stdlib (about 2,000 files) keeps a many-core machine busy.
-CHUNK_FILES = 100
+# Source bytes per chunk: enough to pay for its fork, few enough that the last chunks leave no
+# core idle for long. Cut by bytes, not files: 100 files to a chunk put one package's big
+# modules in a chunk that took the time of three.
+CHUNK_BYTES = 400_000
 # The niceness of a background compilation's processes (the foreground's is 0).
 BACKGROUND_NICENESS = 10
 # The flags word of a pyc header (PEP 552) in each invalidation mode.
 _PYC_FLAGS = {"TIMESTAMP": 0b00, "UNCHECKED_HASH": 0b01, "CHECKED_HASH": 0b11}
 
-# What py_compile.compile does for a hash-based pyc, with nothing imported: importing
-# py_compile (enum, traceback, ...) from sources, as a cold build's compilers do before the
-# stdlib has pycs, cost each process 0.1 s. The few modules Python itself imports at start-up
-# are always read from their sources (-X pycache_prefix, a directory that does not exist): a
-# chunk's bytes depend on the process's state (cpython#129724), which was not the same when
+# One process per compilation, which forks a child per chunk, up to one per core. A chunk's bytes
+# depend on the state of the process that compiles it (cpython#129724); every child starts from
+# the parent's state before it has compiled anything, so a chunk's bytes depend on its files
+# alone, and a fork costs about 1 ms where a new interpreter cost 11. The compile is what
+# py_compile.compile does for a hash-based pyc, with nothing imported: importing py_compile
+# (enum, traceback, ...) from sources, as a cold build's compilers do before the stdlib has pycs,
+# cost 0.1 s. The few modules Python itself imports at start-up are always read from their
+# sources (-X pycache_prefix, a directory that does not exist): the state was not the same when
 # they came from pycs (3.9-3.12, seen in the pycs of click, gunicorn and jinja2).
+# argv: mode, workers, niceness, listings dir, chunk indexes (comma-separated), [real, shown].
+# Prints "index failed" for each chunk; a child that dies makes the exit status 1.
 _COMPILE_SCRIPT = """
 import sys, _imp, _frozen_importlib_external as bx
 sys.pycache_prefix = None
 os, checked = bx._os, sys.argv[1] == "CHECKED_HASH"
-real, shown = sys.argv[3:5] if len(sys.argv) > 4 else ("", "")
+workers, niceness, listings = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+chunks = [int(index) for index in sys.argv[5].split(",") if index]
+real, shown = sys.argv[6:8] if len(sys.argv) > 7 else ("", "")
 
 def makedirs(directory):
     if directory and not bx._path_isdir(directory):
@@ -55,27 +63,56 @@ def makedirs(directory):
         except FileExistsError:
             pass
 
-failed = 0
-for path in open(sys.argv[2], encoding="utf-8").read().split("\\0"):
-    if path:
-        dfile = shown + path[len(real):] if real and path.startswith(real) else path
+def compile_chunk(index):
+    failed = 0
+    for path in open(f"{listings}/{index}", encoding="utf-8").read().split("\\0"):
+        if path:
+            dfile = shown + path[len(real):] if real and path.startswith(real) else path
+            try:
+                cfile = bx.cache_from_source(path)
+                try:  # py_compile's refusal to write through a symlink or a special file
+                    if os.lstat(cfile).st_mode & 0o170000 != 0o100000:
+                        raise FileExistsError(cfile)
+                except FileNotFoundError:
+                    pass
+                with open(path, "rb") as source_file:
+                    source = source_file.read()
+                code = compile(source, dfile, "exec", dont_inherit=True)
+                source_hash = _imp.source_hash(bx._RAW_MAGIC_NUMBER, source)
+                makedirs(bx._path_split(cfile)[0])
+                pyc = bx._code_to_hash_pyc(code, source_hash, checked)
+                bx._write_atomic(cfile, pyc, bx._calc_mode(path))
+            except Exception:  # a file that is not valid Python for this interpreter
+                failed += 1
+    return failed
+
+def reap():
+    pid, status = os.wait()
+    index = running.pop(pid)
+    code = os.waitstatus_to_exitcode(status)
+    if code:
+        why = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        os.write(2, f"chunk {index}: {why}\\n".encode())
+    return code != 0
+
+if niceness:
+    os.nice(niceness)
+running, died = {}, 0
+for index in chunks:
+    if len(running) >= workers:
+        died += reap()
+    pid = os.fork()
+    if pid == 0:
         try:
-            cfile = bx.cache_from_source(path)
-            try:  # py_compile's refusal to write through a symlink or a special file
-                if os.lstat(cfile).st_mode & 0o170000 != 0o100000:
-                    raise FileExistsError(cfile)
-            except FileNotFoundError:
-                pass
-            with open(path, "rb") as source_file:
-                source = source_file.read()
-            code = compile(source, dfile, "exec", dont_inherit=True)
-            source_hash = _imp.source_hash(bx._RAW_MAGIC_NUMBER, source)
-            makedirs(bx._path_split(cfile)[0])
-            pyc = bx._code_to_hash_pyc(code, source_hash, checked)
-            bx._write_atomic(cfile, pyc, bx._calc_mode(path))
-        except Exception:  # a file that is not valid Python for this interpreter
-            failed += 1
-print(failed)
+            os.write(1, f"{index} {compile_chunk(index)}\\n".encode())
+        except BaseException as error:
+            os.write(2, f"chunk {index}: {error!r}\\n".encode())
+            os._exit(1)
+        os._exit(0)
+    running[pid] = index
+while running:
+    died += reap()
+sys.exit(1 if died else 0)
 """
 
 
@@ -114,13 +151,28 @@ def remove_bytecode(roots: Iterable[Path]) -> None:
                 dirnames.remove("__pycache__")
 
 
+def chunked(files: Sequence[Path]) -> list[Sequence[Path]]:
+    """`files`, in order, cut where a chunk reaches CHUNK_BYTES of sources."""
+    chunks: list[Sequence[Path]] = []
+    start, size = 0, 0
+    for index, path in enumerate(files):
+        size += path.stat().st_size
+        if size >= CHUNK_BYTES:
+            chunks.append(files[start : index + 1])
+            start, size = index + 1, 0
+    if start < len(files):
+        chunks.append(files[start:])
+    return chunks
+
+
 def workers() -> int:
     """The cores this process may run on (a container's CPU set, not the host's count)."""
     return len(os.sched_getaffinity(0))
 
 
 class Compilation:
-    """Compiler processes running in the background, one per core; `wait` collects them.
+    """A compiling process running in the background, its children one per core; `wait`
+    collects it.
 
     `shown_as` (real dir, path it will have) records source paths as they will be seen at run
     time, for files compiled somewhere else than where they will live. `background`: the
@@ -137,69 +189,60 @@ class Compilation:
         *,
         background: bool = False,
     ) -> None:
-        self._python, self._total, self._what = python, len(files), what
+        self._python, self._files, self._what = python, files, what
+        self._background = background
         self._tmp = tempfile.TemporaryDirectory(prefix="cnb-python-compile-")
-        env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        self._chunks = chunked(files)
+        for index, chunk in enumerate(self._chunks):
+            Path(self._tmp.name, str(index)).write_text("\0".join(map(str, chunk)), "utf-8")
+        self._shown_as = _shown_as_args(shown_as)
+        self._compiler = self._start(range(len(self._chunks)))
+
+    def _start(self, chunks: Iterable[int]) -> subprocess.Popen[str]:
         # -B: the start-up's modules write no pycs. -S: no site (nor the .pth files of the
         # environment being compiled). Not -I or -E: they would ignore PYTHONHASHSEED.
         no_pycs = Path(self._tmp.name, "no-pycs")
-        command = [str(python), "-B", "-S", "-X", f"pycache_prefix={no_pycs}"]
-        command += ["-c", _COMPILE_SCRIPT, INVALIDATION_MODE]
-
-        def compile_chunk(index: int) -> subprocess.CompletedProcess[str]:
-            listing = Path(self._tmp.name, f"files-{index}")
-            chunk = files[index * CHUNK_FILES : (index + 1) * CHUNK_FILES]
-            listing.write_text("\0".join(map(str, chunk)), encoding="utf-8")
-            args = [*command, str(listing), *_shown_as_args(shown_as)]
-            with subprocess.Popen(
-                args,
-                env=env,
-                cwd="/",
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            ) as proc:
-                if background:
-                    _lower_priority(proc.pid)
-                stdout, stderr = proc.communicate()
-            return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
-
-        chunks = range(-(-len(files) // CHUNK_FILES))
-        self._files, self._background, self._compile_chunk = files, background, compile_chunk
-        self._pool = ThreadPoolExecutor(max_workers=workers())
-        self._results = [self._pool.submit(compile_chunk, index) for index in chunks]
+        niceness = BACKGROUND_NICENESS if self._background else 0
+        command = [str(self._python), "-B", "-S", "-X", f"pycache_prefix={no_pycs}", "-c"]
+        command += [_COMPILE_SCRIPT, INVALIDATION_MODE, str(workers()), str(niceness)]
+        command += [self._tmp.name, ",".join(map(str, chunks)), *self._shown_as]
+        env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        return subprocess.Popen(
+            command, env=env, cwd="/", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
     def wait(self, log: Logger) -> None:
         try:
-            failed = self._collect(self._results)
+            failed = self._collect(self._compiler)
             if self._background:
                 # A tool that ran meanwhile may have imported a module before its pyc existed and
                 # written a timestamp pyc over ours (PDM runs Python with -E, which ignores
                 # PYTHONDONTWRITEBYTECODE). Its chunk is compiled again, whole, so the bytes are
                 # what they would have been (cpython#129724).
-                chunks = sorted({index // CHUNK_FILES for index in overwritten(self._files)})
+                redo = {self._files[index] for index in overwritten(self._files)}
+                chunks = [i for i, chunk in enumerate(self._chunks) if redo.intersection(chunk)]
                 if chunks:
                     log.debug(f"recompiling {len(chunks)} chunks of {self._what}: overwritten")
-                    self._collect([self._pool.submit(self._compile_chunk, i) for i in chunks])
+                    self._collect(self._start(chunks))
         finally:
-            self._pool.shutdown(cancel_futures=True)
+            if self._compiler.poll() is None:
+                self._compiler.kill()
+                self._compiler.wait()
             self._tmp.cleanup()
-        log.debug(f"compiled {self._total - failed} of {self._total} files for {self._what}")
+        total = len(self._files)
+        log.debug(f"compiled {total - failed} of {total} files for {self._what}")
 
-    def _collect(self, results: Sequence[Future[subprocess.CompletedProcess[str]]]) -> int:
-        """Waits for `results`; the number of files that were not valid Python."""
-        failed = 0
-        for result in results:
-            proc = result.result()
-            if proc.returncode != 0:
-                raise UserError(
-                    f"Unable to compile bytecode for {self._what}",
-                    f"{self._python} exited with status {proc.returncode}:\n"
-                    f"{proc.stderr.strip()[-2000:]}",
-                    "This is a buildpack problem; please report it with the build log.",
-                )
-            failed += int(proc.stdout.strip() or 0)
-        return failed
+    def _collect(self, compiler: subprocess.Popen[str]) -> int:
+        """Waits for `compiler`; the number of files that were not valid Python."""
+        stdout, stderr = compiler.communicate()
+        if compiler.returncode != 0:
+            raise UserError(
+                f"Unable to compile bytecode for {self._what}",
+                f"{self._python} exited with status {compiler.returncode}:\n"
+                f"{stderr.strip()[-2000:]}",
+                "This is a buildpack problem; please report it with the build log.",
+            )
+        return sum(int(line.split()[1]) for line in stdout.splitlines())
 
 
 def overwritten(files: Sequence[Path]) -> list[int]:
@@ -219,11 +262,6 @@ def overwritten(files: Sequence[Path]) -> list[int]:
                 if flags != wanted:
                     found.append(index)
     return found
-
-
-def _lower_priority(pid: int) -> None:
-    with contextlib.suppress(OSError):  # the process has already exited
-        os.setpriority(os.PRIO_PROCESS, pid, BACKGROUND_NICENESS)
 
 
 def compile_files(python: Path, files: Sequence[Path], *, log: Logger, what: str) -> None:

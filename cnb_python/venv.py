@@ -7,12 +7,14 @@ declared inputs, and nowhere else."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from cnb_python import bytecode, pid1, toolchain
+from cnb_python.background import Background
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.cpython import CPython
 from cnb_python.environments import Environment
@@ -149,9 +151,15 @@ def provide_venv(
             log.section(f"Rebuilding the virtual environment: {why}")
         log.section(f"Installing dependencies with {installer.describe()}")
         with log.timed():
-            layer.reset()
-            _install_dependencies(environment, installer, run)
-            installed = step.install(metadata["key"], run) if step.paths else []
+            old = layer.reset_aside()
+            # The old environment's thousands of files go while the new one is made.
+            removing = Background(lambda _: shutil.rmtree(old), log) if old else None
+            try:
+                _install_dependencies(environment, installer, run)
+                installed = step.install(metadata["key"], run) if step.paths else []
+            finally:
+                if removing:
+                    removing.result(log)
         # bin/ reaches PATH through the lifecycle, ahead of the CPython layer's because "venv"
         # sorts after "cpython".
         for name, value in environment.activation().items():
@@ -167,9 +175,11 @@ def provide_venv(
 def _install_dependencies(environment: Environment, installer: Installer, run: ToolRun) -> None:
     """Into the empty layer: the environment, the manager's install, the PID 1 hook, and
     hash-based pycs of everything."""
-    environment.create(run.env, run.log)
+    # Both wait on a process (venv, the compiler's option check): they overlap.
+    creating = Background(lambda log: environment.create(run.env, log), run.log)
     toolchain_dir = environment.path.parent / toolchain.DIRECTORY
     with toolchain.wrapped_toolchain(toolchain_dir, run.env, run.log) as install_env:
+        creating.result(run.log)
         installer.install(replace(run, env=install_env))
     for site_packages in environment.site_packages():
         pid1.install_hook(site_packages)

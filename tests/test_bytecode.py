@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from golden import Golden, error_text_test
+
 from cnb_python import bytecode
 from cnb_python.bytecode import compile_files, python_sources, remove_bytecode
 from cnb_python.log import Logger
@@ -65,11 +67,11 @@ def test_sources_skip_symlinks_and_named_dirs(tmp_path):
 
 def test_output_does_not_depend_on_the_number_of_cores(tmp_path, monkeypatch):
     """cpython#129724: pyc bytes may depend on what the same process compiled before. Chunks
-    are fixed by the sorted file list, so one core or many give the same bytes."""
+    are fixed by the sorted file list and its sizes, so one core or many give the same bytes."""
     root = make_tree(tmp_path / "a")
     for index in range(7):
         (root / f"pkg/m{index}.py").write_text(f"X = ('shared', {index}, frozenset({{'a'}}))\n")
-    monkeypatch.setattr(bytecode, "CHUNK_FILES", 2)
+    monkeypatch.setattr(bytecode, "CHUNK_BYTES", 60)  # about two files of the seven
     monkeypatch.setattr(bytecode, "workers", lambda: 1)
     one = compile_tree(root)
     monkeypatch.setattr(bytecode, "workers", lambda: 3)
@@ -77,18 +79,18 @@ def test_output_does_not_depend_on_the_number_of_cores(tmp_path, monkeypatch):
     assert len(one) == 9  # every chunk ran: __init__, mod and m0..m6
 
 
-def test_a_pyc_an_import_wrote_over_a_background_compile_is_compiled_again(tmp_path):
+def test_a_pyc_an_import_wrote_over_a_background_compile_is_compiled_again(tmp_path, monkeypatch):
     """A tool run that ignores PYTHONDONTWRITEBYTECODE (`python -E`) can write a timestamp pyc
-    over one the background compilers wrote; `wait` compiles its chunk again, to the same
+    over one the background compilers wrote; `wait` compiles its chunk again, alone, to the same
     bytes."""
+    monkeypatch.setattr(bytecode, "CHUNK_BYTES", 1)  # a chunk per file: mod.py's is not first
     root = make_tree(tmp_path / "a")
     remove_bytecode([root])
     files = python_sources([root])
     expected = compile_tree(root)
     remove_bytecode([root])
     compilation = bytecode.Compilation(Path(sys.executable), files, "t", background=True)
-    for result in compilation._results:  # the compilers are done; the tool writes now
-        result.result()
+    compilation._compiler.wait()  # the compilers are done; the tool writes now
     mod = root / "pkg" / "mod.py"
     pyc = importlib.util.cache_from_source(str(mod))
     py_compile.compile(str(mod), pyc, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
@@ -133,3 +135,41 @@ def test_a_pyc_path_that_is_a_symlink_is_not_written_through(tmp_path):
     )
     assert target.read_bytes() == b"keep"
     assert "compiled 1 of 3 files for t" in log.getvalue()  # __init__; not broken.py nor mod.py
+
+
+def test_chunks_are_cut_by_source_bytes_in_file_order(tmp_path, monkeypatch):
+    """Balanced chunks: a chunk closes once its sources reach CHUNK_BYTES, so a big file ends its
+    chunk early and small ones share one; the cuts depend on the files alone."""
+    monkeypatch.setattr(bytecode, "CHUNK_BYTES", 100)
+    sizes = {"a.py": 30, "b.py": 30, "c.py": 50, "d.py": 250, "e.py": 10, "f.py": 20}
+    files = []
+    for name, size in sizes.items():
+        (tmp_path / name).write_text("#" * size)
+        files.append(tmp_path / name)
+    chunks = [[path.name for path in chunk] for chunk in bytecode.chunked(files)]
+    assert chunks == [["a.py", "b.py", "c.py"], ["d.py"], ["e.py", "f.py"]]
+    assert bytecode.chunked([]) == []
+
+
+def _dying_compiler(root: Path) -> None:
+    """A compiler whose chunk process died, as the compiling process reports it."""
+    python = root / "python"
+    python.write_text("#!/bin/sh\necho 'chunk 0: killed by signal 11' >&2\nexit 1\n")
+    python.chmod(0o755)
+    (root / "m.py").write_text("X = 1\n")
+    compile_files(python, [root / "m.py"], log=Logger(io.StringIO()), what="the dependencies")
+
+
+GOLDEN: Golden = {
+    "compiler died": (
+        _dying_compiler,
+        """[Error: Unable to compile bytecode for the dependencies]
+
+  ROOT/python exited with status 1:
+  chunk 0: killed by signal 11
+
+  How to fix:
+    This is a buildpack problem; please report it with the build log.""",
+    ),
+}
+test_error_text = error_text_test(GOLDEN)

@@ -104,6 +104,19 @@ def test_reset_drops_toml_first_and_empties_the_layer(tmp_path):
     assert not layer.sbom_path("cdx.json").exists()
     assert list(layer.path.iterdir()) == []
     assert layer.restored_metadata() == {}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["venv"]  # nothing left beside it
+
+
+def test_reset_aside_leaves_the_old_contents_next_to_the_emptied_layer(tmp_path):
+    layer = Layers(tmp_path).get("venv")
+    assert layer.reset_aside() is None  # nothing to move: a new layer
+    (layer.path / "bin").mkdir()
+    layer.write(LayerTypes(launch=True), {"key": "1"})
+    old = layer.reset_aside()
+    assert old is not None and old.parent == tmp_path
+    assert not layer.toml_path.exists() and list(layer.path.iterdir()) == []
+    assert (old / "venv" / "bin").is_dir()
+    assert not list(tmp_path.glob(f"{old.name}*.toml"))  # no toml: the lifecycle skips it
 
 
 @pytest.mark.parametrize("name", ["build", "launch", "store", "python3.12", "a/b", ""])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,14 +91,25 @@ class Layer:
     def reset(self) -> None:
         """Start from empty. The toml goes first: if the build dies while the directory is being
         filled, no metadata claims the half-written contents, so they are never reused."""
+        old = self.reset_aside()
+        if old is not None:
+            shutil.rmtree(old)
+
+    def reset_aside(self) -> Path | None:
+        """`reset`, with the old contents moved to a directory next to the layer, for the caller
+        to remove while it fills the layer (a directory without a toml is no layer: it is never
+        exported or cached); None when there were none."""
         self.forget_metadata()
         for sbom in self.path.parent.glob(f"{self.name}.sbom.*"):
             sbom.unlink()
+        old = None
         if self.path.is_symlink() or self.path.is_file():
             self.path.unlink()
         elif self.path.exists():
-            shutil.rmtree(self.path)
+            old = Path(tempfile.mkdtemp(prefix=f"{self.name}-old-", dir=self.path.parent))
+            self.path.rename(old / self.name)
         self.path.mkdir(parents=True)
+        return old
 
     def forget_metadata(self) -> None:
         """Before changing restored contents in place: a build that dies midway leaves no

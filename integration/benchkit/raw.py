@@ -18,9 +18,10 @@ by default (or as its flag asks) and once without. Both steps (venv, install) ar
   --no-deps -r`` of the export, then ``pip install --no-deps .`` for the project itself (build
   isolation: pip fetches its build backend), all timed as the install; without: both pip
   installs with ``--no-compile``.
-- uv: ``uv venv v && uv sync --locked --no-dev --compile-bytecode`` into it
-  (UV_PROJECT_ENVIRONMENT), with the uv release the buildpack pins, from PyPI into a scratch dir,
-  untimed; without: no ``--compile-bytecode``.
+- uv: ``uv sync --locked --no-dev --compile-bytecode`` into a new venv (UV_PROJECT_ENVIRONMENT),
+  which uv makes, as the build's dependency step makes the app's: the venv is timed with the
+  install. The uv release the buildpack pins, from PyPI into a scratch dir, untimed; without: no
+  ``--compile-bytecode``.
 - conda: py-rattler by hand (rattler_env.py: solve + install, with the buildpack's pinned
   py-rattler set in a venv of the buildpack's default CPython, untimed), from the app's vendor/
   channel, then ``pip --python ENV/bin/python install --no-compile`` of the ``pip:`` subsection,
@@ -110,16 +111,14 @@ def raw_uv_install(
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_PROJECT_ENVIRONMENT": str(venv),
     }
-    start = time.monotonic()
-    _run([uv, "venv", "-q", "--python", str(python), str(venv)], env=env)
-    venv_seconds = time.monotonic() - start
-    sync = [uv, "sync", "-q", "--locked", "--no-dev"]
+    # `uv sync` makes the venv itself, as the build's dependency step does.
+    sync = [uv, "sync", "-q", "--locked", "--no-dev", f"--python={python}"]
     if bytecode:
         sync.append("--compile-bytecode")
     start = time.monotonic()
     _run(sync, env=env, cwd=app)
     seconds = time.monotonic() - start
-    return RawInstall(venv, venv_seconds, seconds, uv_version, _site_packages(venv))
+    return RawInstall(venv, 0.0, seconds, uv_version, _site_packages(venv))
 
 
 def raw_pip_install(

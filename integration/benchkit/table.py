@@ -146,8 +146,9 @@ raw             the same CPython and tool versions as the build, no cache, a cle
                 (build isolation); without: both with --no-compile.
                 pylock.toml: the same venv + pip install --no-deps --require-hashes -r
                 pylock.toml, pip's default compile; without: --no-compile.
-                uv: uv venv v + uv sync --locked --no-dev --compile-bytecode (timestamp pycs on
-                every core), no cache; without: no --compile-bytecode.
+                uv: uv sync --locked --no-dev --compile-bytecode (timestamp pycs on every core)
+                into a venv it makes, as the dependency step makes one; no cache; without: no
+                --compile-bytecode. venv time: 0.
                 conda: py-rattler by hand (benchkit/rattler_env.py, the buildpack's pinned
                 py-rattler set, untimed in a venv of the build's CPython): rattler.solve of the
                 environment.yml specs from the app's vendor/ channel (file://) + rattler.install

@@ -141,7 +141,7 @@ def provide_venv(
         log.section(
             "Reinstalling the app's own projects: their files changed, the dependencies did not"
         )
-        with log.timed():
+        with log.timed(), run:
             layer.forget_metadata()
             installed = step.reinstall(installed, metadata["key"], run)
     else:
@@ -150,7 +150,7 @@ def provide_venv(
             why = f"{', '.join(changed)} changed" if changed else "the install inputs changed"
             log.section(f"Rebuilding the virtual environment: {why}")
         log.section(f"Installing dependencies with {installer.describe()}")
-        with log.timed():
+        with log.timed(), run:
             old = layer.reset_aside()
             # The old environment's thousands of files go while the new one is made.
             removing = Background(lambda _: shutil.rmtree(old), log) if old else None

@@ -47,4 +47,5 @@ def install_with(
     installer: Installer, prefix: Path, tools: Mapping[str, Tool], env: Mapping[str, str]
 ) -> None:
     """`installer.install` on `prefix` with the stand-in `tools`, logging nowhere."""
-    installer.install(ToolRun(prefix, tools, env, quiet_logger()))
+    with ToolRun(prefix, tools, env, quiet_logger()) as run:
+        installer.install(run)

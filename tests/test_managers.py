@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -426,10 +427,13 @@ def test_conda_variables_are_activated_with_the_prefix(tmp_path):
 
 
 def test_an_installers_scratch_dir_is_next_to_the_prefix_and_goes_away(tmp_path):
-    """On the prefix's file system, so that uv and rattler hard-link from the cache in it."""
+    """On the prefix's file system, so that uv and rattler hard-link from the cache in it; one
+    for every run of the step (uv keeps its interpreter facts there), copies included."""
     layers = tmp_path / "layers"
     layers.mkdir()
-    run = ToolRun(layers / "venv", {}, {}, quiet_logger())
-    with run.scratch("uv") as tmp:
-        assert Path(tmp).parent == layers and Path(tmp).name.startswith("cnb-python-uv-")
+    with ToolRun(layers / "venv", {}, {}, quiet_logger()) as run:
+        tmp = run.scratch("uv")
+        assert tmp.parent == layers and tmp.name.startswith("cnb-python-uv-")
+        assert replace(run, env={"X": "1"}).scratch("uv") == tmp
+        assert run.scratch("conda") != tmp
     assert list(layers.iterdir()) == []

@@ -14,9 +14,10 @@ what its install depends on and installs into the environment the shared code ma
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -120,23 +121,41 @@ def controlled(run: str, display: str, names: tuple[str, ...], effect: str) -> R
 
 @dataclass(frozen=True)
 class ToolRun:
-    """A run of the build's tools on the environment at `prefix`."""
+    """The runs of the build's tools on the environment at `prefix` in one step; closing it
+    removes their scratch dirs."""
 
     prefix: Path
     tools: Mapping[str, Tool]  # by name
     env: Mapping[str, str]
     log: Logger
+    # By name, shared by the copies `dataclasses.replace` makes: every run of the step uses one.
+    scratch_dirs: dict[str, Path] = field(default_factory=dict, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[Any]:
         """`prefix, tools, env, log = tool_run`"""
         return iter((self.prefix, self.tools, self.env, self.log))
 
-    def scratch(self, name: str) -> tempfile.TemporaryDirectory[str]:
-        """A temp dir for the installer's package cache, next to the prefix in the layers
-        directory (a directory there without a layer toml is no layer): on the prefix's file
-        system, so that the installer hard-links the packages' files into it. From a temp dir
-        on another device (the container's /tmp, the layers' volume) it would copy them."""
-        return tempfile.TemporaryDirectory(prefix=f"cnb-python-{name}-", dir=self.prefix.parent)
+    def __enter__(self) -> ToolRun:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for path in self.scratch_dirs.values():
+            shutil.rmtree(path, ignore_errors=True)
+        self.scratch_dirs.clear()
+
+    def scratch(self, name: str) -> Path:
+        """A temp dir for the installer's package cache, the same for each of the step's runs
+        (uv keeps there what it learnt of the interpreter: 47 ms a run otherwise), next to the
+        prefix in the layers directory (a directory there without a layer toml is no layer): on
+        the prefix's file system, so that the installer hard-links the packages' files into it.
+        From a temp dir on another device (the container's /tmp, the layers' volume) it would
+        copy them."""
+        if name not in self.scratch_dirs:
+            parent = self.prefix.parent
+            self.scratch_dirs[name] = Path(
+                tempfile.mkdtemp(prefix=f"cnb-python-{name}-", dir=parent)
+            )
+        return self.scratch_dirs[name]
 
 
 class Installer(Protocol):

@@ -97,20 +97,20 @@ class CondaManager:
 
     def install(self, tool_run: ToolRun) -> None:
         prefix, tools, env, log = tool_run
-        with tool_run.scratch("conda") as tmp:
-            result = Path(tmp, "result.json")
-            outcome = run_install_script(
-                self.tool_command(tools[TOOL], prefix, Path(tmp), result, env),
-                result,
-                ToolRun(prefix, tools, self._env(env), log),
-                cwd=self.app,
-                what=f"{self.spec_file.name}",
-                kind="conda",
-            )
-            normalize_conda_meta(prefix / "conda-meta", outcome.get("origins", {}))
-            compile_own_stdlib(prefix, log, [tools["pip"]] if outcome["pip"] else [])
-            if outcome["pip"]:
-                self._install_pip_section(prefix, tools["pip"], outcome["pip"], env, log)
+        tmp = tool_run.scratch("conda")
+        result = tmp / "result.json"
+        outcome = run_install_script(
+            self.tool_command(tools[TOOL], prefix, tmp, result, env),
+            result,
+            ToolRun(prefix, tools, self._env(env), log),
+            cwd=self.app,
+            what=f"{self.spec_file.name}",
+            kind="conda",
+        )
+        normalize_conda_meta(prefix / "conda-meta", outcome.get("origins", {}))
+        compile_own_stdlib(prefix, log, [tools["pip"]] if outcome["pip"] else [])
+        if outcome["pip"]:
+            self._install_pip_section(prefix, tools["pip"], outcome["pip"], env, log)
 
     def _install_pip_section(
         self, prefix: Path, pip: Tool, lines: Sequence[str], env: Mapping[str, str], log: Logger

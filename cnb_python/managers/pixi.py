@@ -82,39 +82,39 @@ class PixiManager(InstallsWithPip):
 
     def install(self, tool_run: ToolRun) -> None:
         prefix, tools, log = tool_run.prefix, tool_run.tools, tool_run.log
-        with tool_run.scratch("pixi") as tmp:
-            result = Path(tmp, "result.json")
-            requirements = Path(tmp, "manifest-requirements.json")
-            requirements.write_text(json.dumps(list(self.requirements)))
-            command = [
-                str(tools[RATTLER].home / "bin" / "python"),
-                str(SCRIPT),
-                f"--lock={self.lock}",
-                f"--environment={self.environment}",
-                f"--platform={_PLATFORMS.get(platform.machine(), platform.machine())}",
-                f"--prefix={prefix}",
-                f"--cache-dir={tmp}",
-                f"--result={result}",
-            ]
-            if self.manifest:
-                command += [f"--manifest={self.manifest.name}", f"--requirements={requirements}"]
-            outcome = run_install_script(
-                command,
-                result,
-                tool_run,
-                cwd=self.app,
-                what=f"{self.lock.name}, environment {self.environment}",
-                kind="pixi",
-            )
-            normalize_conda_meta(prefix / "conda-meta", {})
-            pip_runs = outcome["pypi"] or outcome["local"]
-            compile_own_stdlib(prefix, log, [tools["pip"]] if pip_runs else [])
-            if outcome["pypi"]:
-                self._install_pypi(tool_run, outcome["pypi"], Path(tmp))
-            if outcome["local"]:
-                log.step(f"Installing the app's own projects ({', '.join(outcome['local'])})")
-                local = [f"./{path}" for path in outcome["local"]]
-                self.pip_install(tool_run, ["--no-deps", *local])
+        tmp = tool_run.scratch("pixi")
+        result = tmp / "result.json"
+        requirements = tmp / "manifest-requirements.json"
+        requirements.write_text(json.dumps(list(self.requirements)))
+        command = [
+            str(tools[RATTLER].home / "bin" / "python"),
+            str(SCRIPT),
+            f"--lock={self.lock}",
+            f"--environment={self.environment}",
+            f"--platform={_PLATFORMS.get(platform.machine(), platform.machine())}",
+            f"--prefix={prefix}",
+            f"--cache-dir={tmp}",
+            f"--result={result}",
+        ]
+        if self.manifest:
+            command += [f"--manifest={self.manifest.name}", f"--requirements={requirements}"]
+        outcome = run_install_script(
+            command,
+            result,
+            tool_run,
+            cwd=self.app,
+            what=f"{self.lock.name}, environment {self.environment}",
+            kind="pixi",
+        )
+        normalize_conda_meta(prefix / "conda-meta", {})
+        pip_runs = outcome["pypi"] or outcome["local"]
+        compile_own_stdlib(prefix, log, [tools["pip"]] if pip_runs else [])
+        if outcome["pypi"]:
+            self._install_pypi(tool_run, outcome["pypi"], tmp)
+        if outcome["local"]:
+            log.step(f"Installing the app's own projects ({', '.join(outcome['local'])})")
+            local = [f"./{path}" for path in outcome["local"]]
+            self.pip_install(tool_run, ["--no-deps", *local])
 
     def _install_pypi(self, tool_run: ToolRun, packages: list[dict[str, str]], tmp: Path) -> None:
         """The lock's PyPI packages, each checked against its locked sha256: from its URL, or

@@ -141,11 +141,10 @@ class UvManager:
         command = [*tool_run.tools["uv"].command(python), "pip", "install", f"--python={python}"]
         if self.vendor:
             command += ["--offline", "--no-index", f"--find-links={self.vendor}"]
-        with tool_run.scratch("uv") as tmp:
-            uv_env = self._env(tool_run.env, tool_run.prefix, Path(tmp))
-            if self.vendor:
-                uv_env = {k: v for k, v in uv_env.items() if not k.startswith(_INDEX_SETTINGS)}
-            self._run([*command, *arguments], uv_env, tool_run.log, "pip install")
+        uv_env = self._env(tool_run.env, tool_run.prefix, tool_run.scratch("uv"))
+        if self.vendor:
+            uv_env = {k: v for k, v in uv_env.items() if not k.startswith(_INDEX_SETTINGS)}
+        self._run([*command, *arguments], uv_env, tool_run.log, "pip install")
         site_dirs = sorted((tool_run.prefix / "lib").glob("python*/site-packages"))
         drop_metadata_files(site_dirs, _UV_STAMPS)
 
@@ -156,44 +155,44 @@ class UvManager:
         selection = ["--no-default-groups", *(f"--group={g}" for g in self.groups)]
         if self.member:
             selection.append(f"--package={self.member}")
-        with tool_run.scratch("uv") as tmp:
-            uv_env = self._env(env, venv, Path(tmp))
-            if self.vendor is None:
-                self._run(
-                    # The project itself is the project step's (projects.py).
-                    [*uv, "sync", "--locked", *selection, "--no-install-project", "--no-editable"],
-                    uv_env,
-                    log,
-                    "sync",
-                )
-            else:
-                # Offline, index settings only make uv re-resolve instead of reading the lock.
-                uv_env = {k: v for k, v in uv_env.items() if not k.startswith(_INDEX_SETTINGS)}
-                exported = Path(tmp, "requirements.txt")
-                self._run(
-                    [
-                        *uv,
-                        "export",
-                        "--locked",
-                        "--offline",
-                        *selection,
-                        "--format=requirements-txt",
-                        "--no-emit-project",
-                        "--no-editable",
-                        f"--output-file={exported}",
-                    ],
-                    uv_env,
-                    log,
+        tmp = tool_run.scratch("uv")
+        uv_env = self._env(env, venv, tmp)
+        if self.vendor is None:
+            self._run(
+                # The project itself is the project step's (projects.py).
+                [*uv, "sync", "--locked", *selection, "--no-install-project", "--no-editable"],
+                uv_env,
+                log,
+                "sync",
+            )
+        else:
+            # Offline, index settings only make uv re-resolve instead of reading the lock.
+            uv_env = {k: v for k, v in uv_env.items() if not k.startswith(_INDEX_SETTINGS)}
+            exported = tmp / "requirements.txt"
+            self._run(
+                [
+                    *uv,
                     "export",
-                )
-                offline = ["--offline", "--no-index", f"--find-links={self.vendor}"]
-                pip = [*uv, "pip", "install", f"--python={venv / 'bin' / 'python'}", *offline]
-                self._run(
-                    [*pip, "--require-hashes", "--no-deps", f"--requirement={exported}"],
-                    uv_env,
-                    log,
-                    "pip install",
-                )
+                    "--locked",
+                    "--offline",
+                    *selection,
+                    "--format=requirements-txt",
+                    "--no-emit-project",
+                    "--no-editable",
+                    f"--output-file={exported}",
+                ],
+                uv_env,
+                log,
+                "export",
+            )
+            offline = ["--offline", "--no-index", f"--find-links={self.vendor}"]
+            pip = [*uv, "pip", "install", f"--python={venv / 'bin' / 'python'}", *offline]
+            self._run(
+                [*pip, "--require-hashes", "--no-deps", f"--requirement={exported}"],
+                uv_env,
+                log,
+                "pip install",
+            )
         # uv's lock file for concurrent runs, and its build stamps (they hold source mtimes).
         (venv / ".lock").unlink(missing_ok=True)
         drop_metadata_files(sorted((venv / "lib").glob("python*/site-packages")), _UV_STAMPS)

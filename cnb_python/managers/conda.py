@@ -19,7 +19,7 @@ import json
 import platform
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,7 +102,7 @@ class CondaManager:
         outcome = run_install_script(
             self.tool_command(tools[TOOL], prefix, tmp, result, env),
             result,
-            ToolRun(prefix, tools, self._env(env), log),
+            replace(tool_run, env=self._env(env)),
             cwd=self.app,
             what=f"{self.spec_file.name}",
             kind="conda",

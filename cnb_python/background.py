@@ -40,6 +40,11 @@ class Background(Generic[T]):
             raise self._error
         return self._value  # type: ignore[return-value]
 
+    def join(self) -> None:
+        """Waits for the work, leaving its log lines and its outcome: the build has failed
+        meanwhile, and the work's tool must not go on writing once bin/build exits."""
+        self._thread.join()
+
 
 def alongside(what: str, check: Callable[[Logger], None], work: Callable[[], T], log: Logger) -> T:
     """`work` while `check` (`what` names it in the log) runs in a thread: a lock check next to

@@ -10,7 +10,8 @@ the same bytes, and nothing of an older version is left.
 Building a project needs its build backend ([build-system] requires). Those are installed once
 into a build-only cache layer with the manager's own installer, keyed by what they are and
 what the dependencies are, and the projects are built against it without build isolation: a
-rebuild after a code change downloads nothing.
+rebuild after a code change downloads nothing. When the dependencies install, the backends
+install alongside, as soon as the environment's Python is there: their downloads overlap.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cnb_python import bytecode, toolchain
+from cnb_python import bytecode
 from cnb_python.appfiles import read_toml
+from cnb_python.background import Background
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.environments import Environment
 from cnb_python.fingerprint import digest_inputs, key_sha256
@@ -64,19 +66,31 @@ class ProjectStep:
             )
         return sorted(found)
 
-    def install(self, dependencies_key: str, run: ToolRun) -> list[str]:
-        """Build and install the projects (without their dependencies) against their backends,
-        and compile their files; return the dist-info directories they made, relative to the
-        environment."""
+    def start_backends(self, dependencies_key: str, run: ToolRun) -> Background[Path] | None:
+        """The backends' install, in a thread, once the environment's Python is there to
+        install for (a conda environment's comes with its install); None: not now."""
+        if not self.paths or not self.environment.python.exists():
+            return None
+        return Background(
+            lambda log: self._backends(dependencies_key, replace(run, log=log)), run.log
+        )
+
+    def install(
+        self, dependencies_key: str, run: ToolRun, backends: Background[Path] | None = None
+    ) -> list[str]:
+        """Build and install the projects (without their dependencies) against their backends
+        (`backends`, when start_backends started them), and compile their files; return the
+        dist-info directories they made, relative to the environment. `run` has the wrapped
+        toolchain: a project may be compiled from C as a dependency is."""
         run.log.step(f"Installing the app's own projects ({', '.join(self.paths)})")
-        backends = self._backends(dependencies_key, run)
+        if backends is not None:
+            site = backends.result(run.log)
+        else:
+            site = self._backends(dependencies_key, run)
         before = set(_dist_infos(self.environment))
         targets = ["." if path == "." else f"./{path}" for path in self.paths]
-        # A project may be compiled from C as a dependency is: with the same wrapped toolchain.
-        toolchain_dir = self.environment.path.parent / toolchain.DIRECTORY
-        with toolchain.wrapped_toolchain(toolchain_dir, run.env, run.log) as env:
-            build = replace(run, env={**env, "PYTHONPATH": str(backends)})
-            self.installer.pip_install(build, ["--no-deps", "--no-build-isolation", *targets])
+        build = replace(run, env={**run.env, "PYTHONPATH": str(site)})
+        self.installer.pip_install(build, ["--no-deps", "--no-build-isolation", *targets])
         made = sorted(set(_dist_infos(self.environment)) - before)
         roots = self.environment.compile_roots()
         files = sorted(
@@ -113,7 +127,7 @@ class ProjectStep:
         else:
             run.log.step(f"Installing the build backends ({', '.join(requires)})")
             layer.reset()
-            self.installer.pip_install(run, ["--target", str(site), *requires])
+            self.installer.install_backends(run, site, requires)
         layer.write(_BUILD_ONLY, wanted)
         return site
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -141,9 +142,9 @@ def provide_venv(
         log.section(
             "Reinstalling the app's own projects: their files changed, the dependencies did not"
         )
-        with log.timed(), run:
+        with log.timed(), run, _wrapped_toolchain(environment, run) as wrapped:
             layer.forget_metadata()
-            installed = step.reinstall(installed, metadata["key"], run)
+            installed = step.reinstall(installed, metadata["key"], wrapped)
     else:
         if restored:
             changed = changed_inputs(restored, inputs)
@@ -155,8 +156,7 @@ def provide_venv(
             # The old environment's thousands of files go while the new one is made.
             removing = Background(lambda _: shutil.rmtree(old), log) if old else None
             try:
-                _install_dependencies(environment, installer, run)
-                installed = step.install(metadata["key"], run) if step.paths else []
+                installed = _install(environment, installer, step, metadata["key"], run)
             finally:
                 if removing:
                     removing.result(log)
@@ -172,19 +172,35 @@ def provide_venv(
     return environment
 
 
-def _install_dependencies(environment: Environment, installer: Installer, run: ToolRun) -> None:
-    """Into the empty layer: the environment, the manager's install, the PID 1 hook, and
-    hash-based pycs of everything."""
+def _install(
+    environment: Environment, installer: Installer, step: ProjectStep, key: str, run: ToolRun
+) -> list[str]:
+    """Into the empty layer: the environment, the manager's install, the PID 1 hook and
+    hash-based pycs of everything, then the app's own projects (what the step returns)."""
     # Both wait on a process (venv, the compiler's option check): they overlap.
     creating = Background(lambda log: environment.create(run.env, log), run.log)
-    toolchain_dir = environment.path.parent / toolchain.DIRECTORY
-    with toolchain.wrapped_toolchain(toolchain_dir, run.env, run.log) as install_env:
+    with _wrapped_toolchain(environment, run) as wrapped:
         creating.result(run.log)
-        installer.install(replace(run, env=install_env))
-    for site_packages in environment.site_packages():
-        pid1.install_hook(site_packages)
-    run.log.step("Compiling the dependencies to hash-based bytecode")
-    roots = environment.compile_roots()
-    bytecode.remove_bytecode(roots)
-    sources = bytecode.python_sources(roots)
-    bytecode.compile_files(environment.compiler, sources, log=run.log, what="the dependencies")
+        backends = step.start_backends(key, wrapped)
+        try:
+            installer.install(wrapped)
+            for site_packages in environment.site_packages():
+                pid1.install_hook(site_packages)
+            run.log.step("Compiling the dependencies to hash-based bytecode")
+            roots = environment.compile_roots()
+            bytecode.remove_bytecode(roots)
+            sources = bytecode.python_sources(roots)
+            compiler = environment.compiler
+            bytecode.compile_files(compiler, sources, log=run.log, what="the dependencies")
+            return step.install(key, wrapped, backends) if step.paths else []
+        finally:
+            if backends is not None:  # its tool is not left writing after a failure
+                backends.join()
+
+
+@contextmanager
+def _wrapped_toolchain(environment: Environment, run: ToolRun) -> Iterator[ToolRun]:
+    """`run` with the compiler shims first on PATH: for the dependencies and the projects."""
+    toolchain_dir = environment.path.parent / toolchain.DIRECTORY
+    with toolchain.wrapped_toolchain(toolchain_dir, run.env, run.log) as env:
+        yield replace(run, env=env)

@@ -65,3 +65,35 @@ def test_uninstall_removes_what_record_lists_with_its_pycs_and_empty_directories
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert left == ["bin/python", f"{site}/__pycache__/six.cpython-312.pyc", f"{site}/six.py"]
     assert not (tmp_path / site / "hello").exists()
+
+
+class Backends(Projects):
+    """Installs the build backends by writing their names into the target."""
+
+    def install_backends(self, tool_run: object, target: Path, requires: list[str]) -> None:
+        target.mkdir(parents=True)
+        (target / "installed").write_text(" ".join(requires))
+
+
+def test_the_backends_install_alongside_once_the_environment_has_its_python(tmp_path):
+    from cnb_python.cnb.layers import Layer
+    from cnb_python.log import Logger
+    from cnb_python.managers.base import ToolRun
+
+    write(tmp_path / "app", {"pyproject.toml": "[build-system]\nrequires = ['hatchling']\n"})
+    environment = Venv(tmp_path / "layers" / "venv", None)  # type: ignore[arg-type]
+    build_layer = Layer(tmp_path / "layers", "project-build")
+    step = projects.ProjectStep(tmp_path / "app", Backends((".",)), environment, build_layer)
+    run = ToolRun(environment.path, {}, {}, Logger())
+    assert step.start_backends("key", run) is None  # no Python to install for yet
+    write(environment.path, {"bin/python": ""})
+    assert (
+        projects.ProjectStep(step.app, Backends(()), environment, build_layer).start_backends(
+            "key", run
+        )
+        is None
+    )  # no projects: no backends
+    started = step.start_backends("key", run)
+    assert started is not None
+    site = started.result(Logger())
+    assert (site / "installed").read_text() == "hatchling"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -130,6 +131,8 @@ class ToolRun:
     log: Logger
     # By name, shared by the copies `dataclasses.replace` makes: every run of the step uses one.
     scratch_dirs: dict[str, Path] = field(default_factory=dict, repr=False, compare=False)
+    # Runs in threads (the build backends' install) ask for them too.
+    scratch_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[Any]:
         """`prefix, tools, env, log = tool_run`"""
@@ -150,12 +153,13 @@ class ToolRun:
         the prefix's file system, so that the installer hard-links the packages' files into it.
         From a temp dir on another device (the container's /tmp, the layers' volume) it would
         copy them."""
-        if name not in self.scratch_dirs:
-            parent = self.prefix.parent
-            self.scratch_dirs[name] = Path(
-                tempfile.mkdtemp(prefix=f"cnb-python-{name}-", dir=parent)
-            )
-        return self.scratch_dirs[name]
+        with self.scratch_lock:
+            if name not in self.scratch_dirs:
+                parent = self.prefix.parent
+                self.scratch_dirs[name] = Path(
+                    tempfile.mkdtemp(prefix=f"cnb-python-{name}-", dir=parent)
+                )
+            return self.scratch_dirs[name]
 
 
 class Installer(Protocol):
@@ -189,6 +193,12 @@ class Installer(Protocol):
     def pip_install(self, tool_run: ToolRun, arguments: Sequence[str]) -> None:
         """Run the manager's pip-compatible installer with `arguments` (pip's options) and the
         app's index settings: the project step's (projects.py)."""
+        ...
+
+    def install_backends(self, tool_run: ToolRun, target: Path, requires: Sequence[str]) -> None:
+        """Install the projects' build backends (`requires`, from the index) into the directory
+        `target`, as pip_install does, while `install` may be running: they build nothing from
+        the app's files and write nothing outside `target`."""
         ...
 
 

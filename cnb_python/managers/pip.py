@@ -63,6 +63,18 @@ class InstallsWithPip:
     def pip_install(self, tool_run: ToolRun, arguments: Sequence[str]) -> None:
         self._pip(tool_run, arguments)
 
+    def install_backends(self, tool_run: ToolRun, target: Path, requires: Sequence[str]) -> None:
+        pip_install(
+            tool_run.prefix,
+            tool_run.tools["pip"],
+            ["--target", str(target), *requires],
+            app=self.app,
+            options=self.pip,
+            env=tool_run.env,
+            log=tool_run.log,
+            builds_in_app=False,
+        )
+
     def install_hashed(
         self,
         tool_run: ToolRun,
@@ -176,10 +188,13 @@ def pip_install(
     log: Logger,
     show: str | None = None,
     known_errors: Mapping[str, tuple[str, str]] | None = None,
+    builds_in_app: bool = True,
 ) -> None:
     """`pip install ARGUMENTS` into the environment at `prefix`, run in the app dir, which is
     left as it was (pip builds local projects in place). The one pip install of every manager
-    that uses pip; `known_errors` as in run()."""
+    that uses pip; `known_errors` as in run(). Without `builds_in_app` (a run that builds
+    nothing from the app's files), what is new in the app dir afterwards is another run's,
+    going on meanwhile: it is left to that run."""
     from cnb_python.tools import pip_install_command  # here: detect imports this module
 
     command = pip_install_command(pip, prefix / "bin" / "python")
@@ -189,7 +204,7 @@ def pip_install(
     pip_env = dict(env)
     if options.config:
         pip_env["PIP_CONFIG_FILE"] = str(options.config)
-    before = _paths(app)
+    before = _paths(app) if builds_in_app else None
     try:
         run(
             command,
@@ -206,7 +221,8 @@ def pip_install(
             known_errors=known_errors,
         )
     finally:
-        _remove_new(app, before)
+        if before is not None:
+            _remove_new(app, before)
 
 
 def _paths(root: Path) -> set[Path]:

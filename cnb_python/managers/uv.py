@@ -137,6 +137,15 @@ class UvManager:
         return (self.member_path or ".",)
 
     def pip_install(self, tool_run: ToolRun, arguments: Sequence[str]) -> None:
+        self._pip_install(tool_run, arguments)
+        site_dirs = sorted((tool_run.prefix / "lib").glob("python*/site-packages"))
+        drop_metadata_files(site_dirs, _UV_STAMPS)
+
+    def install_backends(self, tool_run: ToolRun, target: Path, requires: Sequence[str]) -> None:
+        self._pip_install(tool_run, ["--target", str(target), *requires])
+        drop_metadata_files([target], _UV_STAMPS)
+
+    def _pip_install(self, tool_run: ToolRun, arguments: Sequence[str]) -> None:
         python = tool_run.prefix / "bin" / "python"
         command = [*tool_run.tools["uv"].command(python), "pip", "install", f"--python={python}"]
         if self.vendor:
@@ -145,8 +154,6 @@ class UvManager:
         if self.vendor:
             uv_env = {k: v for k, v in uv_env.items() if not k.startswith(_INDEX_SETTINGS)}
         self._run([*command, *arguments], uv_env, tool_run.log, "pip install")
-        site_dirs = sorted((tool_run.prefix / "lib").glob("python*/site-packages"))
-        drop_metadata_files(site_dirs, _UV_STAMPS)
 
     def install(self, tool_run: ToolRun) -> None:
         venv, tools, env, log = tool_run

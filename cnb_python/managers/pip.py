@@ -64,16 +64,7 @@ class InstallsWithPip:
         self._pip(tool_run, arguments)
 
     def install_backends(self, tool_run: ToolRun, target: Path, requires: Sequence[str]) -> None:
-        pip_install(
-            tool_run.prefix,
-            tool_run.tools["pip"],
-            ["--target", str(target), *requires],
-            app=self.app,
-            options=self.pip,
-            env=tool_run.env,
-            log=tool_run.log,
-            builds_in_app=False,
-        )
+        self._pip(tool_run, ["--target", str(target), *requires], builds_in_app=False)
 
     def install_hashed(
         self,
@@ -95,6 +86,7 @@ class InstallsWithPip:
         arguments: Sequence[str],
         show: str | None = None,
         known_errors: Mapping[str, tuple[str, str]] | None = None,
+        builds_in_app: bool = True,
     ) -> None:
         pip_install(
             tool_run.prefix,
@@ -106,6 +98,7 @@ class InstallsWithPip:
             log=tool_run.log,
             show=show,
             known_errors=known_errors,
+            builds_in_app=builds_in_app,
         )
 
 

@@ -5,20 +5,25 @@ recompiled at every container start. Hash-based pycs stay valid.
 
 Marshal output can depend on what the same process compiled before (cpython#129724: 3.9/3.10
 were seen to vary with compile order) and on the hash seed (set and frozenset constants), so the
-sorted file list is cut into chunks of about the same source bytes, each compiled in list order
-with a fixed PYTHONHASHSEED by a child that one compiling process forks before it has compiled
-anything. Every core runs one such child at a time, but which core runs a chunk, when, and how
-many cores there are, changes no byte: the cuts depend on the files alone, and so does a
-chunk's output.
+sorted file list is cut into chunks, each compiled in list order with a fixed PYTHONHASHSEED by
+a child that one compiling process forks before it has compiled anything. Every core runs one
+such child at a time, but which core runs a chunk, when, and how many cores there are, changes
+no byte: the cuts depend on the files alone, and so does a chunk's output.
+
+So a chunk's pycs are a function of its files: a rebuild whose chunk holds the same files as
+the previous compile's (same paths, modes and bytes, same interpreter) takes that compile's
+pycs instead of compiling again (Reuse), and gets the bytes a compile would give.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cnb_python.errors import UserError
@@ -27,14 +32,20 @@ from cnb_python.log import Logger
 # Layers are immutable in the image, so checking the source hash at import buys nothing;
 # measured (scripts/bench-stdlib-pyc startup), checked-hash starts 3-9% slower.
 INVALIDATION_MODE = "UNCHECKED_HASH"
-# Source bytes per chunk: enough to pay for its fork, few enough that the last chunks leave no
-# core idle for long. Cut by bytes, not files: 100 files to a chunk put one package's big
-# modules in a chunk that took the time of three.
+# Source bytes per chunk at most: enough to pay for its fork, few enough that the last chunks
+# leave no core idle for long. Cut by bytes, not files: 100 files to a chunk put one package's
+# big modules in a chunk that took the time of three.
 CHUNK_BYTES = 400_000
+# A chunk also ends after each file whose path digests to 0 modulo CUT_EVERY (one file in 32,
+# at random): a cut that depends on that file alone. Between two such files the cuts depend on
+# the files in between only, so a package added, removed or changed changes the chunks its
+# files fall in, and no other: the others' pycs can be reused.
+CUT_EVERY = 32
 # The niceness of a background compilation's processes (the foreground's is 0).
 BACKGROUND_NICENESS = 10
 # The flags word of a pyc header (PEP 552) in each invalidation mode.
 _PYC_FLAGS = {"TIMESTAMP": 0b00, "UNCHECKED_HASH": 0b01, "CHECKED_HASH": 0b11}
+_OUR_FLAGS = _PYC_FLAGS[INVALIDATION_MODE]
 
 # One process per compilation, which forks a child per chunk, up to one per core. A chunk's bytes
 # depend on the state of the process that compiles it (cpython#129724); every child starts from
@@ -151,18 +162,86 @@ def remove_bytecode(roots: Iterable[Path]) -> None:
                 dirnames.remove("__pycache__")
 
 
-def chunked(files: Sequence[Path]) -> list[Sequence[Path]]:
-    """`files`, in order, cut where a chunk reaches CHUNK_BYTES of sources."""
+def chunked(files: Sequence[Path], shown_as: Sequence[str] = ()) -> list[Sequence[Path]]:
+    """`files`, in order, cut after a file that ends a chunk by its path as it will be seen
+    (CUT_EVERY; `shown_as`: _shown_as_args) and where a chunk reaches CHUNK_BYTES of sources."""
     chunks: list[Sequence[Path]] = []
     start, size = 0, 0
     for index, path in enumerate(files):
         size += path.stat().st_size
-        if size >= CHUNK_BYTES:
+        if size >= CHUNK_BYTES or _cuts_after(_shown(path, shown_as)):
             chunks.append(files[start : index + 1])
             start, size = index + 1, 0
     if start < len(files):
         chunks.append(files[start:])
     return chunks
+
+
+def _shown(path: Path, shown_as: Sequence[str]) -> str:
+    """`path` as it will be seen at run time: a staging dir's path is not (it is random)."""
+    text = str(path)
+    if shown_as and text.startswith(shown_as[0]):
+        return shown_as[1] + text[len(shown_as[0]) :]
+    return text
+
+
+def _cuts_after(path: str) -> bool:
+    return hashlib.sha256(os.fsencode(path)).digest()[0] % CUT_EVERY == 0
+
+
+def chunk_digest(chunk: Sequence[Path], compiler: str, shown_as: Sequence[str]) -> str:
+    """What a chunk's pycs are made from: its files (paths as seen, modes, bytes), the
+    interpreter (`compiler`, its version), the compile script and mode."""
+    digest = hashlib.sha256(f"{compiler}\0{INVALIDATION_MODE}\0".encode())
+    digest.update(hashlib.sha256(_COMPILE_SCRIPT.encode()).digest())
+    for path in chunk:
+        mode = path.stat().st_mode & 0o7777
+        digest.update(b"\0%s\0%o\0" % (os.fsencode(_shown(path, shown_as)), mode))
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """A previous compile's pycs: `old` holds what `root` held then (moved aside), `compiled`
+    the digests of its chunks whose every file compiled."""
+
+    root: Path
+    old: Path
+    compiled: frozenset[str]
+
+    def take(self, chunk: Sequence[Path]) -> bool:
+        """Moves the chunk's pycs from `old` into place; False (nothing moved) when one is
+        missing or not ours."""
+        moves: list[tuple[Path, Path]] = []
+        listings: dict[Path, list[str]] = {}
+        for path in chunk:
+            try:
+                old_cache = (self.old / path.relative_to(self.root)).parent / "__pycache__"
+                if old_cache not in listings:
+                    listings[old_cache] = os.listdir(old_cache)
+                names = [n for n in listings[old_cache] if _is_pyc_of(n, path)]
+                ours = len(names) == 1 and _pyc_flags(old_cache / names[0]) == _OUR_FLAGS
+            except (ValueError, OSError):
+                return False
+            if not ours:
+                return False
+            moves.append((old_cache / names[0], path.parent / "__pycache__" / names[0]))
+        for old_pyc, pyc in moves:
+            pyc.parent.mkdir(exist_ok=True)
+            os.replace(old_pyc, pyc)
+        return True
+
+
+def _is_pyc_of(name: str, source: Path) -> bool:
+    """`name`, in the source's __pycache__, is a pyc of it (`<stem>.cpython-XY.pyc`)."""
+    base, _, tag = name.removesuffix(".pyc").rpartition(".")
+    return name.endswith(".pyc") and base == source.stem and tag.startswith("cpython-")
+
+
+def _pyc_flags(pyc: Path) -> int:
+    with open(pyc, "rb") as file:
+        return int.from_bytes(file.read(8)[4:8], "little")
 
 
 def workers() -> int:
@@ -188,15 +267,29 @@ class Compilation:
         shown_as: tuple[Path, str] | None = None,
         *,
         background: bool = False,
+        version: str | None = None,
+        reuse: Reuse | None = None,
     ) -> None:
+        """`version`, the interpreter's: the chunks' digests are kept (`compiled`), and the
+        chunks `reuse` holds take its pycs instead of compiling."""
         self._python, self._files, self._what = python, files, what
         self._background = background
         self._tmp = tempfile.TemporaryDirectory(prefix="cnb-python-compile-")
-        self._chunks = chunked(files)
+        self._shown_as = _shown_as_args(shown_as)
+        self._chunks = chunked(files, self._shown_as)
         for index, chunk in enumerate(self._chunks):
             Path(self._tmp.name, str(index)).write_text("\0".join(map(str, chunk)), "utf-8")
-        self._shown_as = _shown_as_args(shown_as)
-        self._compiler = self._start(range(len(self._chunks)))
+        self._digests = [
+            chunk_digest(chunk, version, self._shown_as) for chunk in self._chunks if version
+        ]
+        self._taken = {
+            index
+            for index, digest in enumerate(self._digests)
+            if reuse and digest in reuse.compiled and reuse.take(self._chunks[index])
+        }
+        left = [index for index in range(len(self._chunks)) if index not in self._taken]
+        self._compiler = self._start(left) if left else None
+        self.compiled: list[str] = []  # after `wait`: the digests of the chunks compiled whole
 
     def _start(self, chunks: Iterable[int]) -> subprocess.Popen[str]:
         # -B: the start-up's modules write no pycs. -S: no site (nor the .pth files of the
@@ -213,7 +306,7 @@ class Compilation:
 
     def wait(self, log: Logger) -> None:
         try:
-            failed = self._collect(self._compiler)
+            failures = self._collect(self._compiler) if self._compiler else {}
             if self._background:
                 # A tool that ran meanwhile may have imported a module before its pyc existed and
                 # written a timestamp pyc over ours (PDM runs Python with -E, which ignores
@@ -223,17 +316,20 @@ class Compilation:
                 chunks = [i for i, chunk in enumerate(self._chunks) if redo.intersection(chunk)]
                 if chunks:
                     log.debug(f"recompiling {len(chunks)} chunks of {self._what}: overwritten")
-                    self._collect(self._start(chunks))
+                    failures.update(self._collect(self._start(chunks)))
         finally:
-            if self._compiler.poll() is None:
+            if self._compiler and self._compiler.poll() is None:
                 self._compiler.kill()
                 self._compiler.wait()
             self._tmp.cleanup()
-        total = len(self._files)
-        log.debug(f"compiled {total - failed} of {total} files for {self._what}")
+        self.compiled = [d for i, d in enumerate(self._digests) if not failures.get(i, 0)]
+        total, failed = len(self._files), sum(failures.values())
+        taken = sum(len(self._chunks[index]) for index in self._taken)
+        reused = f" ({taken} taken from the previous compile)" if taken else ""
+        log.debug(f"compiled {total - failed} of {total} files for {self._what}{reused}")
 
-    def _collect(self, compiler: subprocess.Popen[str]) -> int:
-        """Waits for `compiler`; the number of files that were not valid Python."""
+    def _collect(self, compiler: subprocess.Popen[str]) -> dict[int, int]:
+        """Waits for `compiler`; by chunk, the number of files that were not valid Python."""
         stdout, stderr = compiler.communicate()
         if compiler.returncode != 0:
             raise UserError(
@@ -242,12 +338,11 @@ class Compilation:
                 f"{stderr.strip()[-2000:]}",
                 "This is a buildpack problem; please report it with the build log.",
             )
-        return sum(int(line.split()[1]) for line in stdout.splitlines())
+        return {int(index): int(failed) for index, failed in map(str.split, stdout.splitlines())}
 
 
 def overwritten(files: Sequence[Path]) -> list[int]:
     """The indexes of `files` whose pyc is not in INVALIDATION_MODE (an import wrote it)."""
-    wanted = _PYC_FLAGS[INVALIDATION_MODE]
     listings: dict[Path, list[str]] = {}
     found = []
     for index, path in enumerate(files):
@@ -255,14 +350,21 @@ def overwritten(files: Sequence[Path]) -> list[int]:
         if cache not in listings:
             listings[cache] = sorted(os.listdir(cache)) if cache.is_dir() else []
         for name in listings[cache]:
-            base, _, tag = name.removesuffix(".pyc").rpartition(".")
-            if name.endswith(".pyc") and base == path.stem and tag.startswith("cpython-"):
-                with open(cache / name, "rb") as pyc:
-                    flags = int.from_bytes(pyc.read(8)[4:8], "little")
-                if flags != wanted:
-                    found.append(index)
+            if _is_pyc_of(name, path) and _pyc_flags(cache / name) != _OUR_FLAGS:
+                found.append(index)
     return found
 
 
-def compile_files(python: Path, files: Sequence[Path], *, log: Logger, what: str) -> None:
-    Compilation(python, files, what).wait(log)
+def compile_files(
+    python: Path,
+    files: Sequence[Path],
+    *,
+    log: Logger,
+    what: str,
+    version: str | None = None,
+    reuse: Reuse | None = None,
+) -> list[str]:
+    """Compiles `files` (see Compilation); the digests of the chunks compiled whole."""
+    compilation = Compilation(python, files, what, version=version, reuse=reuse)
+    compilation.wait(log)
+    return compilation.compiled

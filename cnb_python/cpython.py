@@ -22,7 +22,7 @@ from cnb_python.run import run
 
 LAYER_NAME = "cpython"
 # Bump when the post-processing below changes, so older cached layers are rebuilt.
-LAYER_FORMAT = 3
+LAYER_FORMAT = 4
 
 # Build tools must not reach the launch image; pip runs from its own build-only layer.
 _BUILD_TOOLS = ("pip", "pip3", "easy_install", "wheel")

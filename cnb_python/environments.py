@@ -57,6 +57,11 @@ class Environment(ABC):
     def compiler(self) -> Path:
         """The interpreter that compiles them: the one that will import them."""
 
+    @property
+    @abstractmethod
+    def compiler_version(self) -> str:
+        """Its exact version, which pycs are reused by (bytecode.Reuse); empty: unknown."""
+
     @abstractmethod
     def write_sbom(self, sboms: LayerSboms, layer: Layer) -> None:
         """The layer's SBOM, from what the environment holds."""
@@ -84,6 +89,10 @@ class Venv(Environment):
     @property
     def compiler(self) -> Path:
         return self.cpython.python
+
+    @property
+    def compiler_version(self) -> str:
+        return f"CPython {self.cpython.version}"
 
     def write_sbom(self, sboms: LayerSboms, layer: Layer) -> None:
         sboms.packages(layer, self.site_packages())
@@ -116,6 +125,12 @@ class CondaPrefix(Environment):
     @property
     def compiler(self) -> Path:
         return self.python
+
+    @property
+    def compiler_version(self) -> str:
+        """The record of the `python` package the installer linked: its version and build."""
+        records = sorted((self.path / "conda-meta").glob("python-[0-9]*.json"))
+        return records[0].stem if len(records) == 1 else ""
 
     def write_sbom(self, sboms: LayerSboms, layer: Layer) -> None:
         sboms.conda_environment(layer, self.path / "conda-meta", self.site_packages())

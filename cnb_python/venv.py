@@ -27,7 +27,7 @@ from cnb_python.tools import Tool
 
 LAYER_NAME = "venv"
 # Bump when the layer layout or normalization below changes, so cached venvs are rebuilt.
-LAYER_FORMAT = 4
+LAYER_FORMAT = 5
 
 
 def install_inputs(
@@ -130,6 +130,7 @@ def provide_venv(
     run = ToolRun(environment.path, tools, tool_env, log)
     restored = layer.restored_metadata()
     before = restored.pop("projects", {})
+    pycs = restored.pop("pycs", [])  # the digests of the compiled chunks (bytecode.Reuse)
     installed = before.get("installed") if isinstance(before, dict) else None
     projects_key = step.key() if step.paths else ""
     same_dependencies = restored == metadata and environment.python.exists()
@@ -153,17 +154,18 @@ def provide_venv(
         log.section(f"Installing dependencies with {installer.describe()}")
         with log.timed(), run:
             old = layer.reset_aside()
-            # The old environment's thousands of files go while the new one is made.
-            removing = Background(lambda _: shutil.rmtree(old), log) if old else None
+            previous = _Previous(old, layer.path, pycs if isinstance(pycs, list) else [], log)
             try:
-                installed = _install(environment, installer, step, metadata["key"], run)
+                installed, pycs = _install(
+                    environment, installer, step, metadata["key"], run, previous
+                )
             finally:
-                if removing:
-                    removing.result(log)
+                previous.removed(log)
         # bin/ reaches PATH through the lifecycle, ahead of the CPython layer's because "venv"
         # sorts after "cpython".
         for name, value in environment.activation().items():
             layer.shared_env.override(name, value)
+    metadata["pycs"] = pycs
     if step.paths:
         metadata["projects"] = {"key": projects_key, "installed": installed}
     else:
@@ -172,11 +174,41 @@ def provide_venv(
     return environment
 
 
+class _Previous:
+    """The previous environment, moved aside (`old`): its thousands of files are removed while
+    the new one is made, or once the dependencies' compile has taken the pycs it can reuse."""
+
+    def __init__(self, old: Path | None, path: Path, pycs: list[str], log: Logger) -> None:
+        self._old, self._log = old, log
+        self.reuse = None
+        if old and pycs:
+            self.reuse = bytecode.Reuse(path, old / path.name, frozenset(pycs))
+        self._removing: Background[None] | None = None
+        if not self.reuse:
+            self.remove()
+
+    def remove(self) -> None:
+        old = self._old
+        if old and not self._removing:
+            self._removing = Background(lambda _: shutil.rmtree(old), self._log)
+
+    def removed(self, log: Logger) -> None:
+        self.remove()
+        if self._removing:
+            self._removing.result(log)
+
+
 def _install(
-    environment: Environment, installer: Installer, step: ProjectStep, key: str, run: ToolRun
-) -> list[str]:
+    environment: Environment,
+    installer: Installer,
+    step: ProjectStep,
+    key: str,
+    run: ToolRun,
+    previous: _Previous,
+) -> tuple[list[str], list[str]]:
     """Into the empty layer: the environment, the manager's install, the PID 1 hook and
-    hash-based pycs of everything, then the app's own projects (what the step returns)."""
+    hash-based pycs of everything, then the app's own projects. Returns the projects installed
+    and the digests of the dependencies' compiled chunks."""
     # Both wait on a process (venv, the compiler's option check): they overlap.
     creating = Background(lambda log: environment.create(run.env, log), run.log)
     with _wrapped_toolchain(environment, run) as wrapped:
@@ -190,9 +222,16 @@ def _install(
             roots = environment.compile_roots()
             bytecode.remove_bytecode(roots)
             sources = bytecode.python_sources(roots)
-            compiler = environment.compiler
-            bytecode.compile_files(compiler, sources, log=run.log, what="the dependencies")
-            return step.install(key, wrapped, backends) if step.paths else []
+            pycs = bytecode.compile_files(
+                environment.compiler,
+                sources,
+                log=run.log,
+                what="the dependencies",
+                version=environment.compiler_version,
+                reuse=previous.reuse,
+            )
+            previous.remove()
+            return (step.install(key, wrapped, backends) if step.paths else []), pycs
         finally:
             if backends is not None:  # its tool is not left writing after a failure
                 backends.join()

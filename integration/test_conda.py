@@ -212,16 +212,18 @@ def test_condarc_binding_gives_channels_and_its_secret_stays_out_of_the_image(
         assert secret.encode() not in Path(record.tar).read_bytes()
 
 
-def test_verify_reproducible_on_a_vendored_conda_app(conda_channel, buildpack, tmp_path):
+@pytest.mark.parametrize("change", [[], ["--lock-change", "environment.yml"]])
+def test_verify_reproducible_on_a_vendored_conda_app(conda_channel, buildpack, tmp_path, change):
     """scripts/verify-reproducible (other temp roots, clocks, hash seeds and umasks) on the
-    Flask app with the channel in vendor/: the conda sample that CI can build offline."""
+    Flask app with the channel in vendor/: the conda sample that CI can build offline. Also
+    after a lock change: the environment rebuilt on the old one's pycs is a cold build's."""
     app = tmp_path / "app"
     shutil.copytree(FIXTURES / "conda-flask", app)
     shutil.copytree(conda_channel.path, app / "vendor")
     spec = app / "environment.yml"
     spec.write_text(spec.read_text().replace("CHANNEL", "http://127.0.0.1:9/unused"))
     proc = subprocess.run(
-        [REPO / "scripts" / "verify-reproducible", app, "--buildpack", buildpack],
+        [REPO / "scripts" / "verify-reproducible", app, "--buildpack", buildpack, *change],
         capture_output=True,
         text=True,
         timeout=1200,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +83,21 @@ def test_a_change_rebuilds_the_venv_from_empty(make_app):
     assert "Rebuilding the virtual environment: requirements.txt changed" in changed.output
     assert app.python("import importlib.util as u; print(u.find_spec('idna'))") == "None\n"
     assert app.python("import six; print(six.__version__)") == "1.16.0\n"
+
+
+def test_a_rebuild_of_the_same_packages_takes_every_pyc_of_the_old_environment(make_app):
+    """The bytes are a compile's: scripts/verify-reproducible --lock-change, run in CI."""
+    requirements = "six==1.16.0\nidna==3.10\n"
+    app = make_app(files={"requirements.txt": requirements})
+    app.build_ok()
+    app.write({"requirements.txt": requirements + "\n"})
+    changed = app.build_ok(env={"BP_LOG_LEVEL": "DEBUG"})
+    assert "Rebuilding the virtual environment: requirements.txt changed" in changed.output
+    found = re.search(
+        r"compiled (\d+) of (\d+) files for the dependencies \((\d+) taken", changed.output
+    )
+    assert found and found[1] == found[2] == found[3], changed.output
+    assert app.python("import idna, six; print(six.__version__)") == "1.16.0\n"
 
 
 def test_nested_requirement_files_are_part_of_the_key(make_app):

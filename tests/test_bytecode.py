@@ -141,6 +141,7 @@ def test_chunks_are_cut_by_source_bytes_in_file_order(tmp_path, monkeypatch):
     """Balanced chunks: a chunk closes once its sources reach CHUNK_BYTES, so a big file ends its
     chunk early and small ones share one; the cuts depend on the files alone."""
     monkeypatch.setattr(bytecode, "CHUNK_BYTES", 100)
+    monkeypatch.setattr(bytecode, "_cuts_after", lambda path: False)
     sizes = {"a.py": 30, "b.py": 30, "c.py": 50, "d.py": 250, "e.py": 10, "f.py": 20}
     files = []
     for name, size in sizes.items():
@@ -149,6 +150,113 @@ def test_chunks_are_cut_by_source_bytes_in_file_order(tmp_path, monkeypatch):
     chunks = [[path.name for path in chunk] for chunk in bytecode.chunked(files)]
     assert chunks == [["a.py", "b.py", "c.py"], ["d.py"], ["e.py", "f.py"]]
     assert bytecode.chunked([]) == []
+
+
+def test_about_one_file_in_cut_every_ends_a_chunk_by_its_path():
+    paths = [f"/layers/cnb-python/venv/lib/m{index}.py" for index in range(3200)]
+    cuts = sum(map(bytecode._cuts_after, paths))
+    assert 3200 / bytecode.CUT_EVERY * 0.7 < cuts < 3200 / bytecode.CUT_EVERY * 1.3
+
+
+def test_cuts_by_path_use_the_path_the_files_will_have_not_a_staging_dirs(tmp_path):
+    """A packaged runtime is compiled in a random staging dir: its chunks, and so its bytes
+    (cpython#129724), must not depend on that dir."""
+    chunks = []
+    for staging in ("a", "b"):
+        for index in range(300):
+            (tmp_path / staging / f"m{index:03}.py").parent.mkdir(exist_ok=True)
+            (tmp_path / staging / f"m{index:03}.py").write_text("X = 1\n")
+        files = python_sources([tmp_path / staging])
+        shown_as = [str(tmp_path / staging), "/cnb/buildpacks/python/runtime"]
+        chunks.append([[p.name for p in chunk] for chunk in bytecode.chunked(files, shown_as)])
+    assert chunks[0] == chunks[1]
+    assert len(chunks[0]) > 1
+
+
+def test_a_file_added_changes_only_the_chunk_it_falls_in(tmp_path, monkeypatch):
+    """A cut by path depends on that file alone, and a cut by bytes on the files since the last
+    cut: a file added changes the chunks between the cuts by path around it, and no other."""
+    monkeypatch.setattr(bytecode, "_cuts_after", lambda path: path.endswith("4.py"))
+    monkeypatch.setattr(bytecode, "CHUNK_BYTES", 25)  # three files of 10 bytes
+    for index in range(40):
+        (tmp_path / f"m{index:02}.py").write_text("X = 12345\n")
+    before = bytecode.chunked(python_sources([tmp_path]))
+    (tmp_path / "m17a.py").write_text("X = 12345\n")
+    after = bytecode.chunked(python_sources([tmp_path]))
+    names = [[[p.stem for p in chunk] for chunk in chunks] for chunks in (before, after)]
+    # m14 and m24 end chunks by their paths: only the chunks between them change.
+    assert [c for c in names[0] if c not in names[1]] == [
+        ["m18", "m19", "m20"],
+        ["m21", "m22", "m23"],
+        ["m24"],
+    ]
+    assert [c for c in names[1] if c not in names[0]] == [
+        ["m17a", "m18", "m19"],
+        ["m20", "m21", "m22"],
+        ["m23", "m24"],
+    ]
+
+
+def _numbered_tree(root: Path, changed: int | None = None) -> list[Path]:
+    for index in range(20):
+        value = "'changed'" if index == changed else index
+        path = root / "pkg" / f"m{index:02}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"X = ({value}, frozenset({{'a', 'b'}}), 'shared')\n")
+    return python_sources([root])
+
+
+def _pycs(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.pyc"))}
+
+
+def test_a_rebuild_takes_the_pycs_of_unchanged_chunks_and_gets_the_bytes_of_a_compile(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(bytecode, "_cuts_after", lambda path: path.endswith(("4.py", "9.py")))
+    python, root, old = Path(sys.executable), tmp_path / "venv", tmp_path / "old"
+    first = compile_files(python, _numbered_tree(root), log=Logger(), what="t", version="3.x")
+    assert len(first) == 4  # m00-m04, m05-m09, m10-m14, m15-m19
+    old.mkdir()
+    root.rename(old / "venv")  # the next build moves the old environment aside
+    sources = _numbered_tree(root, changed=12)
+    log = io.StringIO()
+    reuse = bytecode.Reuse(root, old / "venv", frozenset(first))
+    again = compile_files(
+        python, sources, log=Logger(log, debug=True), what="t", version="3.x", reuse=reuse
+    )
+    assert "compiled 20 of 20 files for t (15 taken from the previous compile)" in log.getvalue()
+    assert again[:2] + again[3:] == first[:2] + first[3:]
+    assert again[2] != first[2]
+    assert sorted(p.name for p in (old / "venv").rglob("*.pyc"))[0].startswith("m10.")
+    taken = _pycs(root)
+    assert len(taken) == 20
+    assert taken == compile_tree(root)  # what a compile of the new tree writes
+
+
+def test_no_pyc_is_taken_from_another_interpreter_or_that_is_not_ours(tmp_path):
+    python, root, old = Path(sys.executable), tmp_path / "venv", tmp_path / "old"
+    first = compile_files(python, _numbered_tree(root), log=Logger(), what="t", version="3.x")
+    old.mkdir()
+    root.rename(old / "venv")
+    reuse = bytecode.Reuse(root, old / "venv", frozenset(first))
+    for version in ("3.y", "3.x"):
+        if version == "3.x":  # a timestamp pyc where ours was: the chunks are all compiled
+            for source in python_sources([old / "venv"]):
+                py_compile.compile(
+                    str(source), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP
+                )
+        log = io.StringIO()
+        compile_files(
+            python,
+            _numbered_tree(root),
+            log=Logger(log, debug=True),
+            what="t",
+            version=version,
+            reuse=reuse,
+        )
+        assert "compiled 20 of 20 files for t\n" in log.getvalue()
+        remove_bytecode([root])
 
 
 def _dying_compiler(root: Path) -> None:

@@ -166,7 +166,9 @@ lock-change     Platform.build() again, after the code-change rebuild, of a copy
                 newline added to its lock file (requirements.txt, uv.lock, ...): the same
                 dependencies installed from empty, with CPython and the tool layers reused and
                 compiled, as the raw installs have them. Its dependency step is the one to
-                compare with the raw install with bytecode.
+                compare with the raw install with bytecode. The same files, so every chunk's
+                pycs are taken from the old environment (the best case: a lock that changes
+                packages compiles their chunks).
 import          python -c "<the app's imports>" as the run user inside one container process.
 launch / floor  regular-file bytes: buildpack launch layers / CPython tarball + raw site-packages
                 (with the raw pip's timestamp pycs), both without pip.

@@ -2,8 +2,8 @@
 images: every layer digest (and, when one differs, every file in it), the layers' [metadata], the
 SBOM files and the config digest.
 
-usage: python -m reprocheck APP [--warm | --code-change FILE] [--json FILE] [--buildpack DIR]
-                              [--umasks A,B] [--keep]
+usage: python -m reprocheck APP [--warm | --code-change FILE | --lock-change FILE] [--json FILE]
+                              [--buildpack DIR] [--umasks A,B] [--keep]
 
 Exit status: 0 reproducible, 1 the images differ, 2 a build failed (or bad usage). Needs root.
 """
@@ -48,6 +48,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="add a line to FILE (relative to the app) for the rebuild and B, and compare the "
         "rebuild with B: a code-only rebuild against a cold build of the change (implies --warm)",
     )
+    parser.add_argument(
+        "--lock-change",
+        metavar="FILE",
+        help="add a newline to FILE (the app's lock) for the rebuild and B, and compare the "
+        "rebuild with B: an environment rebuilt on the previous one's pycs against a cold "
+        "build (implies --warm)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the full report here")
     parser.add_argument(
         "--buildpack",
@@ -63,7 +70,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="umasks of the processes driving builds A and B (default 022,002)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the builds' temp roots")
-    return parser.parse_args(argv)
+    opts = parser.parse_args(argv)
+    if opts.code_change and opts.lock_change:
+        parser.error("--code-change and --lock-change exclude each other")
+    return opts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +99,13 @@ def main(argv: list[str] | None = None) -> int:
             roots,
             warm=opts.warm,
             umasks=opts.umasks,
-            code_change=opts.code_change,
+            change=(
+                ("code-change", opts.code_change)
+                if opts.code_change
+                else ("lock-change", opts.lock_change)
+                if opts.lock_change
+                else None
+            ),
         )
     sys.stdout.write(render(report))
     if opts.json:

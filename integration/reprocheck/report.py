@@ -16,7 +16,7 @@ MAX_LISTED = 30  # differences printed per layer; the JSON has them all
 @dataclass
 class RunReport:
     app: str
-    mode: str  # "cold" | "warm" | "code-change"
+    mode: str  # "cold" | "warm" | "code-change" | "lock-change"
     builds: list[BuildRecord] = field(default_factory=list)
     comparisons: list[Comparison] = field(default_factory=list)
     error: str | None = None  # a build failed, so nothing could be compared
@@ -44,6 +44,7 @@ def render(report: RunReport) -> str:
     what = {
         "warm": "cold build, warm rebuild, clean cold build",
         "code-change": "cold build, rebuild after a code change, clean cold build of the change",
+        "lock-change": "cold build, rebuild after a lock change, clean cold build of the change",
     }.get(report.mode, "two clean builds")
     out = [f"verify-reproducible {report.app} ({what})"]
     for build in report.builds:

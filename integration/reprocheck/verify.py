@@ -22,15 +22,16 @@ def verify(
     *,
     warm: bool,
     umasks: tuple[int, int],
-    code_change: str | None = None,
+    change: tuple[str, str] | None = None,
 ) -> RunReport:
     """Cold: A and B are clean builds in ``roots[0]`` and ``roots[1]``. Warm: A, then a rebuild
     on A's cache and previous image, then a clean B; both A and the rebuild are compared to B.
-    With ``code_change`` (a file of the app, implies warm), the rebuild and B build the app with
-    a line added to that file, and only the rebuild is compared to B: a code-only rebuild must
-    give what a cold build of the changed sources gives."""
-    warm = warm or code_change is not None
-    mode = "code-change" if code_change else "warm" if warm else "cold"
+    With ``change`` (a kind, "code-change" or "lock-change", and a file of the app; implies
+    warm), the rebuild and B build the app with that file changed (CHANGES), and only the
+    rebuild is compared to B: a rebuild after a change must give what a cold build of the
+    changed app gives."""
+    warm = warm or change is not None
+    mode = change[0] if change else "warm" if warm else "cold"
     report = RunReport(str(app), mode)
     root_a, root_b = roots
     first = Conditions(hash_seed="1", umask=umasks[0], one_cpu=True)
@@ -44,7 +45,7 @@ def verify(
         images["A"] = snapshot_image(platform_a, root_a / "image-A")
         time.sleep(GAP_SECONDS)
         # A fresh checkout of the same app: new file mtimes must not defeat the cache.
-        app_again = _changed(stage_app(app, root_a, "app-warm"), code_change)
+        app_again = _changed(stage_app(app, root_a, "app-warm"), change)
         if not _build(report, "A-warm", app_again, root_a, buildpack, other):
             return report
         images["A-warm"] = _image(platform_a)
@@ -52,12 +53,12 @@ def verify(
         images["A"] = _image(platform_a)
     time.sleep(GAP_SECONDS)
     clean = Conditions(hash_seed="3", umask=umasks[0]) if warm else other
-    app_b = _changed(stage_app(app, root_b, "app"), code_change)
+    app_b = _changed(stage_app(app, root_b, "app"), change)
     if not _build(report, "B", app_b, root_b, buildpack, clean):
         return report
     images["B"] = _image(Path(report.builds[-1].workdir))
 
-    if not code_change:
+    if not change:
         report.comparisons.append(compare_images("A vs B (clean builds)", images["A"], images["B"]))
     if warm:
         report.comparisons.append(
@@ -68,11 +69,18 @@ def verify(
     return report
 
 
-def _changed(app: Path, code_change: str | None) -> Path:
-    """The staged app, with a line of code added to ``code_change`` when it is given."""
-    if code_change:
-        changed = app / code_change
-        changed.write_text(changed.read_text() + "\nCODE_CHANGE = 1\n")
+# What each kind of change adds to its file: a line of code (the app's own project is
+# reinstalled alone), or a newline to the lock (the same dependencies, read from other bytes:
+# the environment is rebuilt from empty, taking the previous compile's pycs).
+CHANGES = {"code-change": "\nCODE_CHANGE = 1\n", "lock-change": "\n"}
+
+
+def _changed(app: Path, change: tuple[str, str] | None) -> Path:
+    """The staged app, with ``change`` made to it when it is given."""
+    if change:
+        kind, file = change
+        changed = app / file
+        changed.write_text(changed.read_text() + CHANGES[kind])
     return app
 
 

@@ -139,9 +139,14 @@ def test_tool_layers_are_reused_before_cpython_is_restored(tmp_path):
     """The decision comes before the CPython layer exists: a set's bin/python then links to
     nothing yet, and the layer is still reused, with no download started."""
     layers = Layers(tmp_path)
-    first = start(layers, {}, io.StringIO())
+    # The mirror is empty: the downloads fail in their threads. They are waited for, so that
+    # none empties a layer (its first step) while the test fills it as a restore would.
+    offline = {"BP_DEPENDENCY_MIRROR": (tmp_path / "empty-mirror").as_uri()}
+    first = start(layers, offline, io.StringIO())
     for pending in first:
         assert pending.preparing is not None  # nothing restored: both are installed
+        with pytest.raises(UserError):
+            pending.preparing.result(Logger(io.StringIO(), io.StringIO()))
     pip, poetry = (layers.get(name) for name in ("pip", "poetry"))
     for layer, pending in ((pip, first[0]), (poetry, first[1])):
         layer.path.mkdir(parents=True, exist_ok=True)
@@ -151,8 +156,7 @@ def test_tool_layers_are_reused_before_cpython_is_restored(tmp_path):
     (poetry.path / "bin" / "python").symlink_to(tmp_path / "cpython" / "bin" / "python3")
     assert [p.preparing for p in start(layers, {}, io.StringIO())] == [None, None]
     # Another patch release: the set is rebuilt, pip is not (its pycs follow the minor only).
-    # The mirror is empty: the set's download (of uv) fails in its thread, unread.
-    offline = {"BP_DEPENDENCY_MIRROR": (tmp_path / "empty-mirror").as_uri()}
+    # The set's download (of uv) fails in its thread, unread.
     pip_again, poetry_again = start(layers, offline, io.StringIO(), python="3.12.2")
     assert pip_again.preparing is None and poetry_again.preparing is not None
     # The same version elsewhere (another buildpack release's runtime/): the set's bin/python

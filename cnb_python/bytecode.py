@@ -279,17 +279,22 @@ class Compilation:
         self._chunks = chunked(files, self._shown_as)
         for index, chunk in enumerate(self._chunks):
             Path(self._tmp.name, str(index)).write_text("\0".join(map(str, chunk)), "utf-8")
-        self._digests = [
-            chunk_digest(chunk, version, self._shown_as) for chunk in self._chunks if version
-        ]
+        # With pycs to reuse, the digests decide what the compiler is given; without, they are
+        # only recorded, so they are read while it runs.
+        digests = self._digests_of(version) if reuse else []
         self._taken = {
             index
-            for index, digest in enumerate(self._digests)
+            for index, digest in enumerate(digests)
             if reuse and digest in reuse.compiled and reuse.take(self._chunks[index])
         }
         left = [index for index in range(len(self._chunks)) if index not in self._taken]
         self._compiler = self._start(left) if left else None
+        self._digests = digests if reuse else self._digests_of(version)
         self.compiled: list[str] = []  # after `wait`: the digests of the chunks compiled whole
+
+    def _digests_of(self, version: str | None) -> list[str]:
+        """Each chunk's digest (none without the interpreter's version)."""
+        return [chunk_digest(chunk, version, self._shown_as) for chunk in self._chunks if version]
 
     def _start(self, chunks: Iterable[int]) -> subprocess.Popen[str]:
         # -B: the start-up's modules write no pycs. -S: no site (nor the .pth files of the

@@ -72,9 +72,16 @@ def _site(tmp_path: Path, *pycs: str) -> Path:
 
 def test_a_baseline_with_bytecode_must_have_written_pycs(tmp_path: Path) -> None:
     # pip's own pycs (written when pip runs from the venv) do not count.
-    site = _site(tmp_path, "pip/__pycache__/__init__.cpython-312.pyc")
+    site = _site(tmp_path, "flask/app.py", "pip/__pycache__/__init__.cpython-312.pyc")
     with pytest.raises(RuntimeError, match="with bytecode left 0 pycs"):
         check_bytecode(site, bytecode=True)
+    check_bytecode(site, bytecode=False)
+
+
+def test_packages_without_python_sources_have_no_pycs_either_way(tmp_path: Path) -> None:
+    # pip-native's packages are C modules alone.
+    site = _site(tmp_path, "handbuilt.cpython-312-x86_64-linux-gnu.so", "pip/__init__.py")
+    check_bytecode(site, bytecode=True)
     check_bytecode(site, bytecode=False)
 
 

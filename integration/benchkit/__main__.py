@@ -71,8 +71,12 @@ APPS = {
         "import flask, gunicorn.app.wsgiapp, pdm_flask",
         "src/pdm_flask/__init__.py",
     ),
+    # The raw pip compiles with gcc, without debug info, as the build does (buildenv.py).
     "pip-native": BenchApp(
-        SAMPLES / "pip-native", "import handbuilt, mesonext, cmakeext", "app.py", raw_baseline=False
+        SAMPLES / "pip-native",
+        "import handbuilt, mesonext, cmakeext",
+        "app.py",
+        raw_env={"CC": "cc", "CXX": "c++", "CFLAGS": "-g0", "CXXFLAGS": "-g0"},
     ),
 }
 

@@ -4,7 +4,8 @@ by default (or as its flag asks) and once without. Both steps (venv, install) ar
 
 - pip: ``python -m venv v && v/bin/pip install -r requirements.txt``, pip's default compile;
   without: ``--no-compile``. In between, untimed, the venv's pip (ensurepip's) is replaced by
-  the pip version the buildpack uses.
+  the pip version the buildpack uses. pip-native's C code builds with CC=cc and CXX=c++ (the
+  test CPython's build settings name PBS's clang) and CFLAGS=-g0, as the build's do.
 - pylock.toml: the same venv, then ``pip install --no-deps --require-hashes -r pylock.toml``.
 - Pipenv: the same venv, then ``pipenv sync`` into it, with the buildpack's pinned Pipenv set
   installed beforehand in a venv of its own, untimed; without: ``PIP_COMPILE=false`` for the
@@ -40,6 +41,7 @@ import shlex
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,16 +80,24 @@ def extract_cpython(tarball: Path, dest: Path) -> Path:
 
 
 def raw_install(
-    python: Path, app: Path, venv: Path, tool: str, version: str, *, bytecode: bool
+    python: Path,
+    app: Path,
+    venv: Path,
+    tool: str,
+    version: str,
+    *,
+    bytecode: bool,
+    env: Mapping[str, str] | None = None,
 ) -> RawInstall:
     """`tool` installs `app`'s dependencies into `venv`; `version` is the buildpack's version of
-    uv for uv, of pip for the others (conda's pip: subsection included)."""
+    uv for uv, of pip for the others (conda's pip: subsection included). `env`: added to the
+    clean environment of the pip installs."""
     if tool == "uv":
         raw = raw_uv_install(python, app, venv, version, bytecode)
     elif tool == "conda":
         raw = raw_conda_install(python, app, venv, version, bytecode)
     else:
-        raw = raw_pip_install(python, app, venv, version, bytecode)
+        raw = raw_pip_install(python, app, venv, version, bytecode, env or {})
     check_bytecode(raw.site_packages, bytecode)
     return raw
 
@@ -122,9 +132,9 @@ def raw_uv_install(
 
 
 def raw_pip_install(
-    python: Path, app: Path, venv: Path, pip_version: str, bytecode: bool
+    python: Path, app: Path, venv: Path, pip_version: str, bytecode: bool, extra: Mapping[str, str]
 ) -> RawInstall:
-    env = _clean_env(venv.parent)
+    env = {**_clean_env(venv.parent), **extra}
     start = time.monotonic()
     _run([str(python), "-m", "venv", str(venv)], env=env)
     venv_seconds = time.monotonic() - start
@@ -235,11 +245,16 @@ def _site_packages(venv: Path) -> Path:
 
 def check_bytecode(site: Path, bytecode: bool) -> None:
     """The baseline does what its row says: pycs of the installed packages, or none (pip's own
-    are left out: pip writes them when it runs from the venv)."""
-    pycs = sum(
-        1 for path in site.rglob("*.pyc") if not is_pip(path.relative_to(site.parent).as_posix())
-    )
-    if bytecode != (pycs > 0):
+    are left out: pip writes them when it runs from the venv). Packages with no Python source
+    (pip-native's C modules) have none either way."""
+
+    def count(pattern: str) -> int:
+        paths = site.rglob(pattern)
+        return sum(1 for path in paths if not is_pip(path.relative_to(site.parent).as_posix()))
+
+    pycs = count("*.pyc")
+    wrong = pycs == 0 and count("*.py") > 0 if bytecode else pycs > 0
+    if wrong:
         state = "with" if bytecode else "without"
         raise RuntimeError(f"the raw install {state} bytecode left {pycs} pycs in {site}")
 

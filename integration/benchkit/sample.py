@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,11 @@ class BenchApp:
     path: Path
     imports: str  # what the app imports when it starts
     source: str  # the app file that the code-change rebuild edits
-    # False where a raw install cannot build the app: pip-native's C code needs the buildpack's
-    # patch of the test CPython's build settings, which record PBS's clang (sysconfig_patch.py).
-    raw_baseline: bool = True
+    # What the raw install needs on top of a clean environment to build the app as the build
+    # does: pip-native's C code is compiled with the compilers the test CPython's build settings
+    # name unless CC and CXX say otherwise (they record PBS's clang; the build patches them,
+    # sysconfig_patch.py).
+    raw_env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -70,7 +72,7 @@ class SampleBench:
         self.bench_app, self.buildpack, self.scratch = bench_app, buildpack, scratch
         app = bench_app.path
         lock = _lock_file(app)
-        self.tool = lock[1] if lock and bench_app.raw_baseline else None
+        self.tool = lock[1] if lock else None
         self.changed_app = _code_change(app, bench_app.source, scratch / "changed-app")
         self.relocked_app = _lock_change(app, lock[0], scratch / "relocked-app") if lock else None
         self.samples = Runs()
@@ -154,7 +156,13 @@ class SampleBench:
         for bytecode in (True, False) if run % 2 == 0 else (False, True):
             venv = self.scratch / f"raw-venv-{run}-{'pyc' if bytecode else 'no-pyc'}"
             raw = raw_install(
-                self.python, self.bench_app.path, venv, self.tool, version, bytecode=bytecode
+                self.python,
+                self.bench_app.path,
+                venv,
+                self.tool,
+                version,
+                bytecode=bytecode,
+                env=self.bench_app.raw_env,
             )
             self.raw = raw
             kind = "with" if bytecode else "without"

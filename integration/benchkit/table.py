@@ -133,7 +133,8 @@ raw             the same CPython and tool versions as the build, no cache, a cle
                 pip: python -m venv v (with ensurepip) + v/bin/pip install --isolated
                 --no-cache-dir -r requirements.txt: pip's default compile (timestamp pycs, one
                 process); without: --no-compile. The venv's pip is switched to the buildpack's
-                pip version in between, untimed.
+                pip version in between, untimed. pip-native's C code builds with CC=cc
+                CXX=c++ CFLAGS=-g0 CXXFLAGS=-g0 (the test CPython names PBS's clang).
                 Pipenv: the same venv + `pipenv sync` into it (VIRTUAL_ENV), with the buildpack's
                 pinned Pipenv set in a venv of its own, untimed: pip's default compile; without:
                 PIP_COMPILE=false for the pip Pipenv runs (PIP_NO_COMPILE=1 would leave compile

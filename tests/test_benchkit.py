@@ -61,10 +61,11 @@ def test_no_cache_dir_is_no_tars(tmp_path: Path) -> None:
     assert cache_tars(tmp_path / "missing") == {}
 
 
-def _site(tmp_path: Path, *pycs: str) -> Path:
+def _site(tmp_path: Path, *files: str) -> Path:
+    """A site-packages with a `flask` dir and `files` (empty), paths relative to it."""
     site = tmp_path / "lib" / "python3.12" / "site-packages"
     (site / "flask").mkdir(parents=True)
-    for name in pycs:
+    for name in files:
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_bytes(b"")
     return site

@@ -1,4 +1,6 @@
-"""A requirement set's tool keeps the bytecode of its own files from one run to the next.
+"""Tools keep the bytecode of their own files from one import to the next, where it is safe.
+
+A requirement set's tool, from one run to the next:
 
 A set (tools.py) is installed without pycs: compiling all of it would cost a cold build seconds
 of CPU for the few hundred files one command imports. Its tool compiles those as it imports
@@ -12,13 +14,23 @@ pyc recorded. The lifecycle's restorer gives every file of a cache layer the tim
 (`lc:archive/extract.go` sets no mtimes), so the set's sources get one fixed mtime when the set
 is installed and again each time the layer is reused. The layer is build-only and never reaches
 the image; its sources never change once installed (a new set is a new layer).
+
+A pip install, within the run: pip installs the build backends of the sdists it builds into a
+temp build environment without pycs (pip's build_env/installer.py passes --no-compile), then runs
+each backend hook in a new interpreter, which compiles the backend's imports again when it may
+not write them: pip-native's dependency step spent 0.7-0.9 s doing so (docs/benchmarks.md). For
+the duration of the run, the interpreter of the environment pip installs into gets the same
+hook, with the temp directories as roots; the backends run with that interpreter.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from cnb_python.buildenv import DEFAULT_SOURCE_DATE_EPOCH
@@ -27,6 +39,7 @@ from cnb_python.fingerprint import file_sha256
 MODULE = "_cnb_python_set_pycs"
 _SOURCE = Path(__file__).parent / "toolscripts" / "set_pycs.py"
 _PTH_NAME = "cnb_python_set_pycs.pth"
+_SET_HOOK = f"import sys, {MODULE}; {MODULE}.keep_below([sys.prefix])\n"
 # Part of a set layer's metadata, so a changed hook reinstalls the sets.
 HOOK_DIGEST = file_sha256(_SOURCE)
 # Any constant works; this is the one the exporter gives every file.
@@ -37,7 +50,39 @@ def install_hook(site_dirs: Iterable[Path]) -> None:
     """Put the hook into the set's site-packages directories."""
     for site in site_dirs:
         shutil.copyfile(_SOURCE, site / f"{MODULE}.py")
-        (site / _PTH_NAME).write_text(f"import {MODULE}\n")
+        (site / _PTH_NAME).write_text(_SET_HOOK)
+
+
+_runs_lock = threading.Lock()
+_runs: Counter[Path] = Counter()  # site-packages dir -> pip runs going on with the hook in it
+
+
+@contextmanager
+def temp_pycs(prefix: Path, roots: Sequence[str]) -> Iterator[None]:
+    """While the block runs, the interpreter of the environment at `prefix` keeps the pycs of
+    sources below `roots` (temp directories), those that hold the environment itself left out.
+    Runs on one environment may overlap (the project step installs its backends while the
+    dependencies install): the first to start puts the hook in, the last to end takes it out."""
+    sites = sorted((prefix / "lib").glob("python*/site-packages"))
+    kept = [root for root in roots if not prefix.is_relative_to(root)]
+    if len(sites) != 1 or not kept:
+        yield
+        return
+    site = sites[0]
+    with _runs_lock:
+        if not _runs[site]:
+            shutil.copyfile(_SOURCE, site / f"{MODULE}.py")
+            (site / _PTH_NAME).write_text(f"import {MODULE}; {MODULE}.keep_below({kept!r})\n")
+        _runs[site] += 1
+    try:
+        yield
+    finally:
+        with _runs_lock:
+            _runs[site] -= 1
+            if not _runs[site]:
+                del _runs[site]
+                for name in (_PTH_NAME, f"{MODULE}.py"):
+                    (site / name).unlink(missing_ok=True)
 
 
 def fix_source_mtimes(layer: Path) -> None:

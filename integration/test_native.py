@@ -46,6 +46,11 @@ for top, dirs, files in os.walk("/layers"):
             found.append(path)
 print(found)
 """
+# Files of the hook that lets pip's build backends keep their pycs (set_bytecode.temp_pycs).
+SCAN_PYC_HOOK = """
+import os
+print(sorted(n for _, _, files in os.walk("/layers") for n in files if "cnb_python_set_pycs" in n))
+"""
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +95,10 @@ def test_the_shipped_static_library_is_deterministic(native_app):
 
 def test_the_shims_never_reach_the_image(native_app):
     assert native_app.python(SCAN_LAYERS) == "[]\n"
+
+
+def test_the_hook_that_keeps_the_backends_pycs_never_reaches_the_image(native_app):
+    assert native_app.python(SCAN_PYC_HOOK) == "[]\n"
 
 
 def test_a_change_of_cflags_rebuilds_the_venv_and_says_so(make_app):

@@ -91,3 +91,49 @@ def test_fixed_mtimes_leave_links_alone(tmp_path):
     set_bytecode.fix_source_mtimes(layer)
     assert (layer / "module.py").stat().st_mtime == set_bytecode.SOURCE_MTIME
     assert target.stat().st_mtime != set_bytecode.SOURCE_MTIME
+
+
+def import_below(venv: Path, *directories: Path) -> None:
+    """The venv's python imports a module from each directory (a pip build environment's
+    backend, the app), writing off as in the build's tool runs."""
+    for number, directory in enumerate(directories):
+        (directory / f"module{number}.py").write_text("VALUE = 1\n")
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": os.pathsep.join(map(str, directories)),
+    }
+    names = ", ".join(f"module{n}" for n in range(len(directories)))
+    subprocess.run([str(venv / "bin" / "python"), "-c", f"import {names}"], env=env, check=True)
+
+
+def test_a_pip_run_keeps_the_pycs_below_the_temp_roots_alone(set_venv, tmp_path):
+    temp, app = tmp_path / "temp", tmp_path / "app"
+    (temp / "pip-build-env").mkdir(parents=True)
+    app.mkdir()
+    with set_bytecode.temp_pycs(set_venv, [str(temp)]):
+        import_below(set_venv, temp / "pip-build-env", app)
+    assert pyc(temp / "pip-build-env", "module0").is_file()
+    assert not (app / "__pycache__").exists()
+    assert sorted(p.name for p in site_of(set_venv).iterdir()) == ["inside.py"]
+    (temp / "later").mkdir()
+    import_below(set_venv, temp / "later")
+    assert not (temp / "later" / "__pycache__").exists()
+
+
+def test_overlapping_runs_keep_the_hook_until_the_last_ends(set_venv, tmp_path):
+    build = tmp_path / "temp" / "build"
+    build.mkdir(parents=True)
+    with set_bytecode.temp_pycs(set_venv, [str(build.parent)]):
+        with set_bytecode.temp_pycs(set_venv, [str(build.parent)]):
+            pass
+        import_below(set_venv, build)
+    assert pyc(build, "module0").is_file()
+    assert sorted(p.name for p in site_of(set_venv).iterdir()) == ["inside.py"]
+
+
+def test_no_hook_when_the_environment_is_below_a_temp_root(set_venv, tmp_path):
+    with set_bytecode.temp_pycs(set_venv, [str(set_venv.parent)]):
+        assert sorted(p.name for p in site_of(set_venv).iterdir()) == ["inside.py"]
+        import_below(set_venv, tmp_path)
+    assert not (tmp_path / "__pycache__").exists()

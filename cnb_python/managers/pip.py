@@ -26,6 +26,8 @@ from cnb_python.managers.base import (
 from cnb_python.managers.options import listed, vendor_dir
 from cnb_python.managers.requirements import RequirementInputs, collect, display_path
 from cnb_python.run import run
+from cnb_python.set_bytecode import temp_pycs
+from cnb_python.toolchain import temp_roots
 
 if TYPE_CHECKING:
     from cnb_python.tools import Tool  # detect imports this module: tools.py stays out
@@ -199,20 +201,21 @@ def pip_install(
         pip_env["PIP_CONFIG_FILE"] = str(options.config)
     before = _paths(app) if builds_in_app else None
     try:
-        run(
-            command,
-            env=pip_env,
-            cwd=app,
-            log=log,
-            show=show or "pip " + " ".join(command[2:]),
-            error_title="Unable to install dependencies using pip",
-            error_fix=(
-                "Read pip's output above: it names the requirement that failed. Check its "
-                "spelling and version, and that the versions you pin can be installed "
-                "together on this Python."
-            ),
-            known_errors=known_errors,
-        )
+        with temp_pycs(prefix, temp_roots(env)):
+            run(
+                command,
+                env=pip_env,
+                cwd=app,
+                log=log,
+                show=show or "pip " + " ".join(command[2:]),
+                error_title="Unable to install dependencies using pip",
+                error_fix=(
+                    "Read pip's output above: it names the requirement that failed. Check its "
+                    "spelling and version, and that the versions you pin can be installed "
+                    "together on this Python."
+                ),
+                known_errors=known_errors,
+            )
     finally:
         if before is not None:
             _remove_new(app, before)

@@ -1,6 +1,5 @@
-"""Tools keep the bytecode of their own files from one import to the next, where it is safe.
-
-A requirement set's tool, from one run to the next:
+"""Tools keep the bytecode of their own files from one import to the next, where it is safe: a
+requirement set's tool from one run to the next, and pip's build backends within a pip run.
 
 A set (tools.py) is installed without pycs: compiling all of it would cost a cold build seconds
 of CPU for the few hundred files one command imports. Its tool compiles those as it imports
@@ -15,12 +14,13 @@ pyc recorded. The lifecycle's restorer gives every file of a cache layer the tim
 is installed and again each time the layer is reused. The layer is build-only and never reaches
 the image; its sources never change once installed (a new set is a new layer).
 
-A pip install, within the run: pip installs the build backends of the sdists it builds into a
-temp build environment without pycs (pip's build_env/installer.py passes --no-compile), then runs
-each backend hook in a new interpreter, which compiles the backend's imports again when it may
-not write them: pip-native's dependency step spent 0.7-0.9 s doing so (docs/benchmarks.md). For
-the duration of the run, the interpreter of the environment pip installs into gets the same
-hook, with the temp directories as roots; the backends run with that interpreter.
+pip installs the build backends of the sdists it builds into a temp build environment without
+pycs (pip's build_env/installer.py passes --no-compile), then runs each backend hook in a new
+interpreter, which compiles the backend's imports again when it may not write them:
+pip-native's dependency step spent 0.6-0.9 s doing so (docs/benchmarks.md). For the length of
+the run, the interpreter of the environment pip installs into gets the same hook, with the temp
+directories as roots: the backends run with that interpreter, and pip's build environments are
+there.
 """
 
 from __future__ import annotations

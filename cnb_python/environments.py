@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from cnb_python.tools import Tool
 
 
+def site_packages(prefix: Path) -> list[Path]:
+    """The site-packages directories of the environment (or tool layer) at `prefix`."""
+    return sorted((prefix / "lib").glob("python*/site-packages"))
+
+
 class Environment(ABC):
     """What every kind shares: a prefix with bin/python and lib/python*/site-packages."""
 
@@ -37,7 +42,7 @@ class Environment(ABC):
         return self.path / "bin" / "python"
 
     def site_packages(self) -> list[Path]:
-        return sorted((self.path / "lib").glob("python*/site-packages"))
+        return site_packages(self.path)
 
     def activation(self) -> dict[str, str]:
         """The launch variables that point at the environment, as its activate script sets them;

@@ -34,12 +34,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cnb_python.buildenv import DEFAULT_SOURCE_DATE_EPOCH
+from cnb_python.environments import site_packages
 from cnb_python.fingerprint import file_sha256
 
 MODULE = "_cnb_python_set_pycs"
 _SOURCE = Path(__file__).parent / "toolscripts" / "set_pycs.py"
 _PTH_NAME = "cnb_python_set_pycs.pth"
-_SET_HOOK = f"import sys, {MODULE}; {MODULE}.keep_below([sys.prefix])\n"
 # Part of a set layer's metadata, so a changed hook reinstalls the sets.
 HOOK_DIGEST = file_sha256(_SOURCE)
 # Any constant works; this is the one the exporter gives every file.
@@ -49,8 +49,13 @@ SOURCE_MTIME = DEFAULT_SOURCE_DATE_EPOCH
 def install_hook(site_dirs: Iterable[Path]) -> None:
     """Put the hook into the set's site-packages directories."""
     for site in site_dirs:
-        shutil.copyfile(_SOURCE, site / f"{MODULE}.py")
-        (site / _PTH_NAME).write_text(_SET_HOOK)
+        _put_hook(site, "[sys.prefix]")
+
+
+def _put_hook(site: Path, roots: str) -> None:
+    """The hook module and a .pth that calls it with `roots`, a Python expression."""
+    shutil.copyfile(_SOURCE, site / f"{MODULE}.py")
+    (site / _PTH_NAME).write_text(f"import sys, {MODULE}; {MODULE}.keep_below({roots})\n")
 
 
 _runs_lock = threading.Lock()
@@ -63,7 +68,7 @@ def temp_pycs(prefix: Path, roots: Sequence[str]) -> Iterator[None]:
     sources below `roots` (temp directories), those that hold the environment itself left out.
     Runs on one environment may overlap (the project step installs its backends while the
     dependencies install): the first to start puts the hook in, the last to end takes it out."""
-    sites = sorted((prefix / "lib").glob("python*/site-packages"))
+    sites = site_packages(prefix)
     kept = [root for root in roots if not prefix.is_relative_to(root)]
     if len(sites) != 1 or not kept:
         yield
@@ -71,8 +76,7 @@ def temp_pycs(prefix: Path, roots: Sequence[str]) -> Iterator[None]:
     site = sites[0]
     with _runs_lock:
         if not _runs[site]:
-            shutil.copyfile(_SOURCE, site / f"{MODULE}.py")
-            (site / _PTH_NAME).write_text(f"import {MODULE}; {MODULE}.keep_below({kept!r})\n")
+            _put_hook(site, repr(kept))
         _runs[site] += 1
     try:
         yield

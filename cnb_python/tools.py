@@ -61,6 +61,7 @@ from cnb_python.download import (
     resolve_source,
     tls_verify,
 )
+from cnb_python.environments import site_packages
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import file_sha256
 from cnb_python.log import Logger
@@ -391,7 +392,7 @@ def _finish_set_tool(
         version,
         layer.path,
         executable=executable if executable.exists() else None,
-        site_dirs=_site_dirs(layer.path),
+        site_dirs=tuple(site_packages(layer.path)),
     )
     return ProvidedTool(layer, tool, None, pending.wanted)
 
@@ -463,7 +464,7 @@ def _install_set(
     # uv's lock file for concurrent runs, and the files `uv venv` adds for git and backups.
     for extra in (".lock", ".gitignore", "CACHEDIR.TAG"):
         (layer.path / extra).unlink(missing_ok=True)
-    set_bytecode.install_hook(_site_dirs(layer.path))
+    set_bytecode.install_hook(site_packages(layer.path))
     set_bytecode.fix_source_mtimes(layer.path)
 
 
@@ -510,10 +511,6 @@ def _unpinned(name: str, requested: str, buildpack_dir: Path) -> list[str]:
             others.append(str(requirement))
     spec = requested if requested[:1] in "<>=!~" else f"=={requested}"
     return [f"{name}{extras}{spec}", *others]
-
-
-def _site_dirs(venv: Path) -> tuple[Path, ...]:
-    return tuple(sorted((venv / "lib").glob("python*/site-packages")))
 
 
 def buildpack_python(names: Sequence[str], buildpack_dir: Path) -> CPython | None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cnb_python.appfiles import table
 from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.distinfo import drop_metadata_files
+from cnb_python.environments import site_packages
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
@@ -138,8 +139,7 @@ class UvManager:
 
     def pip_install(self, tool_run: ToolRun, arguments: Sequence[str]) -> None:
         self._pip_install(tool_run, arguments)
-        site_dirs = sorted((tool_run.prefix / "lib").glob("python*/site-packages"))
-        drop_metadata_files(site_dirs, _UV_STAMPS)
+        drop_metadata_files(site_packages(tool_run.prefix), _UV_STAMPS)
 
     def install_backends(self, tool_run: ToolRun, target: Path, requires: Sequence[str]) -> None:
         self._pip_install(tool_run, ["--target", str(target), *requires])
@@ -202,7 +202,7 @@ class UvManager:
             )
         # uv's lock file for concurrent runs, and its build stamps (they hold source mtimes).
         (venv / ".lock").unlink(missing_ok=True)
-        drop_metadata_files(sorted((venv / "lib").glob("python*/site-packages")), _UV_STAMPS)
+        drop_metadata_files(site_packages(venv), _UV_STAMPS)
 
     def _env(self, env: Mapping[str, str], venv: Path, tmp: Path) -> dict[str, str]:
         """`env` (which the gate cleared of CONTROLLED) with the buildpack's uv settings."""

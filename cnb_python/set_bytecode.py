@@ -20,7 +20,9 @@ interpreter, which compiles the backend's imports again when it may not write th
 pip-native's dependency step spent 0.6-0.9 s doing so (docs/benchmarks.md). For the length of
 the run, the interpreter of the environment pip installs into gets the same hook, with the temp
 directories as roots: the backends run with that interpreter, and pip's build environments are
-there.
+there. That site-packages is being compiled meanwhile (the backends of the app's own projects
+install while the dependencies compile), so only a .pth goes there, which runs the buildpack's
+own copy of the module: a module next to it would be compiled into the image.
 """
 
 from __future__ import annotations
@@ -47,15 +49,22 @@ SOURCE_MTIME = DEFAULT_SOURCE_DATE_EPOCH
 
 
 def install_hook(site_dirs: Iterable[Path]) -> None:
-    """Put the hook into the set's site-packages directories."""
+    """Put the hook into the set's site-packages directories: the layer keeps its own copy of
+    the module, as it outlives this version of the buildpack."""
     for site in site_dirs:
-        _put_hook(site, "[sys.prefix]")
+        module = site / f"{MODULE}.py"
+        shutil.copyfile(_SOURCE, module)
+        _put_pth(site, module, "[sys.prefix]")
 
 
-def _put_hook(site: Path, roots: str) -> None:
-    """The hook module and a .pth that calls it with `roots`, a Python expression."""
-    shutil.copyfile(_SOURCE, site / f"{MODULE}.py")
-    (site / _PTH_NAME).write_text(f"import sys, {MODULE}; {MODULE}.keep_below({roots})\n")
+def _put_pth(site: Path, module: Path, roots: str) -> None:
+    """A .pth that runs the hook's source file `module` at start-up and calls keep_below with
+    `roots`, a Python expression. A .pth line is run when it starts with `import`."""
+    path = repr(str(module))
+    (site / _PTH_NAME).write_text(
+        f'import sys; hook = {{}}; exec(compile(open({path}, encoding="utf-8").read(), {path}, '
+        f'"exec"), hook); hook["keep_below"]({roots})\n'
+    )
 
 
 _runs_lock = threading.Lock()
@@ -76,7 +85,7 @@ def temp_pycs(prefix: Path, roots: Sequence[str]) -> Iterator[None]:
     site = sites[0]
     with _runs_lock:
         if not _runs[site]:
-            _put_hook(site, repr(kept))
+            _put_pth(site, _SOURCE, repr(kept))
         _runs[site] += 1
     try:
         yield
@@ -85,8 +94,7 @@ def temp_pycs(prefix: Path, roots: Sequence[str]) -> Iterator[None]:
             _runs[site] -= 1
             if not _runs[site]:
                 del _runs[site]
-                for name in (_PTH_NAME, f"{MODULE}.py"):
-                    (site / name).unlink(missing_ok=True)
+                (site / _PTH_NAME).unlink(missing_ok=True)
 
 
 def fix_source_mtimes(layer: Path) -> None:

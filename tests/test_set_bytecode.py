@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cnb_python import set_bytecode
+from cnb_python import bytecode, set_bytecode
 
 TAG = sys.implementation.cache_tag
 
@@ -111,8 +111,11 @@ def test_a_pip_run_keeps_the_pycs_below_the_temp_roots_alone(set_venv, tmp_path)
     temp, app = tmp_path / "temp", tmp_path / "app"
     (temp / "pip-build-env").mkdir(parents=True)
     app.mkdir()
+    sources = bytecode.python_sources([site_of(set_venv)])
     with set_bytecode.temp_pycs(set_venv, [str(temp)]):
         import_below(set_venv, temp / "pip-build-env", app)
+        # The dependencies compile while the backends install: nothing new for them to take.
+        assert bytecode.python_sources([site_of(set_venv)]) == sources
     assert pyc(temp / "pip-build-env", "module0").is_file()
     assert not (app / "__pycache__").exists()
     assert sorted(p.name for p in site_of(set_venv).iterdir()) == ["inside.py"]

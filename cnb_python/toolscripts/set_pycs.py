@@ -1,9 +1,11 @@
 """Lets an interpreter of a cnb-python build keep the bytecode of sources below some roots.
 
-The cnb-python buildpack (its cnb_python/set_bytecode.py) puts this module into a site-packages
-directory with a .pth file that imports it at start-up and calls `keep_below`: a requirement
-set's layer (Poetry, Pipenv, PDM, py-rattler) with its own environment (sys.prefix), and the
-environment a pip install runs in with the temp directories where pip builds. The build runs its
+The cnb-python buildpack (its cnb_python/set_bytecode.py) puts a .pth file into a site-packages
+directory that runs this module at start-up and calls `keep_below`: a requirement set's layer
+(Poetry, Pipenv, PDM, py-rattler), which keeps a copy of it, with its own environment
+(sys.prefix), and the environment a pip install runs in, with the temp directories where pip
+builds (this file runs from the buildpack: nothing but the .pth is added to the environment,
+which is compiled meanwhile). The build runs its
 tools with PYTHONDONTWRITEBYTECODE; this turns writing back on in this interpreter for sources
 below the roots only: the stdlib's pycs are the buildpack's hash-based ones, compiled in the
 background, and the app and the other layers are never written to. If importlib lacks the

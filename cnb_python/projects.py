@@ -11,7 +11,9 @@ Building a project needs its build backend ([build-system] requires). Those are 
 into a build-only cache layer with the manager's own installer, keyed by what they are and
 what the dependencies are, and the projects are built against it without build isolation: a
 rebuild after a code change downloads nothing. When the dependencies install, the backends
-install alongside, as soon as the environment's Python is there: their downloads overlap.
+install alongside, as soon as the environment's Python is there: their downloads overlap. The
+backends keep the pycs of what they import in that layer (set_bytecode.py), so the next hook
+and the next code change read them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cnb_python import bytecode
+from cnb_python import bytecode, set_bytecode
 from cnb_python.appfiles import read_toml
 from cnb_python.background import Background
 from cnb_python.cnb.layers import Layer, LayerTypes
@@ -90,7 +92,8 @@ class ProjectStep:
         before = set(_dist_infos(self.environment))
         targets = ["." if path == "." else f"./{path}" for path in self.paths]
         build = replace(run, env={**run.env, "PYTHONPATH": str(site)})
-        self.installer.pip_install(build, ["--no-deps", "--no-build-isolation", *targets])
+        with set_bytecode.keep_pycs(run.prefix, [str(site)]):
+            self.installer.pip_install(build, ["--no-deps", "--no-build-isolation", *targets])
         made = sorted(set(_dist_infos(self.environment)) - before)
         roots = self.environment.compile_roots()
         files = sorted(
@@ -128,6 +131,8 @@ class ProjectStep:
             run.log.step(f"Installing the build backends ({', '.join(requires)})")
             layer.reset()
             self.installer.install_backends(run, site, requires)
+        # The backends' pycs, written as the projects build, stay valid after a restore.
+        set_bytecode.fix_source_mtimes(site)
         layer.write(_BUILD_ONLY, wanted)
         return site
 

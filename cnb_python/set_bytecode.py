@@ -1,5 +1,6 @@
 """Tools keep the bytecode of their own files from one import to the next, where it is safe: a
-requirement set's tool from one run to the next, and pip's build backends within a pip run.
+requirement set's tool from one run to the next, pip's build backends within a pip run, and the
+backends of the app's own projects from one build to the next.
 
 A set (tools.py) is installed without pycs: compiling all of it would cost a cold build seconds
 of CPU for the few hundred files one command imports. Its tool compiles those as it imports
@@ -23,6 +24,9 @@ directories as roots: the backends run with that interpreter, and pip's build en
 there. That site-packages is being compiled meanwhile (the backends of the app's own projects
 install while the dependencies compile), so only a .pth goes there, which runs the buildpack's
 own copy of the module: a module next to it would be compiled into the image.
+
+The projects' backends are imported from a build-only cache layer (projects.py): while the
+projects build, that layer is a root too, and its sources get the fixed mtime as a set's do.
 """
 
 from __future__ import annotations
@@ -61,40 +65,53 @@ def _put_pth(site: Path, module: Path, roots: str) -> None:
     """A .pth that runs the hook's source file `module` at start-up and calls keep_below with
     `roots`, a Python expression. A .pth line is run when it starts with `import`."""
     path = repr(str(module))
-    (site / _PTH_NAME).write_text(
+    # Replaced whole: an interpreter starting meanwhile reads the old roots or the new ones.
+    # The temp name is no .pth, which site would read.
+    temp = site / f".{_PTH_NAME}.new"
+    temp.write_text(
         f'import sys; hook = {{}}; exec(compile(open({path}, encoding="utf-8").read(), {path}, '
         f'"exec"), hook); hook["keep_below"]({roots})\n'
     )
+    os.replace(temp, site / _PTH_NAME)
 
 
 _runs_lock = threading.Lock()
-_runs: Counter[Path] = Counter()  # site-packages dir -> pip runs going on with the hook in it
+_runs: dict[Path, Counter[str]] = {}  # site-packages dir -> the roots of the runs going on
 
 
 @contextmanager
-def temp_pycs(prefix: Path, roots: Sequence[str]) -> Iterator[None]:
+def keep_pycs(prefix: Path, roots: Sequence[str]) -> Iterator[None]:
     """While the block runs, the interpreter of the environment at `prefix` keeps the pycs of
-    sources below `roots` (temp directories), those that hold the environment itself left out.
-    Runs on one environment may overlap (the project step installs its backends while the
-    dependencies install): the first to start puts the hook in, the last to end takes it out."""
+    sources below `roots` (build-only directories: pip's temp dirs, the projects' backends),
+    those that hold the environment itself left out. Runs on one environment may overlap (the
+    project step's backends install while the dependencies do; its build holds the backends'
+    directory while pip runs): the hook keeps the roots of every run going on, and the last to
+    end takes it out. An interpreter keeps the roots it started with."""
     sites = site_packages(prefix)
-    kept = [root for root in roots if not prefix.is_relative_to(root)]
+    kept = Counter(root for root in roots if not prefix.is_relative_to(root))
     if len(sites) != 1 or not kept:
         yield
         return
     site = sites[0]
     with _runs_lock:
-        if not _runs[site]:
-            _put_pth(site, _SOURCE, repr(kept))
-        _runs[site] += 1
+        _runs.setdefault(site, Counter()).update(kept)
+        _write_roots(site)
     try:
         yield
     finally:
         with _runs_lock:
-            _runs[site] -= 1
-            if not _runs[site]:
-                del _runs[site]
-                (site / _PTH_NAME).unlink(missing_ok=True)
+            _runs[site].subtract(kept)
+            _write_roots(site)
+
+
+def _write_roots(site: Path) -> None:
+    """The hook with the roots of the runs on `site` going on; none: no hook."""
+    roots = sorted(+_runs[site])  # + drops the roots whose runs ended
+    if roots:
+        _put_pth(site, _SOURCE, repr(roots))
+    else:
+        del _runs[site]
+        (site / _PTH_NAME).unlink(missing_ok=True)
 
 
 def fix_source_mtimes(layer: Path) -> None:

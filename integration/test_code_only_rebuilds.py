@@ -1,12 +1,16 @@
 """A change to the files of the app's own project reinstalls the project alone, for every
-manager that installs one: the dependencies stay, nothing is downloaded, and nothing of the
-old version is left. (That the result is byte-identical to a cold build of the changed sources
-is `scripts/verify-reproducible --code-change`'s, run in CI.)"""
+manager that installs one: the dependencies stay, nothing is downloaded, nothing of the old
+version is left, and the build backends read the pycs the first build left them. (That the
+result is byte-identical to a cold build of the changed sources is
+`scripts/verify-reproducible --code-change`'s, run in CI.)"""
 
 from __future__ import annotations
 
 import pytest
-from conftest import SAMPLES
+from conftest import BP_ID, SAMPLES
+from testsupport.cachedpycs import cached_pycs
+
+from cnb_python.set_bytecode import SOURCE_MTIME
 
 # (fixture, the project's package directory, the manager's line in the log)
 PROJECTS = {
@@ -31,6 +35,10 @@ def test_a_code_change_reinstalls_only_the_project(make_app, manager):
     first = app.build_ok()
     assert says in first.output
     assert "Installing the app's own projects" in first.output
+    # The backends kept the pycs of what they imported: timestamp pycs of the fixed mtime.
+    backend_pycs = cached_pycs(app, "project-build")
+    assert backend_pycs
+    assert set(backend_pycs.values()) == {(0, SOURCE_MTIME)}
     assert app.python(f"import {module}.old_helper as h; print(h.GONE)") == "False\n"
 
     (app.dir / package / "old_helper.py").unlink()
@@ -39,6 +47,8 @@ def test_a_code_change_reinstalls_only_the_project(make_app, manager):
     assert "Reinstalling the app's own projects: their files changed" in second.output
     assert "Installing dependencies with" not in second.output  # no manager, no lock export
     assert "Reusing the cached build backends" in second.output  # nothing downloaded
+    # and their pycs were read: the restore's new mtimes were fixed, and nothing was rewritten
+    assert f"Reusing cache layer '{BP_ID}:project-build'" in second.output
     assert app.python(f"import {module}; print({module}.CODE_CHANGE)") == "2\n"
     found = app.python(
         f"import importlib.util as u, pathlib, {module} as m; "

@@ -46,7 +46,7 @@ for top, dirs, files in os.walk("/layers"):
             found.append(path)
 print(found)
 """
-# Files of the hook that lets pip's build backends keep their pycs (set_bytecode.temp_pycs).
+# Files of the hook that lets pip's build backends keep their pycs (set_bytecode.keep_pycs).
 SCAN_PYC_HOOK = """
 import os
 print(sorted(n for _, _, files in os.walk("/layers") for n in files if "cnb_python_set_pycs" in n))

@@ -5,13 +5,11 @@ the layer with new mtimes, the build fixed them again, and the tool rewrote noth
 
 from __future__ import annotations
 
-import tarfile
-
 import pytest
 from conftest import BP_ID, SAMPLES
+from testsupport.cachedpycs import cached_pycs
 
 from cnb_python.set_bytecode import SOURCE_MTIME
-from localcnb.cache import Cache
 
 # The sample, and the file whose change makes the tool run again.
 SAMPLE_AND_INPUT = {
@@ -37,23 +35,6 @@ def runs_its_tool(app, tool: str) -> None:
         )
     if tool == "pdm":
         (app.dir / "pdm.toml").write_text("# no project settings\n")
-
-
-def cached_pycs(app, tool: str) -> dict[str, tuple[int, int]]:
-    """The set layer's pycs in the cache: name -> (PEP 552 flags, recorded source mtime)."""
-    cache = Cache.load(app.platform.workdir / "cache")
-    assert cache is not None
-    layer = cache.layers_for(BP_ID)[tool]
-    found = {}
-    with tarfile.open(cache.tar(layer.sha256)) as tar:
-        for member in tar:
-            if member.isfile() and member.name.endswith(".pyc"):
-                header = tar.extractfile(member).read(12)  # type: ignore[union-attr]
-                found[member.name] = (
-                    int.from_bytes(header[4:8], "little"),
-                    int.from_bytes(header[8:12], "little"),
-                )
-    return found
 
 
 @pytest.mark.parametrize("tool", sorted(SAMPLE_AND_INPUT))

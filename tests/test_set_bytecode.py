@@ -112,7 +112,7 @@ def test_a_pip_run_keeps_the_pycs_below_the_temp_roots_alone(set_venv, tmp_path)
     (temp / "pip-build-env").mkdir(parents=True)
     app.mkdir()
     sources = bytecode.python_sources([site_of(set_venv)])
-    with set_bytecode.temp_pycs(set_venv, [str(temp)]):
+    with set_bytecode.keep_pycs(set_venv, [str(temp)]):
         import_below(set_venv, temp / "pip-build-env", app)
         # The dependencies compile while the backends install: nothing new for them to take.
         assert bytecode.python_sources([site_of(set_venv)]) == sources
@@ -124,19 +124,25 @@ def test_a_pip_run_keeps_the_pycs_below_the_temp_roots_alone(set_venv, tmp_path)
     assert not (temp / "later" / "__pycache__").exists()
 
 
-def test_overlapping_runs_keep_the_hook_until_the_last_ends(set_venv, tmp_path):
-    build = tmp_path / "temp" / "build"
-    build.mkdir(parents=True)
-    with set_bytecode.temp_pycs(set_venv, [str(build.parent)]):
-        with set_bytecode.temp_pycs(set_venv, [str(build.parent)]):
-            pass
-        import_below(set_venv, build)
-    assert pyc(build, "module0").is_file()
+def test_overlapping_runs_keep_the_roots_of_every_run_until_the_last_ends(set_venv, tmp_path):
+    temp, backends = tmp_path / "temp", tmp_path / "backends"
+    for directory in (temp / "a", temp / "b", temp / "c", backends / "a", backends / "b"):
+        directory.mkdir(parents=True)
+    with set_bytecode.keep_pycs(set_venv, [str(backends)]):
+        with set_bytecode.keep_pycs(set_venv, [str(temp)]):
+            import_below(set_venv, temp / "a", backends / "a")
+        import_below(set_venv, temp / "b", backends / "b")
+    import_below(set_venv, temp / "c")
+    assert pyc(temp / "a", "module0").is_file()
+    assert pyc(backends / "a", "module1").is_file()
+    assert not (temp / "b" / "__pycache__").exists()  # its run had ended
+    assert pyc(backends / "b", "module1").is_file()
+    assert not (temp / "c" / "__pycache__").exists()
     assert sorted(p.name for p in site_of(set_venv).iterdir()) == ["inside.py"]
 
 
 def test_no_hook_when_the_environment_is_below_a_temp_root(set_venv, tmp_path):
-    with set_bytecode.temp_pycs(set_venv, [str(set_venv.parent)]):
+    with set_bytecode.keep_pycs(set_venv, [str(set_venv.parent)]):
         assert sorted(p.name for p in site_of(set_venv).iterdir()) == ["inside.py"]
         import_below(set_venv, tmp_path)
     assert not (tmp_path / "__pycache__").exists()

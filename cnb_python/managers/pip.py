@@ -26,7 +26,7 @@ from cnb_python.managers.base import (
 from cnb_python.managers.options import listed, vendor_dir
 from cnb_python.managers.requirements import RequirementInputs, collect, display_path
 from cnb_python.run import run
-from cnb_python.set_bytecode import temp_pycs
+from cnb_python.set_bytecode import keep_pycs
 from cnb_python.toolchain import temp_roots
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ def pip_install(
         pip_env["PIP_CONFIG_FILE"] = str(options.config)
     before = _paths(app) if builds_in_app else None
     try:
-        with temp_pycs(prefix, temp_roots(env)):
+        with keep_pycs(prefix, temp_roots(env)):
             run(
                 command,
                 env=pip_env,

@@ -1,8 +1,13 @@
-"""Reading the app's own files, with a titled error when one is not valid text, JSON or TOML."""
+"""Reading the app's own files, with a titled error when one is not valid text, JSON or TOML;
+and leaving the app dir as it was after a tool that writes there."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +51,26 @@ def table(doc: Any, *keys: str) -> dict[str, Any]:
     for key in keys:
         doc = doc.get(key) if isinstance(doc, dict) else None
     return doc if isinstance(doc, dict) else {}
+
+
+@contextmanager
+def left_as_it_was(root: Path) -> Iterator[None]:
+    """Remove afterwards what is new below `root`: pip and build backends build local projects
+    in place (build/, *.egg-info)."""
+    before = _paths(root)
+    try:
+        yield
+    finally:
+        for path in sorted(_paths(root) - before, key=lambda p: len(p.parts)):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.exists() or path.is_symlink():
+                path.unlink()
+
+
+def _paths(root: Path) -> set[Path]:
+    found = set()
+    for directory, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            found.add(Path(directory, name))
+    return found

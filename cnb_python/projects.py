@@ -11,31 +11,53 @@ Building a project needs its build backend ([build-system] requires). Those are 
 into a build-only cache layer with the manager's own installer, keyed by what they are and
 what the dependencies are, and the projects are built against it without build isolation: a
 rebuild after a code change downloads nothing. When the dependencies install, the backends
-install alongside, as soon as the environment's Python is there: their downloads overlap. The
-backends keep the pycs of what they import in that layer (set_bytecode.py), so the next hook
-and the next code change read them.
+install alongside, as soon as the environment's Python is there: their downloads overlap. Once
+the dependencies are in, the backends are asked what they add for this machine (cmake or ninja
+when it has none: toolscripts/build_requires.py), as pip asks in an isolated build, and what is
+missing joins them in that layer. The backends keep the pycs of what they import in that layer
+(set_bytecode.py), so the next hook and the next code change read them.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.metadata
+import json
 import os
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from cnb_python import bytecode, set_bytecode
-from cnb_python.appfiles import read_toml
+from cnb_python.appfiles import left_as_it_was, read_toml, table
 from cnb_python.background import Background
 from cnb_python.cnb.layers import Layer, LayerTypes
 from cnb_python.environments import Environment
 from cnb_python.fingerprint import digest_inputs, key_sha256
 from cnb_python.managers.base import Installer, ToolRun
+from cnb_python.run import run as run_command
 
 LAYER_NAME = "project-build"
-# What pip assumes for a project without [build-system] (PEP 518).
+# What pip assumes for a project without [build-system] (PEP 518), and its backend then.
 DEFAULT_BUILD_REQUIRES = ("setuptools>=40.8.0",)
+DEFAULT_BACKEND = "setuptools.build_meta:__legacy__"
 _BUILD_ONLY = LayerTypes(build=False, cache=True, launch=False)
+_BUILD_REQUIRES = Path(__file__).parent / "toolscripts" / "build_requires.py"
+
+
+@dataclass(frozen=True)
+class Backends:
+    site: Path  # where they are imported from (PYTHONPATH); their scripts in its bin/
+    fresh: bool  # installed by this build, not reused
+
+    def env(self, env: Mapping[str, str]) -> dict[str, str]:
+        """`env` for a build against them: their modules and their scripts (meson) first."""
+        path = os.pathsep.join(filter(None, [str(self.site / "bin"), env.get("PATH")]))
+        return {**env, "PYTHONPATH": str(self.site), "PATH": path}
 
 
 @dataclass(frozen=True)
@@ -68,7 +90,7 @@ class ProjectStep:
             )
         return sorted(found)
 
-    def start_backends(self, dependencies_key: str, run: ToolRun) -> Background[Path] | None:
+    def start_backends(self, dependencies_key: str, run: ToolRun) -> Background[Backends] | None:
         """The backends' install, in a thread, once the environment's Python is there to
         install for (a conda environment's comes with its install); None: not now."""
         if not self.paths or not self.environment.python.exists():
@@ -78,20 +100,27 @@ class ProjectStep:
         )
 
     def install(
-        self, dependencies_key: str, run: ToolRun, backends: Background[Path] | None = None
+        self, dependencies_key: str, run: ToolRun, started: Background[Backends] | None = None
     ) -> list[str]:
         """Build and install the projects (without their dependencies) against their backends
-        (`backends`, when start_backends started them), and compile their files; return the
+        (`started`, when start_backends started them), and compile their files; return the
         dist-info directories they made, relative to the environment. `run` has the wrapped
         toolchain: a project may be compiled from C as a dependency is."""
         run.log.step(f"Installing the app's own projects ({', '.join(self.paths)})")
-        if backends is not None:
-            site = backends.result(run.log)
+        if started is not None:
+            backends = started.result(run.log)
         else:
-            site = self._backends(dependencies_key, run)
+            backends = self._backends(dependencies_key, run)
+        if backends.fresh:
+            self._add_what_the_backends_ask(backends, dependencies_key, run)
+        site = backends.site
         before = set(_dist_infos(self.environment))
-        targets = ["." if path == "." else f"./{path}" for path in self.paths]
-        build = replace(run, env={**run.env, "PYTHONPATH": str(site)})
+        editable = self.installer.editable_projects()
+        targets = []
+        for path in self.paths:
+            targets += ["-e"] if path in editable else []
+            targets.append("." if path == "." else f"./{path}")
+        build = replace(run, env=backends.env(run.env))
         with set_bytecode.keep_pycs(run.prefix, [str(site)]):
             self.installer.pip_install(build, ["--no-deps", "--no-build-isolation", *targets])
         made = sorted(set(_dist_infos(self.environment)) - before)
@@ -120,21 +149,75 @@ class ProjectStep:
         if restored:
             self.build_layer.write(_BUILD_ONLY, restored)
 
-    def _backends(self, dependencies_key: str, run: ToolRun) -> Path:
-        """The directory the projects' build backends are imported from (PYTHONPATH)."""
+    def _backends(self, dependencies_key: str, run: ToolRun, added: Sequence[str] = ()) -> Backends:
+        """The projects' build backends, with what they `added` for this machine."""
         layer, requires = self.build_layer, self.build_requires()
         site = layer.path / "site"
         wanted = {"requires": requires, "dependencies": dependencies_key}
-        if layer.restored_metadata() == wanted and site.is_dir():
-            run.log.step("Reusing the cached build backends of the app's own projects")
-        else:
-            run.log.step(f"Installing the build backends ({', '.join(requires)})")
+        fresh = layer.restored_metadata() != wanted or not site.is_dir() or bool(added)
+        if fresh:
+            installing = [*requires, *added]
+            run.log.step(f"Installing the build backends ({', '.join(installing)})")
             layer.reset()
-            self.installer.install_backends(run, site, requires)
+            self.installer.install_backends(run, site, installing)
+        else:
+            run.log.step("Reusing the cached build backends of the app's own projects")
         # The backends' pycs, written as the projects build, stay valid after a restore.
         set_bytecode.fix_source_mtimes(site)
         layer.write(_BUILD_ONLY, wanted)
-        return site
+        return Backends(site, fresh)
+
+    def _add_what_the_backends_ask(
+        self, backends: Backends, dependencies_key: str, run: ToolRun
+    ) -> None:
+        """Install again, with them, what the backends add for these projects on this machine
+        and is not there yet; the layer keeps it for the builds that reuse it."""
+        asked = {r for path in self.paths for r in self._asked(path, backends, run)}
+        missing = sorted(r for r in asked if not _installed(backends.site, r))
+        if missing:
+            self._backends(dependencies_key, run, added=missing)
+
+    def _asked(self, path: str, backends: Backends, run: ToolRun) -> list[str]:
+        pyproject = self.app / path / "pyproject.toml"
+        system = table(read_toml(pyproject), "build-system") if pyproject.is_file() else {}
+        backend = system.get("build-backend") or DEFAULT_BACKEND
+        backend_path = system.get("backend-path") or []
+        kind = "editable" if path in self.installer.editable_projects() else "wheel"
+        with (
+            tempfile.TemporaryDirectory() as temp,
+            left_as_it_was(self.app),
+            set_bytecode.keep_pycs(run.prefix, [str(backends.site)]),
+        ):
+            output = Path(temp, "requires.json")
+            run_command(
+                [
+                    str(self.environment.python),
+                    str(_BUILD_REQUIRES),
+                    str(backend),
+                    json.dumps(backend_path),
+                    kind,
+                    str(output),
+                ],
+                env=backends.env(run.env),
+                cwd=self.app / path,
+                log=run.log,
+                show=f"{backend}: get_requires_for_build_{kind} ({path})",
+                stream=False,
+                error_title="Unable to build the app's own project",
+                error_fix=f"Read the output above: {path}'s build backend ({backend}) failed to "
+                "say what it needs to build. Check its [build-system] in pyproject.toml.",
+            )
+            return [str(r) for r in json.loads(output.read_text())]
+
+
+def _installed(site: Path, requirement: str) -> bool:
+    """Whether a distribution in `site` is what `requirement` asks (markers aside: pip reads
+    them when it installs the rest)."""
+    wanted = Requirement(requirement)
+    for distribution in importlib.metadata.distributions(path=[str(site)]):
+        if canonicalize_name(distribution.metadata["Name"] or "") == canonicalize_name(wanted.name):
+            return wanted.specifier.contains(distribution.version, prereleases=True)
+    return False
 
 
 def uninstall(environment: Environment, dist_infos: Sequence[str]) -> None:

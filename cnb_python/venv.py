@@ -79,7 +79,8 @@ def changed_inputs(restored: Mapping[str, Any], inputs: Mapping[str, str]) -> li
     return [describe_input(name) for name in names if before.get(name) != now.get(name)]
 
 
-# Shared inputs, for the log; a manager's "file:<lock>" or "path:<dir>" is shown as its path.
+# Shared inputs, for the log; a manager's "file:<lock>" or "path:<dir>" is shown as its path,
+# "dependencies:<dir>" (those of a project the project step installs) as what they are.
 _DESCRIPTIONS = {
     "format": "the buildpack's venv format",
     "manager": "the package manager",
@@ -99,6 +100,8 @@ def describe_input(name: str) -> str:
     kind, _, rest = name.partition(":")
     if kind in ("file", "path") and rest:
         return "the app's files" if rest == "." else rest
+    if kind == "dependencies" and rest:
+        return f"the dependencies of {'the app' if rest == '.' else rest}"
     return _DESCRIPTIONS.get(name, name)
 
 

@@ -20,6 +20,8 @@ PROJECTS = {
     "pdm": (str(SAMPLES / "pdm-flask"), "src/pdm_flask", "Package manager: PDM"),
     # uv-package without uv.lock: `pip install .` of its pyproject.toml
     "pip": ("uv-package", "src/hello_server", "Package manager: pip (the app's own project"),
+    # and with a requirements.txt that lists it, non-editable (listed_projects.py)
+    "pip-requirements": ("uv-package", "src/hello_server", "Package manager: pip (requirements"),
 }
 
 
@@ -27,8 +29,10 @@ PROJECTS = {
 def test_a_code_change_reinstalls_only_the_project(make_app, manager):
     fixture, package, says = PROJECTS[manager]
     app = make_app(fixture)
-    if manager == "pip":
+    if manager in ("pip", "pip-requirements"):
         (app.dir / "uv.lock").unlink()
+    if manager == "pip-requirements":
+        (app.dir / "requirements.txt").write_text("gunicorn==23.0.0\n.\n")
     module = package.rsplit("/", 1)[-1]
     init = app.dir / package / "__init__.py"
     (app.dir / package / "old_helper.py").write_text("GONE = False\n")

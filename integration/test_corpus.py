@@ -54,13 +54,15 @@ def test_pip_layouts_sample_installs_every_line_and_answers_http(make_app):
         running.wait_for_port(port)
         body = http_get(f"http://127.0.0.1:{port}/")
     assert body.startswith("Hello from pip's layouts. The wheel came from --find-links.")
-    # An edited library is a rebuild (its files are in the key); the same inputs are reused.
+    # An edited library reinstalls the projects alone (their files are the project step's
+    # key), editable again; the same inputs are reused.
     (app.dir / "libs/greeting/greeting/__init__.py").write_text(
         'def greet() -> str:\n    return "Hi."\n'
     )
     rebuilt = app.build_ok().output
-    why = rebuilt[rebuilt.index("Rebuilding the virtual environment: ") :].splitlines()[0]
-    assert why.endswith(": the app's files, libs/greeting changed"), why
+    assert "Reinstalling the app's own projects: their files changed" in rebuilt
+    assert "--no-deps --no-build-isolation -e . -e ./libs/greeting'" in rebuilt
+    assert app.python("import greeting; print(greeting.greet())") == "Hi.\n"
     assert "Reusing cached virtual environment" in app.build_ok().output
 
 

@@ -366,14 +366,15 @@ def test_paths_in_a_nested_requirements_file_are_read_as_pip_reads_them(tmp_path
         "file:requirements/prod.txt",
         "file:requirements/base.txt",
         "file:constraints.txt",
-        "path:.",
-        "path:libs/x",
+        "dependencies:.",  # the app: a project of the project step, keyed there
+        "path:libs/x",  # not a project whose dependencies can be read: installed with the rest
         "path:wheels",
         "env",
     }
-    (tmp_path / "libs/x/pyproject.toml").write_text("[project]\nname='x'\n")
+    (tmp_path / "libs/x/pyproject.toml").write_text("[tool.x]\n")
+    (tmp_path / "app.py").write_text("CODE = 2\n")
     changed = _key(tmp_path, {"BP_PIP_REQUIREMENT": "requirements/prod.txt"})
-    assert [name for name in key if key[name] != changed[name]] == ["path:.", "path:libs/x"]
+    assert [name for name in key if key[name] != changed[name]] == ["path:libs/x"]
 
 
 def test_hashed_requirements_and_direct_urls(tmp_path):

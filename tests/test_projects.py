@@ -1,4 +1,8 @@
+import os
+import sys
 from pathlib import Path
+
+import pytest
 
 from cnb_python import projects
 from cnb_python.environments import Venv
@@ -95,5 +99,67 @@ def test_the_backends_install_alongside_once_the_environment_has_its_python(tmp_
     )  # no projects: no backends
     started = step.start_backends("key", run)
     assert started is not None
-    site = started.result(Logger())
+    backends = started.result(Logger())
+    assert backends.fresh
+    site = backends.site
     assert (site / "installed").read_text() == "hatchling"
+
+
+class AskedBackends(Backends):
+    """Records the backends' installs; `-e` for the projects named editable."""
+
+    def __init__(self, paths: tuple[str, ...], editable: tuple[str, ...] = ()) -> None:
+        super().__init__(paths)
+        self.editable, self.installs = editable, []
+
+    def editable_projects(self) -> tuple[str, ...]:
+        return self.editable
+
+    def install_backends(self, tool_run: object, target: Path, requires: list[str]) -> None:
+        self.installs.append(list(requires))
+        super().install_backends(tool_run, target, requires)
+
+
+# An in-tree backend (backend-path) that asks for more, as scikit-build-core asks for cmake
+# on a machine without one; and writes into the project, as setuptools' egg_info does.
+IN_TREE = {
+    "pyproject.toml": "[build-system]\nrequires = ['base']\nbuild-backend = 'hooks:Backend'\n"
+    "backend-path = ['tools']\n",
+    "tools/hooks.py": "import pathlib\n"
+    "class Backend:\n"
+    "    def get_requires_for_build_wheel(config_settings):\n"
+    "        pathlib.Path('made.egg-info').mkdir()\n"
+    "        return ['cmake>=3.15', 'there>=1', 'there-too']\n"
+    "    def get_requires_for_build_editable(config_settings):\n"
+    "        return ['editable-only']\n"
+    "    def build_editable(*args):\n"
+    "        pass\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("editable", "added"), [((), ["cmake>=3.15", "there>=1"]), ((".",), ["editable-only"])]
+)
+def test_what_the_backends_ask_for_this_machine_joins_them(tmp_path, editable, added):
+    from cnb_python.cnb.layers import Layer
+    from cnb_python.log import Logger
+    from cnb_python.managers.base import ToolRun
+
+    write(tmp_path / "app", IN_TREE)
+    environment = Venv(tmp_path / "layers" / "venv", None)  # type: ignore[arg-type]
+    environment.python.parent.mkdir(parents=True)
+    environment.python.symlink_to(sys.executable)
+    installer = AskedBackends((".",), editable)
+    step = projects.ProjectStep(
+        tmp_path / "app", installer, environment, Layer(tmp_path / "layers", "project-build")
+    )
+    run = ToolRun(environment.path, {}, {"PATH": os.environ["PATH"]}, Logger())
+    backends = step.start_backends("key", run).result(Logger())  # type: ignore[union-attr]
+    # what is there already: one at a version the backend does not take, one that does
+    write(backends.site, {"there-0.9.dist-info/METADATA": "Name: there\nVersion: 0.9\n"})
+    write(backends.site, {"There_Too-2.dist-info/METADATA": "Name: There_Too\nVersion: 2\n"})
+    step._add_what_the_backends_ask(backends, "key", run)
+    assert installer.installs == [["base"], ["base", *added]]
+    assert sorted(p.name for p in (tmp_path / "app").iterdir()) == ["pyproject.toml", "tools"]
+    reused = step.start_backends("key", run).result(Logger())  # type: ignore[union-attr]
+    assert not reused.fresh  # and so not asked again

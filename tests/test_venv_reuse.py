@@ -64,6 +64,8 @@ def test_inputs_are_described_for_people():
     assert describe_input("file:uv.lock") == "uv.lock"
     assert describe_input("path:greet") == "greet"
     assert describe_input("path:.") == "the app's files"
+    assert describe_input("dependencies:libs/x") == "the dependencies of libs/x"
+    assert describe_input("dependencies:.") == "the dependencies of the app"
     assert describe_input("compiler:CC") == "the C compiler"
     assert describe_input("env") == "the package manager's variables"
     assert describe_input("CPPFLAGS") == "CPPFLAGS"

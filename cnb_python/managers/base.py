@@ -186,8 +186,14 @@ class Installer(Protocol):
 
     def projects(self) -> tuple[str, ...]:
         """The app's own projects (directories relative to the app, "." for the app itself)
-        that the shared project step (projects.py) installs after `install`, non-editable.
-        They are not among `inputs`: their files key that step alone."""
+        that the shared project step (projects.py) installs after `install`, non-editable
+        unless `editable_projects` names them. They are not among `inputs`: their files key
+        that step alone."""
+        ...
+
+    def editable_projects(self) -> tuple[str, ...]:
+        """Those of `projects` the app's files ask to install editable (a requirements file's
+        `-e`): what they install points into the app's directory, which is in the image."""
         ...
 
     def pip_install(self, tool_run: ToolRun, arguments: Sequence[str]) -> None:

@@ -95,6 +95,9 @@ class CondaManager:
         """Not the shared project step: the `pip:` subsection installs all it lists in one run."""
         return ()
 
+    def editable_projects(self) -> tuple[str, ...]:
+        return ()
+
     def install(self, tool_run: ToolRun) -> None:
         prefix, tools, env, log = tool_run
         tmp = tool_run.scratch("conda")

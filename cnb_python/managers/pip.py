@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cnb_python.appfiles import read_toml, table
+from cnb_python.appfiles import left_as_it_was, read_toml, table
 from cnb_python.cnb.bindings import Binding, binding_entry
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
@@ -23,6 +22,7 @@ from cnb_python.managers.base import (
     file_signal,
     pyproject_signal,
 )
+from cnb_python.managers.listed_projects import ListedProjects, listed_projects
 from cnb_python.managers.options import listed, vendor_dir
 from cnb_python.managers.requirements import RequirementInputs, collect, display_path
 from cnb_python.run import run
@@ -64,6 +64,9 @@ class InstallsWithPip:
 
     def pip_install(self, tool_run: ToolRun, arguments: Sequence[str]) -> None:
         self._pip(tool_run, arguments)
+
+    def editable_projects(self) -> tuple[str, ...]:
+        return ()
 
     def install_backends(self, tool_run: ToolRun, target: Path, requires: Sequence[str]) -> None:
         self._pip(tool_run, ["--target", str(target), *requires], builds_in_app=False)
@@ -126,6 +129,8 @@ class PipManager(InstallsWithPip):
     # are installed first, and the project after them by the project step. None: its
     # dependencies are known only once it is built, so `pip install .` installs it whole.
     dependencies: tuple[str, ...] | None = None
+    # The projects the requirements files list that the project step installs.
+    listed: ListedProjects = field(default_factory=ListedProjects)
 
     def describe(self) -> str:
         if not self.requirement_files:
@@ -136,40 +141,53 @@ class PipManager(InstallsWithPip):
     def inputs(self) -> dict[str, KeyInput]:
         if self.requirement_files:
             found = collect(list(self.requirement_files), cwd=self.app)
+            listed = {**found.key_inputs(self.app, self.listed.paths), **self.listed.key_inputs()}
+            return {**listed, **self.pip.inputs()}
         elif self.dependencies is not None:
             return {"dependencies": "\n".join(self.dependencies), **self.pip.inputs()}
-        else:
-            found = RequirementInputs(local_paths=[self.app])
+        found = RequirementInputs(local_paths=[self.app])
         return {**found.key_inputs(self.app), **self.pip.inputs()}
 
     def project_scripts(self) -> tuple[str, ...]:
         return self.scripts
 
     def projects(self) -> tuple[str, ...]:
+        if self.requirement_files:
+            return tuple(project.path for project in self.listed.projects)
         return (".",) if self.dependencies is not None else ()
 
+    def editable_projects(self) -> tuple[str, ...]:
+        return tuple(project.path for project in self.listed.projects if project.editable)
+
     def install(self, tool_run: ToolRun) -> None:
-        venv, tools, env, log = tool_run
+        if self.requirement_files and self.listed.projects:
+            files = " ".join(f"--requirement {self._shown(p)}" for p in self.requirement_files)
+            projects = ", ".join(self.projects())
+            show = (
+                f"pip install {files} --requirement <the dependencies of {projects}> "
+                "(without their own lines: they follow)"
+            )
+            with self.listed.requirements() as arguments:
+                self._pip(tool_run, arguments, show, HASH_ERRORS)
+            return
         if self.requirement_files:
             targets = []
             for path in self.requirement_files:
-                targets += ["--requirement", str(path.relative_to(self.app))]
+                targets += ["--requirement", self._shown(path)]
         elif self.dependencies is not None:
             targets = list(self.dependencies)
             if not targets:
                 return
         else:
             targets = ["."]
-        pip_install(
-            venv,
-            tools["pip"],
-            targets,
-            app=self.app,
-            options=self.pip,
-            env=env,
-            log=log,
-            known_errors=HASH_ERRORS,
-        )
+        self._pip(tool_run, targets, known_errors=HASH_ERRORS)
+
+    def install_backends(self, tool_run: ToolRun, target: Path, requires: Sequence[str]) -> None:
+        with self.listed.index_options() as options:
+            super().install_backends(tool_run, target, [*options, *requires])
+
+    def _shown(self, path: Path) -> str:
+        return str(path.relative_to(self.app))
 
 
 def pip_install(
@@ -199,43 +217,24 @@ def pip_install(
     pip_env = dict(env)
     if options.config:
         pip_env["PIP_CONFIG_FILE"] = str(options.config)
-    before = _paths(app) if builds_in_app else None
-    try:
-        with keep_pycs(prefix, temp_roots(env)):
-            run(
-                command,
-                env=pip_env,
-                cwd=app,
-                log=log,
-                show=show or "pip " + " ".join(command[2:]),
-                error_title="Unable to install dependencies using pip",
-                error_fix=(
-                    "Read pip's output above: it names the requirement that failed. Check its "
-                    "spelling and version, and that the versions you pin can be installed "
-                    "together on this Python."
-                ),
-                known_errors=known_errors,
-            )
-    finally:
-        if before is not None:
-            _remove_new(app, before)
-
-
-def _paths(root: Path) -> set[Path]:
-    found = set()
-    for directory, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            found.add(Path(directory, name))
-    return found
-
-
-def _remove_new(root: Path, before: set[Path]) -> None:
-    """pip builds local projects in place (build/, *.egg-info); leave the app dir as it was."""
-    for path in sorted(_paths(root) - before, key=lambda p: len(p.parts)):
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
+    with (
+        keep_pycs(prefix, temp_roots(env)),
+        left_as_it_was(app) if builds_in_app else nullcontext(),
+    ):
+        run(
+            command,
+            env=pip_env,
+            cwd=app,
+            log=log,
+            show=show or "pip " + " ".join(command[2:]),
+            error_title="Unable to install dependencies using pip",
+            error_fix=(
+                "Read pip's output above: it names the requirement that failed. Check its "
+                "spelling and version, and that the versions you pin can be installed "
+                "together on this Python."
+            ),
+            known_errors=known_errors,
+        )
 
 
 def pip_manager(
@@ -255,8 +254,11 @@ def pip_manager(
             "app root).",
         )
     files = tuple(app / n for n in names)
-    check_hashes(collect(list(files), cwd=app), app)
-    return PipManager(app, files, pip_options(app, env, bindings))
+    found = collect(list(files), cwd=app)
+    check_hashes(found, app)
+    return PipManager(
+        app, files, pip_options(app, env, bindings), listed=listed_projects(found, files, app)
+    )
 
 
 _HASH_FIX = (

@@ -1,5 +1,6 @@
-"""What a set of requirements files depends on: nested -r/-c files and local paths, and the
-direct URLs that hash-checking mode would refuse.
+"""What a set of requirements files depends on: nested -r/-c files and local paths, the
+direct URLs that hash-checking mode would refuse, and the lines that name a local project; and
+copies of the files without some of those lines (listed_projects.py).
 
 Only what affects the reuse key (and pip's hash rule) is parsed; pip itself reads the files for
 the install. Relative paths are read as pip reads them (pip/_internal/req/req_file.py): -r/-c
@@ -26,6 +27,8 @@ _NESTED = {
 }
 _EDITABLE = ("-e", "--editable")
 _FIND_LINKS = ("-f", "--find-links")
+# The options whose paths are relative to the file that holds them.
+_REFERENCES = ("-r", "-c", "-f", "--requirement", "--constraint", "--find-links")
 # A URL fragment pip takes as the archive's hash in hash-checking mode (its STRONG_HASHES).
 _URL_HASH = re.compile(r"#(?:.*&)?(sha256|sha384|sha512)=[0-9a-f]+", re.IGNORECASE)
 _URL = re.compile(r"^(?:[A-Za-z0-9._-]+(?:\[[^\]]*\])?\s*@\s*)?([a-z][a-z0-9+.-]*://\S+)", re.I)
@@ -40,20 +43,37 @@ class UnhashedUrl:
     url: str
 
 
+@dataclass(frozen=True)
+class ProjectLine:
+    """A requirements line that names a local directory and nothing else: `-e PATH`, `PATH`,
+    `PATH[extras]` (or a `file:` URL), with no marker or option."""
+
+    file: Path
+    line: int
+    path: Path  # resolved
+    editable: bool
+    extras: tuple[str, ...]
+
+
 @dataclass
 class RequirementInputs:
     files: list[Path] = field(default_factory=list)  # every requirements/constraints file
     local_paths: list[Path] = field(default_factory=list)  # directories or files pip reads
     hashed: bool = False  # a --hash or --require-hashes line: pip's hash-checking mode
     unhashed_urls: list[UnhashedUrl] = field(default_factory=list)
+    project_lines: list[ProjectLine] = field(default_factory=list)  # in requirements files
 
-    def key_inputs(self, app: Path) -> dict[str, KeyInput]:
-        """The reuse key's inputs: each file, and each local path, by its path in the app."""
+    def key_inputs(
+        self, app: Path, leave_out: frozenset[Path] = frozenset()
+    ) -> dict[str, KeyInput]:
+        """The reuse key's inputs: each file, and each local path but those of `leave_out`, by
+        its path in the app."""
         inputs: dict[str, KeyInput] = {}
         for path in self.files:
             inputs[f"file:{display_path(path, app)}"] = path
         for path in self.local_paths:
-            inputs[f"path:{display_path(path, app)}"] = path
+            if path not in leave_out:
+                inputs[f"path:{display_path(path, app)}"] = path
         return inputs
 
 
@@ -108,10 +128,27 @@ def _existing_file(path: Path) -> Path | None:
         return None
 
 
+def _project_line(
+    words: list[str], line: str, local: Path | None, source: Path, number: int
+) -> ProjectLine | None:
+    editable = words[0].partition("=")[0] in _EDITABLE
+    alone = len(words) == (1 if not editable or "=" in words[0] else 2)
+    if local is None or not alone or ";" in line or not local.is_dir():
+        return None
+    _, _, extras = words[-1].partition("[")
+    names = tuple(e.strip() for e in extras.rstrip("]").split(",") if e.strip())
+    return ProjectLine(source, number, local, editable, names)
+
+
 def _scan(
-    lines: Iterable[tuple[int, str]], source: Path, cwd: Path, inputs: RequirementInputs
-) -> list[Path]:
-    """Record what the lines of `source` read; return the nested files they name."""
+    lines: Iterable[tuple[int, str]],
+    source: Path,
+    cwd: Path,
+    inputs: RequirementInputs,
+    constraints: bool = False,
+) -> list[tuple[Path, bool]]:
+    """Record what the lines of `source` (a constraints file: `constraints`) read; return the
+    nested files they name, each with whether it is a constraints file."""
     nested = []
     for number, line in lines:
         try:
@@ -126,11 +163,11 @@ def _scan(
         value = inline or (words[1] if len(words) > 1 else "")
         local = None
         if option in _NESTED and value:
-            nested.append(source.parent / value)
+            nested.append((source.parent / value, constraints or _NESTED[option] == "constraint"))
         elif option in _FIND_LINKS and value:
             local = _find_links(value, source.parent, cwd)
         elif option in _EDITABLE and value:
-            local = _local(value, cwd)
+            local = _local(value.split("[")[0], cwd)
         elif not option.startswith("-"):
             local = _local(words[0].split("[")[0], cwd)
             url = _URL.match(line)
@@ -138,6 +175,9 @@ def _scan(
                 inputs.unhashed_urls.append(UnhashedUrl(source, number, url.group(1)))
         if local:
             inputs.local_paths.append(local)
+            project = None if constraints else _project_line(words, line, local, source, number)
+            if project:
+                inputs.project_lines.append(project)
     return nested
 
 
@@ -154,12 +194,62 @@ def collect_lines(
     environment.yml's `pip:` list, or a directory), then the `files`."""
     inputs = RequirementInputs()
     cwd = cwd or (source if source.is_dir() else source.parent)
-    pending = _scan(lines, source, cwd, inputs) + list(files)
+    pending = _scan(lines, source, cwd, inputs) + [(file, False) for file in files]
     while pending:
-        path = _existing_file(pending.pop(0))
+        file, constraints = pending.pop(0)
+        path = _existing_file(file)
         if path is None or path in inputs.files:
             continue
         inputs.files.append(path)
         text = path.read_text(errors="replace")
-        pending += _scan(_logical_lines(text), path, cwd, inputs)
+        pending += _scan(_logical_lines(text), path, cwd, inputs, constraints)
     return inputs
+
+
+def copies_without(
+    files: list[Path], leave_out: frozenset[tuple[Path, int]], cwd: Path
+) -> dict[str, str] | None:
+    """Copies of requirements `files` (every file collect() found) without the lines
+    `leave_out` ((file, number) of their first physical line), as {path: text}, the paths
+    relative to the directory the copies are written to: a nested -r/-c names the other file's
+    copy, and a local --find-links its absolute path, so that the copies read from there what
+    pip reads from the files, with `cwd` as its working directory. Each line keeps its number
+    (for pip's messages). None: a reference the copies cannot follow (a variable, a file not
+    found), which pip would follow or report itself."""
+    names = {path: f"{number}/{path.name}" for number, path in enumerate(files)}
+    copies = {}
+    for path, name in names.items():
+        text = path.read_text(errors="replace")
+        out = [""] * len(text.splitlines())
+        for number, line in _logical_lines(text):
+            if (path, number) in leave_out:
+                continue
+            copied = _copied_line(line, path, cwd, names)
+            if copied is None:
+                return None
+            out[number - 1] = copied
+        copies[name] = "\n".join(out) + "\n"
+    return copies
+
+
+def _copied_line(line: str, source: Path, cwd: Path, names: dict[Path, str]) -> str | None:
+    """`line` as a copy of `source` reads it; None: a reference the copy cannot follow."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        return line  # pip reports the syntax error
+    if not words or not words[0].startswith(_REFERENCES):
+        return line
+    option, _, inline = words[0].partition("=")
+    value = inline or (words[1] if len(words) > 1 else "")
+    if "://" in value:
+        return line  # a URL reads the same from anywhere
+    if "${" in line or not value:
+        return None  # pip expands the variable, which the copy's path would not follow
+    if option in _NESTED:
+        target = _existing_file(source.parent / value)
+        return f"{option} ../{names[target]}" if target in names else None
+    if option in _FIND_LINKS:
+        beside = source.parent / value
+        return f"{option} {shlex.quote(str(beside if beside.exists() else cwd / value))}"
+    return None  # a short form such as -rbase.txt

@@ -137,6 +137,9 @@ class UvManager:
             return ()
         return (self.member_path or ".",)
 
+    def editable_projects(self) -> tuple[str, ...]:
+        return ()  # uv sync --no-editable, as the rest of the install
+
     def pip_install(self, tool_run: ToolRun, arguments: Sequence[str]) -> None:
         self._pip_install(tool_run, arguments)
         drop_metadata_files(site_packages(tool_run.prefix), _UV_STAMPS)

@@ -51,13 +51,25 @@ _BUILD_REQUIRES = Path(__file__).parent / "toolscripts" / "build_requires.py"
 
 @dataclass(frozen=True)
 class Backends:
-    site: Path  # where they are imported from (PYTHONPATH); their scripts in its bin/
+    """The backends' directories in the build layer: each is imported from (PYTHONPATH), its
+    scripts in its bin/."""
+
+    site: Path  # [build-system] requires
+    added: Path  # what the backends add for this machine, when it exists
     fresh: bool  # installed by this build, not reused
+
+    @property
+    def directories(self) -> list[Path]:
+        return [self.site, *([self.added] if self.added.is_dir() else [])]
 
     def env(self, env: Mapping[str, str]) -> dict[str, str]:
         """`env` for a build against them: their modules and their scripts (meson) first."""
-        path = os.pathsep.join(filter(None, [str(self.site / "bin"), env.get("PATH")]))
-        return {**env, "PYTHONPATH": str(self.site), "PATH": path}
+        scripts = [str(directory / "bin") for directory in self.directories]
+        return {
+            **env,
+            "PYTHONPATH": os.pathsep.join(map(str, self.directories)),
+            "PATH": os.pathsep.join(filter(None, [*scripts, env.get("PATH")])),
+        }
 
 
 @dataclass(frozen=True)
@@ -112,8 +124,7 @@ class ProjectStep:
         else:
             backends = self._backends(dependencies_key, run)
         if backends.fresh:
-            self._add_what_the_backends_ask(backends, dependencies_key, run)
-        site = backends.site
+            self._add_what_the_backends_ask(backends, run)
         before = set(_dist_infos(self.environment))
         editable = self.installer.editable_projects()
         targets = []
@@ -121,7 +132,7 @@ class ProjectStep:
             targets += ["-e"] if path in editable else []
             targets.append("." if path == "." else f"./{path}")
         build = replace(run, env=backends.env(run.env))
-        with set_bytecode.keep_pycs(run.prefix, [str(site)]):
+        with set_bytecode.keep_pycs(run.prefix, list(map(str, backends.directories))):
             self.installer.pip_install(build, ["--no-deps", "--no-build-isolation", *targets])
         made = sorted(set(_dist_infos(self.environment)) - before)
         roots = self.environment.compile_roots()
@@ -149,33 +160,33 @@ class ProjectStep:
         if restored:
             self.build_layer.write(_BUILD_ONLY, restored)
 
-    def _backends(self, dependencies_key: str, run: ToolRun, added: Sequence[str] = ()) -> Backends:
-        """The projects' build backends, with what they `added` for this machine."""
+    def _backends(self, dependencies_key: str, run: ToolRun) -> Backends:
+        """The projects' build backends, installed or reused."""
         layer, requires = self.build_layer, self.build_requires()
-        site = layer.path / "site"
+        backends = Backends(layer.path / "site", layer.path / "added", fresh=False)
         wanted = {"requires": requires, "dependencies": dependencies_key}
-        fresh = layer.restored_metadata() != wanted or not site.is_dir() or bool(added)
-        if fresh:
-            installing = [*requires, *added]
-            run.log.step(f"Installing the build backends ({', '.join(installing)})")
+        if layer.restored_metadata() != wanted or not backends.site.is_dir():
+            run.log.step(f"Installing the build backends ({', '.join(requires)})")
             layer.reset()
-            self.installer.install_backends(run, site, installing)
+            self.installer.install_backends(run, backends.site, requires)
+            backends = replace(backends, fresh=True)
         else:
             run.log.step("Reusing the cached build backends of the app's own projects")
         # The backends' pycs, written as the projects build, stay valid after a restore.
-        set_bytecode.fix_source_mtimes(site)
+        for directory in backends.directories:
+            set_bytecode.fix_source_mtimes(directory)
         layer.write(_BUILD_ONLY, wanted)
-        return Backends(site, fresh)
+        return backends
 
-    def _add_what_the_backends_ask(
-        self, backends: Backends, dependencies_key: str, run: ToolRun
-    ) -> None:
-        """Install again, with them, what the backends add for these projects on this machine
-        and is not there yet; the layer keeps it for the builds that reuse it."""
+    def _add_what_the_backends_ask(self, backends: Backends, run: ToolRun) -> None:
+        """Install beside them what the backends add for these projects on this machine and is
+        not there yet; the layer keeps it for the builds that reuse it."""
         asked = {r for path in self.paths for r in self._asked(path, backends, run)}
         missing = sorted(r for r in asked if not _installed(backends.site, r))
         if missing:
-            self._backends(dependencies_key, run, added=missing)
+            run.log.step(f"Installing what the build backends add ({', '.join(missing)})")
+            self.installer.install_backends(run, backends.added, missing)
+            set_bytecode.fix_source_mtimes(backends.added)
 
     def _asked(self, path: str, backends: Backends, run: ToolRun) -> list[str]:
         pyproject = self.app / path / "pyproject.toml"
@@ -186,7 +197,7 @@ class ProjectStep:
         with (
             tempfile.TemporaryDirectory() as temp,
             left_as_it_was(self.app),
-            set_bytecode.keep_pycs(run.prefix, [str(backends.site)]),
+            set_bytecode.keep_pycs(run.prefix, list(map(str, backends.directories))),
         ):
             output = Path(temp, "requires.json")
             run_command(

@@ -167,3 +167,42 @@ def test_pyproject_app_with_its_own_project(make_app, channel_url, tmp_path):
     proc = app.platform.run(command=["hello"], timeout=120)
     assert proc.stdout == "hello from the project\n", proc.stderr[-2000:]
     assert app.python("import gunicorn, click; print(gunicorn.__version__)") == "23.0.0\n"
+    # A code change reinstalls the project alone: no py-rattler, no pip run of the lock.
+    (app.dir / "hello.py").write_text("def main():\n    print('changed')\n")
+    changed = app.build_ok().output
+    assert "Reinstalling the app's own projects: their files changed" in changed
+    assert "Installing dependencies with" not in changed
+    proc = app.platform.run(command=["hello"], timeout=120)
+    assert proc.stdout == "changed\n", proc.stderr[-2000:]
+
+
+def test_a_code_change_to_a_pixi_project_gives_a_cold_builds_bytes(
+    conda_channel, buildpack, tmp_path
+):
+    """scripts/verify-reproducible --code-change (as CI runs it on the package samples) on the
+    pyproject app above, its lock pointing at a channel inside the app."""
+    app = tmp_path / "app"
+    shutil.copytree(conda_channel.path, app / "channel")
+    (app / "pyproject.toml").write_text(_PYPROJECT.replace("CHANNEL", "file:///workspace/channel"))
+    (app / "hello.py").write_text("def main():\n    print('hello from the project')\n")
+    environment = LockedEnvironment(
+        ("python 3.12.*", "click"), (GUNICORN, PACKAGING, PypiPackage("hello", "0.1.0", ".", ""))
+    )
+    lock = app / "pixi.lock"
+    write_pixi_lock(lock, (app / "channel").as_uri(), {"default": environment})
+    lock.write_text(lock.read_text().replace(str(app / "channel"), "/workspace/channel"))
+    proc = subprocess.run(
+        [
+            REPO / "scripts/verify-reproducible",
+            app,
+            "--code-change",
+            "hello.py",
+            "--buildpack",
+            buildpack,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert "RESULT: REPRODUCIBLE" in proc.stdout

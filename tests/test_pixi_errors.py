@@ -265,6 +265,23 @@ GOLDEN: Golden = {
   How to fix:
     Depend on a released version from a package index instead of a git source, then run `pixi lock`.""",
     ),
+    "a project the manifest names that the lock installs from an index": (
+        install(
+            {"pixi.toml": MANIFEST + '\n[pypi-dependencies]\nlib = { path = "libs/lib" }\n'},
+            {
+                "default": LockedEnvironment(
+                    DEFAULT.specs,
+                    (PypiPackage("lib", "1.0", "https://example.org/lib-1.0.tar.gz", "ab" * 32),),
+                )
+            },
+        ),
+        """[Error: pixi.lock is out of date]
+
+  pixi.toml names projects in the app (libs/lib) that the environment 'default' of pixi.lock does not install from there.
+
+  How to fix:
+    Run `pixi lock` and commit pixi.lock.""",
+    ),
 }
 
 

@@ -71,17 +71,19 @@ def _app(root: Path, manifest: str) -> Path:
     return app
 
 
-def test_the_environment_the_manifest_and_path_projects_are_key_inputs(tmp_path):
+def test_the_environment_and_the_manifest_are_key_inputs_the_path_projects_not(tmp_path):
     app = _app(tmp_path, '[pypi-dependencies]\nlib = { path = "lib" }\n[environments]\nt = []\n')
     (app / "lib").mkdir()
     (app / "lib" / "setup.py").write_text("")
     manager = select_manager(app, {}, [])
     key = install_inputs(manager.manager, manager.installer, {})
-    assert {"file:pixi.lock", "file:pixi.toml", "environment", "path:lib"} <= set(key)
+    assert set(key) == {"file:pixi.lock", "file:pixi.toml", "environment", "env"}
     other = select_manager(app, {"BP_PIXI_ENVIRONMENT": "t"}, [])
     assert install_inputs(other.manager, other.installer, {})["environment"] != key["environment"]
+    # lib is the project step's: its files key that step, what it depends on is in the lock
+    assert manager.installer.projects() == ("lib",)
     (app / "lib" / "setup.py").write_text("# changed\n")
-    assert install_inputs(manager.manager, manager.installer, {})["path:lib"] != key["path:lib"]
+    assert install_inputs(manager.manager, manager.installer, {}) == key
 
 
 def _pip_run(tmp_path: Path, vendor: bool) -> tuple[str, str]:

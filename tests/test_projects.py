@@ -158,8 +158,11 @@ def test_what_the_backends_ask_for_this_machine_joins_them(tmp_path, editable, a
     # what is there already: one at a version the backend does not take, one that does
     write(backends.site, {"there-0.9.dist-info/METADATA": "Name: there\nVersion: 0.9\n"})
     write(backends.site, {"There_Too-2.dist-info/METADATA": "Name: There_Too\nVersion: 2\n"})
-    step._add_what_the_backends_ask(backends, "key", run)
-    assert installer.installs == [["base"], ["base", *added]]
+    step._add_what_the_backends_ask(backends, run)
+    assert installer.installs == [["base"], added]
+    assert (
+        backends.env({"PATH": "/bin"})["PATH"] == f"{backends.site}/bin:{backends.added}/bin:/bin"
+    )
     assert sorted(p.name for p in (tmp_path / "app").iterdir()) == ["pyproject.toml", "tools"]
     reused = step.start_backends("key", run).result(Logger())  # type: ignore[union-attr]
     assert not reused.fresh  # and so not asked again

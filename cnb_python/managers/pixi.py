@@ -63,22 +63,17 @@ class PixiManager(InstallsWithPip):
         }
         if self.manifest:
             inputs[f"file:{self.manifest.name}"] = self.manifest
-        for path in self._local_paths():
-            inputs[f"path:{path}"] = self.app / path
         return {**inputs, **self.pip.inputs()}
 
     def project_scripts(self) -> tuple[str, ...]:
-        return project_scripts(self.app) if "." in self._local_paths() else ()
+        return project_scripts(self.app) if "." in self.projects() else ()
 
     def projects(self) -> tuple[str, ...]:
-        """Not the shared project step yet: the lock, read by the install script, says which of
-        the app's projects an environment installs; they come with its PyPI packages."""
-        return ()
-
-    def _local_paths(self) -> list[str]:
-        """The manifest's PyPI requirements on projects in the app (`{ path = "." }`)."""
+        """The manifest's PyPI requirements on projects in the app (`{ path = "." }`): the
+        install script checks that the lock installs these and no other (its "local"), and
+        the lock has what they depend on."""
         paths = (Path(r["path"]).as_posix() for r in self.requirements if r.get("path"))
-        return sorted(set(paths))
+        return tuple(sorted(set(paths)))
 
     def install(self, tool_run: ToolRun) -> None:
         prefix, tools, log = tool_run.prefix, tool_run.tools, tool_run.log
@@ -111,10 +106,6 @@ class PixiManager(InstallsWithPip):
         compile_own_stdlib(prefix, log, [tools["pip"]] if pip_runs else [])
         if outcome["pypi"]:
             self._install_pypi(tool_run, outcome["pypi"], tmp)
-        if outcome["local"]:
-            log.step(f"Installing the app's own projects ({', '.join(outcome['local'])})")
-            local = [f"./{path}" for path in outcome["local"]]
-            self.pip_install(tool_run, ["--no-deps", *local])
 
     def _install_pypi(self, tool_run: ToolRun, packages: list[dict[str, str]], tmp: Path) -> None:
         """The lock's PyPI packages, each checked against its locked sha256: from its URL, or

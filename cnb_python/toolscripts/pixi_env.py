@@ -7,8 +7,9 @@ python of the build-only py-rattler tool layer, never imported by the buildpack.
 --requirements is a JSON list of {"kind": conda|pypi|pep508, "name", "spec", "source"}: what the
 manifest asks of the environment. A lock that satisfies none of the locked packages for one of
 them is stale. On success FILE holds {"pypi": [{"name", "version", "url", "sha256"}],
-"local": [paths]}, the lock's PyPI packages for the buildpack to install with pip; on a user
-error it holds {"error": {"title", "detail", "fix"}} and the exit status is 3. Like
+"local": [paths]}, the lock's PyPI packages for the buildpack to install with pip, and its
+projects in the app: those the manifest names, which the buildpack's project step installs. On
+a user error it holds {"error": {"title", "detail", "fix"}} and the exit status is 3. Like
 conda_env.py, whose helpers it shares, the process ends with exit_now (see conda_env.py's
 docstring: rattler's threads crash interpreter finalization).
 """
@@ -200,6 +201,14 @@ async def create(args: argparse.Namespace) -> dict[str, Any]:
                 f"`path = {path!r}`.",
                 f"Run `pixi lock` and commit {args.lock.name}.",
             )
+    unlocked = sorted(declared - set(local))  # the buildpack installs these as projects
+    if unlocked:
+        raise Failure(
+            f"{args.lock.name} is out of date",
+            f"{args.manifest} names projects in the app ({', '.join(unlocked)}) that the "
+            f"environment {args.environment!r} of {args.lock.name} does not install from there.",
+            f"Run `pixi lock` and commit {args.lock.name}.",
+        )
     print(f"Installing {len(records)} conda packages of {args.lock.name}", flush=True)
     for record in sorted(records, key=lambda r: r.name.normalized):
         print(f"  {record.name.normalized} {record.version} {record.build}", flush=True)

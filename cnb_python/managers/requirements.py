@@ -128,6 +128,12 @@ def _existing_file(path: Path) -> Path | None:
         return None
 
 
+def _option_value(words: list[str]) -> tuple[str, str]:
+    """A line's first word as an option and its value: `-r x`, `--requirement=x`."""
+    option, _, inline = words[0].partition("=")
+    return option, inline or (words[1] if len(words) > 1 else "")
+
+
 def _project_line(
     words: list[str], line: str, local: Path | None, source: Path, number: int
 ) -> ProjectLine | None:
@@ -159,8 +165,7 @@ def _scan(
             continue
         if any(w == "--require-hashes" or w.startswith("--hash") for w in words):
             inputs.hashed = True
-        option, _, inline = words[0].partition("=")
-        value = inline or (words[1] if len(words) > 1 else "")
+        option, value = _option_value(words)
         local = None
         if option in _NESTED and value:
             nested.append((source.parent / value, constraints or _NESTED[option] == "constraint"))
@@ -240,8 +245,7 @@ def _copied_line(line: str, source: Path, cwd: Path, names: dict[Path, str]) -> 
         return line  # pip reports the syntax error
     if not words or not words[0].startswith(_REFERENCES):
         return line
-    option, _, inline = words[0].partition("=")
-    value = inline or (words[1] if len(words) > 1 else "")
+    option, value = _option_value(words)
     if "://" in value:
         return line  # a URL reads the same from anywhere
     if "${" in line or not value:

@@ -155,6 +155,20 @@ def sigterm(running: Running, wait: float = GRACE_PERIOD) -> tuple[int | None, f
     return code, time.monotonic() - started
 
 
+def assert_reproducible(app: Path, buildpack: Path, *options: str, timeout: int = 1200) -> None:
+    """scripts/verify-reproducible APP OPTIONS with `buildpack`, as CI runs it on the samples:
+    it must end REPRODUCIBLE."""
+    script = SAMPLES.parent / "scripts" / "verify-reproducible"
+    proc = subprocess.run(
+        [script, app, *options, "--buildpack", buildpack],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert "RESULT: REPRODUCIBLE" in proc.stdout
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now, so parallel test runs never share one."""
     with socket.socket() as sock:

@@ -8,19 +8,24 @@ import base64
 import hashlib
 import json
 import shutil
-import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import BP_ID, FIXTURES, conda_env_state, conda_flask_app, venv_sbom_purls
+from conftest import (
+    BP_ID,
+    FIXTURES,
+    assert_reproducible,
+    conda_env_state,
+    conda_flask_app,
+    venv_sbom_purls,
+)
 from testsupport.condachannel import Channel
 from testsupport.server import DownloadServer
 
 from localcnb.cache import Cache
 
 ENV = "/layers/cnb-python_python/venv"
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -222,11 +227,4 @@ def test_verify_reproducible_on_a_vendored_conda_app(conda_channel, buildpack, t
     shutil.copytree(conda_channel.path, app / "vendor")
     spec = app / "environment.yml"
     spec.write_text(spec.read_text().replace("CHANNEL", "http://127.0.0.1:9/unused"))
-    proc = subprocess.run(
-        [REPO / "scripts" / "verify-reproducible", app, "--buildpack", buildpack, *change],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    assert "RESULT: REPRODUCIBLE" in proc.stdout
+    assert_reproducible(app, buildpack, *change)

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
-from conftest import FIXTURES, SAMPLES, VENV, free_port, http_get
+from conftest import FIXTURES, SAMPLES, VENV, assert_reproducible, free_port, http_get
 from testsupport.later_buildpack import make_later_buildpack
 
 from localcnb import Platform
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_pip_layouts_sample_installs_every_line_and_answers_http(make_app):
@@ -101,17 +98,4 @@ def test_conda_corpus_builds_answers_http_and_sets_its_variables(tmp_path, build
 def test_conda_corpus_reproduces(tmp_path, buildpack, channel_url):
     """scripts/verify-reproducible --warm: two clean builds and a rebuild that reuses the
     environment, its variables included."""
-    proc = subprocess.run(
-        [
-            REPO / "scripts" / "verify-reproducible",
-            conda_corpus_app(tmp_path, channel_url),
-            "--warm",
-            "--buildpack",
-            buildpack,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    assert "RESULT: REPRODUCIBLE" in proc.stdout
+    assert_reproducible(conda_corpus_app(tmp_path, channel_url), buildpack, "--warm", timeout=1800)

@@ -6,11 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, PIXI_FLASK, conda_env_state, pixi_flask_app, venv_sbom_purls
+from conftest import (
+    FIXTURES,
+    PIXI_FLASK,
+    assert_reproducible,
+    conda_env_state,
+    pixi_flask_app,
+    venv_sbom_purls,
+)
+from testsupport.condachannel import Channel
 from testsupport.pixilock import (
     GUNICORN,
     PACKAGING,
@@ -20,7 +27,6 @@ from testsupport.pixilock import (
 )
 
 ENV = "/layers/cnb-python_python/venv"
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -103,20 +109,20 @@ def test_verify_reproducible_on_a_pixi_app(conda_channel, buildpack, tmp_path):
     lock pointing at a channel inside the app (file:///workspace/channel): no channel server."""
     app = tmp_path / "app"
     shutil.copytree(FIXTURES / "pixi-flask", app)
-    shutil.copytree(conda_channel.path, app / "channel")
-    manifest = app / "pixi.toml"
+    with_channel_inside(app, app / "pixi.toml", conda_channel, PIXI_FLASK)
+    assert_reproducible(app, buildpack, "--warm")
+
+
+def with_channel_inside(
+    app: Path, manifest: Path, channel: Channel, environments: dict[str, LockedEnvironment]
+) -> None:
+    """The test channel copied into the app, and the manifest and a pixi.lock of
+    `environments` pointing at it (file:///workspace/channel): no channel server."""
+    shutil.copytree(channel.path, app / "channel")
     manifest.write_text(manifest.read_text().replace("CHANNEL", "file:///workspace/channel"))
-    write_pixi_lock(app / "pixi.lock", (app / "channel").as_uri(), PIXI_FLASK)
     lock = app / "pixi.lock"
+    write_pixi_lock(lock, (app / "channel").as_uri(), environments)
     lock.write_text(lock.read_text().replace(str(app / "channel"), "/workspace/channel"))
-    proc = subprocess.run(
-        [REPO / "scripts" / "verify-reproducible", app, "--warm", "--buildpack", buildpack],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    assert "RESULT: REPRODUCIBLE" in proc.stdout
 
 
 _PYPROJECT = """\
@@ -146,6 +152,12 @@ click = "*"
 [tool.pixi.pypi-dependencies]
 hello = { path = ".", editable = true }
 """
+_HELLO_PY = "def main():\n    print('hello from the project')\n"
+_HELLO_LOCK = {
+    "default": LockedEnvironment(
+        ("python 3.12.*", "click"), (GUNICORN, PACKAGING, PypiPackage("hello", "0.1.0", ".", ""))
+    )
+}
 
 
 def test_pyproject_app_with_its_own_project(make_app, channel_url, tmp_path):
@@ -153,15 +165,9 @@ def test_pyproject_app_with_its_own_project(make_app, channel_url, tmp_path):
     --format pyproject` writes it): installed non-editable after the hashed PyPI packages, its
     script on PATH."""
     app = make_app(
-        files={
-            "pyproject.toml": _PYPROJECT.replace("CHANNEL", channel_url),
-            "hello.py": "def main():\n    print('hello from the project')\n",
-        }
+        files={"pyproject.toml": _PYPROJECT.replace("CHANNEL", channel_url), "hello.py": _HELLO_PY}
     )
-    environment = LockedEnvironment(
-        ("python 3.12.*", "click"), (GUNICORN, PACKAGING, PypiPackage("hello", "0.1.0", ".", ""))
-    )
-    write_pixi_lock(app.dir / "pixi.lock", channel_url, {"default": environment})
+    write_pixi_lock(app.dir / "pixi.lock", channel_url, _HELLO_LOCK)
     result = app.build_ok()
     assert "Installing the app's own projects (.)" in result.output
     proc = app.platform.run(command=["hello"], timeout=120)
@@ -182,27 +188,8 @@ def test_a_code_change_to_a_pixi_project_gives_a_cold_builds_bytes(
     """scripts/verify-reproducible --code-change (as CI runs it on the package samples) on the
     pyproject app above, its lock pointing at a channel inside the app."""
     app = tmp_path / "app"
-    shutil.copytree(conda_channel.path, app / "channel")
-    (app / "pyproject.toml").write_text(_PYPROJECT.replace("CHANNEL", "file:///workspace/channel"))
-    (app / "hello.py").write_text("def main():\n    print('hello from the project')\n")
-    environment = LockedEnvironment(
-        ("python 3.12.*", "click"), (GUNICORN, PACKAGING, PypiPackage("hello", "0.1.0", ".", ""))
-    )
-    lock = app / "pixi.lock"
-    write_pixi_lock(lock, (app / "channel").as_uri(), {"default": environment})
-    lock.write_text(lock.read_text().replace(str(app / "channel"), "/workspace/channel"))
-    proc = subprocess.run(
-        [
-            REPO / "scripts/verify-reproducible",
-            app,
-            "--code-change",
-            "hello.py",
-            "--buildpack",
-            buildpack,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    assert "RESULT: REPRODUCIBLE" in proc.stdout
+    app.mkdir()
+    (app / "pyproject.toml").write_text(_PYPROJECT)
+    (app / "hello.py").write_text(_HELLO_PY)
+    with_channel_inside(app, app / "pyproject.toml", conda_channel, _HELLO_LOCK)
+    assert_reproducible(app, buildpack, "--code-change", "hello.py")

@@ -311,6 +311,27 @@ def conda_flask_app(root: Path, buildpack: Path, channel: str) -> App:
     return app
 
 
+# An app that is a project of one module with a script, gunicorn its one dependency: the pixi
+# and conda tests install it as a path project.
+HELLO_PROJECT = """\
+[project]
+name = "hello"
+version = "0.1.0"
+dependencies = ["gunicorn>=23"]
+
+[project.scripts]
+hello = "hello:main"
+
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[tool.setuptools]
+py-modules = ["hello"]
+"""
+HELLO_PY = "def main():\n    print('hello from the project')\n"
+
+
 # The environments of the pixi fixture's pixi.lock (its pixi.toml asks for them).
 PIXI_FLASK = {
     "default": LockedEnvironment(

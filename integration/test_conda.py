@@ -15,6 +15,8 @@ import pytest
 from conftest import (
     BP_ID,
     FIXTURES,
+    HELLO_PROJECT,
+    HELLO_PY,
     assert_reproducible,
     conda_env_state,
     conda_flask_app,
@@ -228,3 +230,51 @@ def test_verify_reproducible_on_a_vendored_conda_app(conda_channel, buildpack, t
     spec = app / "environment.yml"
     spec.write_text(spec.read_text().replace("CHANNEL", "http://127.0.0.1:9/unused"))
     assert_reproducible(app, buildpack, *change)
+
+
+_ENVIRONMENT = """\
+channels:
+  - CHANNEL
+dependencies:
+  - python=3.12
+  - click
+  - pip:
+      - -e .  # the app itself
+"""
+
+
+def _project_app(root: Path, channel: str) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "environment.yml").write_text(_ENVIRONMENT.replace("CHANNEL", channel))
+    (root / "pyproject.toml").write_text(HELLO_PROJECT)
+    (root / "hello.py").write_text(HELLO_PY)
+
+
+def test_a_code_change_reinstalls_the_pip_lists_project_alone(make_app, channel_url):
+    """`- -e .` in the pip: list: its dependencies install with the list, the project after
+    them, editable; an edit reinstalls the project alone."""
+    app = make_app()
+    _project_app(app.dir, channel_url)
+    result = app.build_ok()
+    assert "Installing the app's own projects (.)" in result.output
+    assert "--requirement <the dependencies of .>" in result.output
+    proc = app.platform.run(command=["hello"], timeout=120)
+    assert proc.stdout == "hello from the project\n", proc.stderr[-2000:]
+    editable = "import hello, gunicorn; print(hello.__file__, gunicorn.__name__)"
+    assert app.python(editable) == "/workspace/hello.py gunicorn\n"
+    (app.dir / "hello.py").write_text("def main():\n    print('changed')\n")
+    changed = app.build_ok().output
+    assert "Reinstalling the app's own projects: their files changed" in changed
+    assert "py-rattler install" not in changed and "Installing the pip: subsection" not in changed
+    proc = app.platform.run(command=["hello"], timeout=120)
+    assert proc.stdout == "changed\n", proc.stderr[-2000:]
+
+
+def test_a_code_change_to_a_pip_list_project_gives_a_cold_builds_bytes(
+    conda_channel, buildpack, tmp_path
+):
+    """scripts/verify-reproducible --code-change, the channel inside the app."""
+    app = tmp_path / "app"
+    _project_app(app, "file:///workspace/channel")
+    shutil.copytree(conda_channel.path, app / "channel")
+    assert_reproducible(app, buildpack, "--code-change", "hello.py")

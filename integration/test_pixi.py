@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import (
     FIXTURES,
+    HELLO_PROJECT,
+    HELLO_PY,
     PIXI_FLASK,
     assert_reproducible,
     conda_env_state,
@@ -125,22 +127,9 @@ def with_channel_inside(
     lock.write_text(lock.read_text().replace(str(app / "channel"), "/workspace/channel"))
 
 
-_PYPROJECT = """\
-[project]
-name = "hello"
-version = "0.1.0"
-dependencies = ["gunicorn>=23"]
-
-[project.scripts]
-hello = "hello:main"
-
-[build-system]
-requires = ["setuptools>=61"]
-build-backend = "setuptools.build_meta"
-
-[tool.setuptools]
-py-modules = ["hello"]
-
+_PYPROJECT = (
+    HELLO_PROJECT
+    + """
 [tool.pixi.workspace]
 channels = ["CHANNEL"]
 platforms = ["linux-64"]
@@ -152,7 +141,7 @@ click = "*"
 [tool.pixi.pypi-dependencies]
 hello = { path = ".", editable = true }
 """
-_HELLO_PY = "def main():\n    print('hello from the project')\n"
+)
 _HELLO_LOCK = {
     "default": LockedEnvironment(
         ("python 3.12.*", "click"), (GUNICORN, PACKAGING, PypiPackage("hello", "0.1.0", ".", ""))
@@ -165,7 +154,7 @@ def test_pyproject_app_with_its_own_project(make_app, channel_url, tmp_path):
     --format pyproject` writes it): installed non-editable after the hashed PyPI packages, its
     script on PATH."""
     app = make_app(
-        files={"pyproject.toml": _PYPROJECT.replace("CHANNEL", channel_url), "hello.py": _HELLO_PY}
+        files={"pyproject.toml": _PYPROJECT.replace("CHANNEL", channel_url), "hello.py": HELLO_PY}
     )
     write_pixi_lock(app.dir / "pixi.lock", channel_url, _HELLO_LOCK)
     result = app.build_ok()
@@ -190,6 +179,6 @@ def test_a_code_change_to_a_pixi_project_gives_a_cold_builds_bytes(
     app = tmp_path / "app"
     app.mkdir()
     (app / "pyproject.toml").write_text(_PYPROJECT)
-    (app / "hello.py").write_text(_HELLO_PY)
+    (app / "hello.py").write_text(HELLO_PY)
     with_channel_inside(app, app / "pyproject.toml", conda_channel, _HELLO_LOCK)
     assert_reproducible(app, buildpack, "--code-change", "hello.py")

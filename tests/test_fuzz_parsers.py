@@ -34,6 +34,7 @@ from cnb_python.appfiles import read_toml
 from cnb_python.cnb.bindings import read_bindings
 from cnb_python.errors import UserError
 from cnb_python.managers import select_manager
+from cnb_python.managers.conda_pip_list import pip_list_lines
 from cnb_python.managers.pipenv import PipenvManager
 from cnb_python.managers.pipfile_lock import (
     export_requirements,
@@ -443,6 +444,41 @@ def test_environment_yml(content):
         ends_in_success_or_a_conda_failure(
             lambda: conda_env.read_environment(app / "environment.yml")
         )
+
+
+# What the buildpack reads of a pip: list line by line must be what PyYAML reads of it: the
+# reuse key is made from the first, the install from the second (conda_pip_list.py).
+PIP_ITEMS = st.sampled_from(["-e .", "./libs/x", "flask==3.1", "-r requirements.txt", "a # b"])
+PIP_LIST_DOCUMENTS = st.fixed_dictionaries(
+    {
+        "channels": st.just(["conda-forge"]),
+        "dependencies": st.lists(
+            st.sampled_from(["python=3.12", "pip"])
+            | st.lists(PIP_ITEMS | st.text(max_size=12), max_size=4).map(lambda p: {"pip": p}),
+            max_size=3,
+        ),
+    }
+)
+
+
+@FUZZ
+@given(
+    content=st.one_of(
+        PIP_LIST_DOCUMENTS.map(lambda d: yaml.safe_dump(d, sort_keys=False, allow_unicode=True)),
+        PIP_LIST_DOCUMENTS.map(lambda d: yaml.safe_dump(d, indent=4, width=20)),
+        edited("channels:\n  - conda-forge\ndependencies:\n  - python=3.12\n  - pip:\n"
+               "      - -e .  # the app\n      - 'flask==3.1'\n      - \"-r requirements.txt\"\n"),
+    )
+)  # fmt: skip
+def test_a_pip_list_read_line_by_line_reads_as_yaml_does(content):
+    TRIED["environment.yml pip: list"] += 1
+    with app_with({"environment.yml": content}) as app:
+        found = pip_list_lines(app / "environment.yml")
+        try:
+            read = conda_env.read_environment(app / "environment.yml")[2]
+        except conda_env.Failure:
+            return  # the install script stops the build before its pip: list
+        assert found is None or [line for _, line in found] == read
 
 
 @FUZZ

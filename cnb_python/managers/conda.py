@@ -10,7 +10,8 @@ Channels: those of environment.yml, else BP_CONDA_DEFAULT_CHANNELS (conda-forge)
 directory (options.vendor_dir) that is a channel (noarch/repodata.json) replaces them all:
 offline builds. A binding of type `conda` provides a .condarc-style channel list or credentials
 at build time only. The `pip:` subsection is installed afterwards with the pip tool layer (and a
-`pip` binding's pip.conf).
+`pip` binding's pip.conf); the app's own projects on it (`-e .`) follow in the project step, as
+a requirements file's do (listed_projects.py), when conda_pip_list.py can read the list.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import json
 import platform
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +30,10 @@ from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
 from cnb_python.log import Logger
 from cnb_python.managers.base import AppFiles, PackageManager, Signal, ToolRun, file_signal
+from cnb_python.managers.conda_pip_list import pip_list_lines
+from cnb_python.managers.listed_projects import ListedProjects, listed_projects
 from cnb_python.managers.options import vendor_dir
-from cnb_python.managers.pip import PipOptions, pip_install
+from cnb_python.managers.pip import InstallsListedProjects, PipOptions, pip_install
 from cnb_python.managers.requirements import collect_lines
 from cnb_python.run import run
 
@@ -55,12 +58,16 @@ _FAILED_FIX = (
 
 
 @dataclass(frozen=True)
-class CondaManager:
+class CondaManager(InstallsListedProjects):
     app: Path
     spec_file: Path  # environment.yml, environment.yaml or package-list.txt
     vendor: Path | None  # a local channel for offline builds
     binding_files: tuple[Path, ...]  # `conda` binding entries, build time only
     pip: PipOptions  # for the `pip:` subsection: a pip.conf, never vendor (it is a channel)
+    # The app's projects on the `pip:` list that the project step installs, and the list as
+    # conda_pip_list.py read it, which the install script's must be.
+    listed: ListedProjects = field(default_factory=ListedProjects)
+    pip_list: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return f"conda ({self.spec_file.name}, installed with py-rattler)"
@@ -86,16 +93,10 @@ class CondaManager:
             for number, line in enumerate(text, 1)
             if line.strip().startswith("- ")
         ]
-        return collect_lines(items, self.spec_file, []).key_inputs(self.app)
+        found = collect_lines(items, self.spec_file, [])
+        return {**found.key_inputs(self.app, self.listed.paths), **self.listed.key_inputs()}
 
     def project_scripts(self) -> tuple[str, ...]:
-        return ()
-
-    def projects(self) -> tuple[str, ...]:
-        """Not the shared project step: the `pip:` subsection installs all it lists in one run."""
-        return ()
-
-    def editable_projects(self) -> tuple[str, ...]:
         return ()
 
     def install(self, tool_run: ToolRun) -> None:
@@ -112,8 +113,23 @@ class CondaManager:
         )
         normalize_conda_meta(prefix / "conda-meta", outcome.get("origins", {}))
         compile_own_stdlib(prefix, log, [tools["pip"]] if outcome["pip"] else [])
-        if outcome["pip"]:
+        if self.listed.projects:
+            self._install_pip_list_without_projects(tool_run, outcome["pip"])
+        elif outcome["pip"]:
             self._install_pip_section(prefix, tools["pip"], outcome["pip"], env, log)
+
+    def _install_pip_list_without_projects(self, tool_run: ToolRun, lines: Sequence[str]) -> None:
+        if tuple(lines) != self.pip_list:
+            raise UserError(
+                f"The pip: subsection of {self.spec_file.name} was misread",
+                f"The buildpack read these requirements in it: {list(self.pip_list)}, but the "
+                f"YAML parser reads {list(lines)}. This is a buildpack problem.",
+                f"Please report it with your {self.spec_file.name}. Until it is fixed, write "
+                'the list on one line (`- pip: ["-e .", gunicorn]`): the build then installs it '
+                "whole.",
+            )
+        tool_run.log.step(f"Installing the pip: subsection ({', '.join(lines)})")
+        self.install_listed(tool_run, f"<the pip: subsection of {self.spec_file.name}>")
 
     def _install_pip_section(
         self, prefix: Path, pip: Tool, lines: Sequence[str], env: Mapping[str, str], log: Logger
@@ -210,8 +226,8 @@ def normalize_conda_meta(conda_meta: Path, origins: Mapping[str, str]) -> None:
     (conda_meta / "history").unlink(missing_ok=True)
     for path in sorted(conda_meta.glob("*.json")):
         record = json.loads(path.read_text())
-        for field in _MACHINE_FIELDS:
-            record.pop(field, None)
+        for name in _MACHINE_FIELDS:
+            record.pop(name, None)
         if isinstance(record.get("link"), dict):
             record["link"].pop("source", None)
         origin = origins.get(record.get("fn", ""))
@@ -219,9 +235,9 @@ def normalize_conda_meta(conda_meta: Path, origins: Mapping[str, str]) -> None:
             record["url"] = origin
             # the channel is the URL without "<subdir>/<file name>"
             record["channel"] = origin.rsplit("/", 2)[0] + "/"
-        for field in ("url", "channel"):
-            if isinstance(record.get(field), str):
-                record[field] = without_credentials(record[field])
+        for key in ("url", "channel"):
+            if isinstance(record.get(key), str):
+                record[key] = without_credentials(record[key])
         path.write_text(json.dumps(record, indent=2) + "\n")
         path.chmod(0o644)  # rattler writes them owner-only; the app's user reads them
 
@@ -240,12 +256,20 @@ def conda_manager(
     files = tuple(
         path for b in bindings_of_type(bindings, "conda") for _, path in sorted(b.entries.items())
     )
+    spec_file = app / signal.what  # the file of the signal that selected conda
+    pip_list = pip_list_lines(spec_file) if signal.what != "package-list.txt" else None
+    listed = ListedProjects()
+    if pip_list:
+        found = collect_lines(pip_list, spec_file, [])
+        listed = listed_projects(found, [], app, (spec_file, pip_list))
     return CondaManager(
         app=app,
-        spec_file=app / signal.what,  # the file of the signal that selected conda
+        spec_file=spec_file,
         vendor=vendor if is_channel else None,
         binding_files=files,
         pip=PipOptions(vendor=None, config=binding_entry(bindings, "pip", "pip.conf")),
+        listed=listed,
+        pip_list=tuple(line for _, line in pip_list or ()),
     )
 
 

@@ -107,9 +107,16 @@ def _written(files: dict[str, str]) -> Iterator[Path]:
         yield directory
 
 
-def listed_projects(found: RequirementInputs, given: Sequence[Path], app: Path) -> ListedProjects:
-    """The projects of `found` (collect() of the files `given`, read from the app) that can be
-    installed by the project step; none when the copies could not read what the files read."""
+def listed_projects(
+    found: RequirementInputs,
+    given: Sequence[Path],
+    app: Path,
+    pip_list: tuple[Path, list[tuple[int, str]]] | None = None,
+) -> ListedProjects:
+    """The projects of `found` (collect() of the files `given`, read from the app; or
+    collect_lines() of `pip_list`, a file's `pip:` list, then pip is given that list) that can
+    be installed by the project step; none when the copies could not read what the files
+    read."""
     if found.hashed:
         return ListedProjects()
     app = app.resolve()  # as the lines' paths are
@@ -130,14 +137,18 @@ def listed_projects(found: RequirementInputs, given: Sequence[Path], app: Path) 
     if projects is None:
         return ListedProjects()
     leave_out = frozenset((line.file, line.line) for path in chosen for line in lines[path])
-    copies = copies_without(found.files, leave_out, app)
+    files, lines_of = found.files, {}
+    if pip_list:  # its lines are written in pip_list[0], as collect_lines() was told
+        files, lines_of = [pip_list[0], *files], dict([pip_list])
+    copies = copies_without(files, leave_out, app, lines_of)
     if copies is None:
         return ListedProjects()
-    names = {path: name for name, path in zip(copies, found.files)}
+    names = {path: name for name, path in zip(copies, files)}
+    given_names = [names[pip_list[0]]] if pip_list else [names[f.resolve()] for f in given]
     return ListedProjects(
         projects=tuple(projects),
         copies=tuple(copies.items()),
-        given=tuple(names[file.resolve()] for file in given),
+        given=tuple(given_names),
         paths=frozenset(chosen),
     )
 

@@ -119,8 +119,36 @@ class InstallsLockedProjects(InstallsWithPip):
         return self.local
 
 
+class InstallsListedProjects(InstallsWithPip):
+    """An installer whose requirements list the app's own projects, which the project step
+    installs (listed_projects.py)."""
+
+    listed: ListedProjects
+
+    def projects(self) -> tuple[str, ...]:
+        return tuple(project.path for project in self.listed.projects)
+
+    def editable_projects(self) -> tuple[str, ...]:
+        return tuple(project.path for project in self.listed.projects if project.editable)
+
+    def install_backends(self, tool_run: ToolRun, target: Path, requires: Sequence[str]) -> None:
+        with self.listed.index_options() as options:
+            super().install_backends(tool_run, target, [*options, *requires])
+
+    def install_listed(self, tool_run: ToolRun, requirements: str) -> None:
+        """pip install of the `requirements` (as the log names them) without the projects'
+        lines, and the projects' dependencies."""
+        projects = ", ".join(self.projects())
+        show = (
+            f"pip install {requirements} --requirement <the dependencies of {projects}> "
+            "(without their own lines: they follow)"
+        )
+        with self.listed.requirements() as arguments:
+            self._pip(tool_run, arguments, show, HASH_ERRORS)
+
+
 @dataclass(frozen=True)
-class PipManager(InstallsWithPip):
+class PipManager(InstallsListedProjects):
     app: Path
     requirement_files: tuple[Path, ...]  # empty: install the app itself (`pip install .`)
     pip: PipOptions
@@ -153,22 +181,13 @@ class PipManager(InstallsWithPip):
 
     def projects(self) -> tuple[str, ...]:
         if self.requirement_files:
-            return tuple(project.path for project in self.listed.projects)
+            return super().projects()
         return (".",) if self.dependencies is not None else ()
-
-    def editable_projects(self) -> tuple[str, ...]:
-        return tuple(project.path for project in self.listed.projects if project.editable)
 
     def install(self, tool_run: ToolRun) -> None:
         if self.requirement_files and self.listed.projects:
             files = " ".join(f"--requirement {self._shown(p)}" for p in self.requirement_files)
-            projects = ", ".join(self.projects())
-            show = (
-                f"pip install {files} --requirement <the dependencies of {projects}> "
-                "(without their own lines: they follow)"
-            )
-            with self.listed.requirements() as arguments:
-                self._pip(tool_run, arguments, show, HASH_ERRORS)
+            self.install_listed(tool_run, files)
             return
         if self.requirement_files:
             targets = []
@@ -181,10 +200,6 @@ class PipManager(InstallsWithPip):
         else:
             targets = ["."]
         self._pip(tool_run, targets, known_errors=HASH_ERRORS)
-
-    def install_backends(self, tool_run: ToolRun, target: Path, requires: Sequence[str]) -> None:
-        with self.listed.index_options() as options:
-            super().install_backends(tool_run, target, [*options, *requires])
 
     def _shown(self, path: Path) -> str:
         return str(path.relative_to(self.app))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -212,21 +212,26 @@ def collect_lines(
 
 
 def copies_without(
-    files: list[Path], leave_out: frozenset[tuple[Path, int]], cwd: Path
+    files: list[Path],
+    leave_out: frozenset[tuple[Path, int]],
+    cwd: Path,
+    lines_of: Mapping[Path, list[tuple[int, str]]] | None = None,
 ) -> dict[str, str] | None:
     """Copies of requirements `files` (every file collect() found) without the lines
     `leave_out` ((file, number) of their first physical line), as {path: text}, the paths
     relative to the directory the copies are written to: a nested -r/-c names the other file's
     copy, and a local --find-links its absolute path, so that the copies read from there what
     pip reads from the files, with `cwd` as its working directory. Each line keeps its number
-    (for pip's messages). None: a reference the copies cannot follow (a variable, a file not
-    found), which pip would follow or report itself."""
+    (for pip's messages). `lines_of` gives the lines of a file that is not a requirements file
+    (environment.yml's `pip:` list, as collect_lines() took them). None: a reference the copies
+    cannot follow (a variable, a file not found), which pip would follow or report itself."""
     names = {path: f"{number}/{path.name}" for number, path in enumerate(files)}
     copies = {}
     for path, name in names.items():
-        text = path.read_text(errors="replace")
-        out = [""] * len(text.splitlines())
-        for number, line in _logical_lines(text):
+        given = (lines_of or {}).get(path)
+        lines = _logical_lines(path.read_text(errors="replace")) if given is None else given
+        out = [""] * max((number for number, _ in lines), default=0)
+        for number, line in lines:
             if (path, number) in leave_out:
                 continue
             copied = _copied_line(line, path, cwd, names)

@@ -118,7 +118,7 @@ def misread_list(root: Path) -> object:
     files = {"environment.yml": HEAD + "  - pip:\n      - -e .\n", "pyproject.toml": PROJECT}
     app_with(root, files)
     run = ToolRun(root / "env", {}, {}, quiet_logger())  # nothing runs
-    return conda(root)._install_pip_list_without_projects(run, ["-e .", "flask"])
+    return conda(root)._install_pip_section(run, ["-e .", "flask"])
 
 
 GOLDEN: Golden = {

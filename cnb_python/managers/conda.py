@@ -28,12 +28,11 @@ from cnb_python.cnb.bindings import Binding, binding_entry, bindings_of_type
 from cnb_python.environments import CondaPrefix, compile_own_stdlib
 from cnb_python.errors import UserError
 from cnb_python.fingerprint import KeyInput
-from cnb_python.log import Logger
 from cnb_python.managers.base import AppFiles, PackageManager, Signal, ToolRun, file_signal
 from cnb_python.managers.conda_pip_list import pip_list_lines
 from cnb_python.managers.listed_projects import ListedProjects, listed_projects
 from cnb_python.managers.options import vendor_dir
-from cnb_python.managers.pip import InstallsListedProjects, PipOptions, pip_install
+from cnb_python.managers.pip import InstallsListedProjects, PipOptions
 from cnb_python.managers.requirements import collect_lines
 from cnb_python.run import run
 
@@ -113,13 +112,14 @@ class CondaManager(InstallsListedProjects):
         )
         normalize_conda_meta(prefix / "conda-meta", outcome.get("origins", {}))
         compile_own_stdlib(prefix, log, [tools["pip"]] if outcome["pip"] else [])
-        if self.listed.projects:
-            self._install_pip_list_without_projects(tool_run, outcome["pip"])
-        elif outcome["pip"]:
-            self._install_pip_section(prefix, tools["pip"], outcome["pip"], env, log)
+        if outcome["pip"] or self.listed.projects:
+            self._install_pip_section(tool_run, outcome["pip"])
 
-    def _install_pip_list_without_projects(self, tool_run: ToolRun, lines: Sequence[str]) -> None:
-        if tuple(lines) != self.pip_list:
+    def _install_pip_section(self, tool_run: ToolRun, lines: Sequence[str]) -> None:
+        """As conda does: the list is written to a requirements file next to the environment
+        file, and pip runs there, so `-r requirements.txt` or `-e .` are relative to it. With
+        projects on it, the copies of listed_projects.py, which read the same."""
+        if self.listed.projects and tuple(lines) != self.pip_list:
             raise UserError(
                 f"The pip: subsection of {self.spec_file.name} was misread",
                 f"The buildpack read these requirements in it: {list(self.pip_list)}, but the "
@@ -129,27 +129,14 @@ class CondaManager(InstallsListedProjects):
                 "whole.",
             )
         tool_run.log.step(f"Installing the pip: subsection ({', '.join(lines)})")
-        self.install_listed(tool_run, f"<the pip: subsection of {self.spec_file.name}>")
-
-    def _install_pip_section(
-        self, prefix: Path, pip: Tool, lines: Sequence[str], env: Mapping[str, str], log: Logger
-    ) -> None:
-        """As conda does: the list is written to a requirements file next to the environment
-        file, and pip runs there, so `-r requirements.txt` or `-e .` are relative to it."""
-        requirements = self.spec_file.parent / PIP_SECTION_FILE
+        if self.listed.projects:
+            self.install_listed(tool_run, f"<the pip: subsection of {self.spec_file.name}>")
+            return
+        requirements = self.app / PIP_SECTION_FILE  # the environment file is the app's
         requirements.write_text("".join(f"{line}\n" for line in lines))
-        log.step(f"Installing the pip: subsection ({', '.join(lines)})")
         try:
-            pip_install(
-                prefix,
-                pip,
-                ["--requirement", PIP_SECTION_FILE],
-                app=self.spec_file.parent,
-                options=self.pip,
-                env=env,
-                log=log,
-                show=f"pip install (the pip: subsection of {self.spec_file.name})",
-            )
+            show = f"pip install (the pip: subsection of {self.spec_file.name})"
+            self._pip(tool_run, ["--requirement", PIP_SECTION_FILE], show)
         finally:
             requirements.unlink()
 

@@ -181,19 +181,24 @@ class ProjectStep:
     def _add_what_the_backends_ask(self, backends: Backends, run: ToolRun) -> None:
         """Install beside them what the backends add for these projects on this machine and is
         not there yet; the layer keeps it for the builds that reuse it."""
-        asked = {r for path in self.paths for r in self._asked(path, backends, run)}
+        editable = self.installer.editable_projects()
+        asked = {
+            requirement
+            for path in self.paths
+            for requirement in self._asked(path, path in editable, backends, run)
+        }
         missing = sorted(r for r in asked if not _installed(backends.site, r))
         if missing:
             run.log.step(f"Installing what the build backends add ({', '.join(missing)})")
             self.installer.install_backends(run, backends.added, missing)
             set_bytecode.fix_source_mtimes(backends.added)
 
-    def _asked(self, path: str, backends: Backends, run: ToolRun) -> list[str]:
+    def _asked(self, path: str, editable: bool, backends: Backends, run: ToolRun) -> list[str]:
         pyproject = self.app / path / "pyproject.toml"
         system = table(read_toml(pyproject), "build-system") if pyproject.is_file() else {}
         backend = system.get("build-backend") or DEFAULT_BACKEND
         backend_path = system.get("backend-path") or []
-        kind = "editable" if path in self.installer.editable_projects() else "wheel"
+        kind = "editable" if editable else "wheel"
         with (
             tempfile.TemporaryDirectory() as temp,
             left_as_it_was(self.app),

@@ -128,7 +128,9 @@ def test_other_projects_stay_with_the_rest_keyed_on_their_files(tmp_path, files,
         },
     )
     found = collect([tmp_path / "requirements.txt"], cwd=tmp_path)
-    assert listed_projects(found, [tmp_path / "requirements.txt"], tmp_path).projects == ()
+    assert (
+        listed_projects(found, [(tmp_path / "requirements.txt").resolve()], tmp_path).projects == ()
+    )
     assert "path:libs/x" in key(tmp_path)
 
 

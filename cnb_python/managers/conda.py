@@ -248,7 +248,7 @@ def conda_manager(
     listed = ListedProjects()
     if pip_list:
         found = collect_lines(pip_list, spec_file, [])
-        listed = listed_projects(found, [], app, (spec_file, pip_list))
+        listed = listed_projects(found, [spec_file], app, {spec_file: pip_list})
     return CondaManager(
         app=app,
         spec_file=spec_file,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,12 +111,12 @@ def listed_projects(
     found: RequirementInputs,
     given: Sequence[Path],
     app: Path,
-    pip_list: tuple[Path, list[tuple[int, str]]] | None = None,
+    lines_of: Mapping[Path, list[tuple[int, str]]] | None = None,
 ) -> ListedProjects:
-    """The projects of `found` (collect() of the files `given`, read from the app; or
-    collect_lines() of `pip_list`, a file's `pip:` list, then pip is given that list) that can
-    be installed by the project step; none when the copies could not read what the files
-    read."""
+    """The projects of `found` that can be installed by the project step; none when the copies
+    could not read what the files read. `found` is collect() of the files pip is given
+    (`given`, resolved as collect() resolves them), or collect_lines() of the lines of a file
+    that is not a requirements file (`lines_of`: environment.yml's `pip:` list)."""
     if found.hashed:
         return ListedProjects()
     app = app.resolve()  # as the lines' paths are
@@ -137,18 +137,16 @@ def listed_projects(
     if projects is None:
         return ListedProjects()
     leave_out = frozenset((line.file, line.line) for path in chosen for line in lines[path])
-    files, lines_of = found.files, {}
-    if pip_list:  # its lines are written in pip_list[0], as collect_lines() was told
-        files, lines_of = [pip_list[0], *files], dict([pip_list])
+    lines_of = lines_of or {}
+    files = [*lines_of, *found.files]
     copies = copies_without(files, leave_out, app, lines_of)
     if copies is None:
         return ListedProjects()
     names = {path: name for name, path in zip(copies, files)}
-    given_names = [names[pip_list[0]]] if pip_list else [names[f.resolve()] for f in given]
     return ListedProjects(
         projects=tuple(projects),
         copies=tuple(copies.items()),
-        given=tuple(given_names),
+        given=tuple(names[path] for path in given),
         paths=frozenset(chosen),
     )
 

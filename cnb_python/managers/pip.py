@@ -271,9 +271,8 @@ def pip_manager(
     files = tuple(app / n for n in names)
     found = collect(list(files), cwd=app)
     check_hashes(found, app)
-    return PipManager(
-        app, files, pip_options(app, env, bindings), listed=listed_projects(found, files, app)
-    )
+    projects = listed_projects(found, [file.resolve() for file in files], app)
+    return PipManager(app, files, pip_options(app, env, bindings), listed=projects)
 
 
 _HASH_FIX = (

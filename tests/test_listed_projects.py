@@ -51,8 +51,8 @@ def test_listed_projects_leave_the_files_for_the_project_step(tmp_path):
         tmp_path,
         {
             "requirements/prod.txt": "-r base.txt\n-c ../constraints.txt\ngunicorn==23.0\n",
-            "requirements/base.txt": "--find-links ./wheels\n-f ./beside\n-e .\n"
-            "./libs/x[fast] \\\n  # continued\nflask==3.1\n",
+            "requirements/base.txt": "--find-links ./wheels\n-f beside\n-e .\n"
+            "libs/x[fast] \\\n  # continued\nflask==3.1\n",
             "requirements/beside/a.whl": "",
             "constraints.txt": "click<9\n",
             "pyproject.toml": project("app", "['x', 'requests>=2']"),

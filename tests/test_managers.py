@@ -194,6 +194,46 @@ def test_nested_requirements_and_local_paths(tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in inputs.local_paths] == ["libs/a", "libs/b"]
 
 
+def test_local_paths_without_a_leading_dot_are_read_as_pip_reads_them(tmp_path):
+    """pip reads a requirement name with a "/" in it as a path, and one that is an archive
+    file when it exists (pip/_internal/req/constructors.py); an editable that is a directory;
+    and a --find-links value that is no URL, beside the file or else from the app. A bare name
+    is a requirement even where a directory has it, and a marker is no part of the path."""
+    app_with(
+        tmp_path,
+        {
+            "requirements/base.txt": "libs/a\n-e b\nb\n-f wheels\n-f beside\n"
+            "-f https://x.org/links\ndist/c-1.0-py3-none-any.whl\nd-1.0.tar.gz\n"
+            "e-1.0.tar.gz\nflask==3.1\n-e git+https://x.org/e.git#egg=e\n"
+            "libs/f; python_version > '3'\n-e file:g\n",
+            "requirements/beside/x.whl": "",
+            "libs/a/setup.py": "",
+            "b/setup.py": "",
+            "wheels/x.whl": "",
+            "dist/c-1.0-py3-none-any.whl": "",
+            "d-1.0.tar.gz": "",
+            "libs/f/setup.py": "",
+            "g/setup.py": "",
+        },
+    )
+    inputs = collect([tmp_path / "requirements/base.txt"], cwd=tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in inputs.local_paths] == [
+        "libs/a",
+        "b",
+        "wheels",
+        "requirements/beside",
+        "dist/c-1.0-py3-none-any.whl",
+        "d-1.0.tar.gz",
+        "libs/f",
+        "g",
+    ]
+    key = _key(tmp_path, {"BP_PIP_REQUIREMENT": "requirements/base.txt"})
+    (tmp_path / "libs/a/a.py").write_text("CODE = 2\n")
+    (tmp_path / "wheels/y.whl").write_text("")
+    changed = _key(tmp_path, {"BP_PIP_REQUIREMENT": "requirements/base.txt"})
+    assert [name for name in key if key[name] != changed[name]] == ["path:libs/a", "path:wheels"]
+
+
 def _key(app: Path, env: dict[str, str], bindings: list[Binding] | None = None) -> dict[str, str]:
     choice = select_manager(app, env, bindings or [])
     assert choice.manager is not None and choice.installer is not None

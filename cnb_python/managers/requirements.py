@@ -3,9 +3,11 @@ direct URLs that hash-checking mode would refuse, and the lines that name a loca
 copies of the files without some of those lines (listed_projects.py).
 
 Only what affects the reuse key (and pip's hash rule) is parsed; pip itself reads the files for
-the install. Relative paths are read as pip reads them (pip/_internal/req/req_file.py): -r/-c
-from the file's directory, --find-links from the file's directory when it exists there, else
-from the working directory, and editable or direct local paths from the working directory.
+the install. Paths are read as pip reads them (pip/_internal/req/req_file.py and
+constructors.py): -r/-c relative to the file's directory; --find-links, unless it is a URL,
+relative to the file's directory when it exists there, else to the working directory; an
+editable that is a directory, and a requirement that looks like a path (a "/" in it or a
+leading ".") or is an archive that exists, relative to the working directory.
 """
 
 from __future__ import annotations
@@ -27,6 +29,26 @@ _NESTED = {
 }
 _EDITABLE = ("-e", "--editable")
 _FIND_LINKS = ("-f", "--find-links")
+# pip's URL schemes, and those of its VCS backends (pip/_internal/vcs/): a value with another
+# word before a colon is a path.
+_URL_SCHEMES = ("http", "https", "file", "ftp")
+_VCS = ("git", "hg", "svn", "bzr")
+# pip's archive extensions (pip/_internal/utils/filetypes.py): a name that ends with one and is
+# a file is installed from it, with or without a "/" in it.
+_ARCHIVES = (
+    ".whl",
+    ".zip",
+    ".tar",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tbz",
+    ".tar.xz",
+    ".txz",
+    ".tlz",
+    ".tar.lz",
+    ".tar.lzma",
+)
 # The options whose paths are relative to the file that holds them.
 _REFERENCES = ("-r", "-c", "-f", "--requirement", "--constraint", "--find-links")
 # A URL fragment pip takes as the archive's hash in hash-checking mode (its STRONG_HASHES).
@@ -101,21 +123,54 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return [(n, re.sub(r"(^|\s)#.*$", "", line).strip()) for n, line in lines]
 
 
-def _local(value: str, base: Path) -> Path | None:
-    if "\0" in value:  # no path can hold it: pip reports the line
+def _is_url(value: str) -> bool:
+    """Whether pip reads `value` as a URL (pip/_internal/utils/urls.py is_url): one of its
+    schemes, or a VCS one, before a colon."""
+    scheme, colon, _ = value.partition(":")
+    scheme = scheme.lower()
+    return bool(colon) and (scheme in _URL_SCHEMES or scheme.partition("+")[0] in _VCS)
+
+
+def _path(value: str, base: Path) -> Path | None:
+    """`value` as a local path: a file: URL's, or a value that is no URL, relative to `base`.
+    None: a URL, or a name no path can have (a NUL byte: pip reports the line)."""
+    if "\0" in value:
         return None
-    if value.startswith("file:"):
-        return Path(unquote(urlsplit(value).path))
-    if value.startswith((".", "/")):
-        return (base / value).resolve()
-    return None
+    if value.lower().startswith("file:"):
+        return (base / unquote(urlsplit(value).path)).resolve()
+    return None if _is_url(value) else (base / value).resolve()
 
 
-def _find_links(value: str, source_dir: Path, cwd: Path) -> Path | None:
-    beside = _local(value, source_dir)
-    if beside is not None and not value.startswith(("/", "file:")) and not beside.exists():
-        return _local(value, cwd)
-    return beside
+def _looks_like_path(value: str) -> bool:
+    return "/" in value or value.startswith(".")
+
+
+def _direct_path(name: str, cwd: Path) -> Path | None:
+    """A requirement line's local path, as pip's install_req_from_line reads its name
+    (pip/_internal/req/constructors.py): a file: URL's, a name that looks like a path (a "/"
+    in it, or a leading "."), or an archive that exists; relative to the working directory."""
+    path = _path(name, cwd)
+    if path is None or name.lower().startswith("file:") or _looks_like_path(name):
+        return path
+    return path if name.lower().endswith(_ARCHIVES) and path.is_file() else None
+
+
+def _editable_path(value: str, cwd: Path) -> Path | None:
+    """An editable's local path, as pip's parse_editable reads it: a file: URL's, or a
+    directory that exists (or a value that looks like a path, which pip reports if it is not
+    one); relative to the working directory."""
+    path = _path(value, cwd)
+    if path is None or value.lower().startswith("file:") or _looks_like_path(value):
+        return path
+    return path if path.is_dir() else None
+
+
+def _find_links_path(value: str, source_dir: Path, cwd: Path) -> Path | None:
+    """A --find-links path, as pip reads the option in a requirements file (pip/_internal/req/
+    req_file.py): beside the file when it exists there, else as given, which is relative to
+    the working directory; None: a URL."""
+    beside = None if value.lower().startswith("file:") else _path(value, source_dir)
+    return beside if beside is not None and beside.exists() else _path(value, cwd)
 
 
 def _existing_file(path: Path) -> Path | None:
@@ -170,11 +225,11 @@ def _scan(
         if option in _NESTED and value:
             nested.append((source.parent / value, constraints or _NESTED[option] == "constraint"))
         elif option in _FIND_LINKS and value:
-            local = _find_links(value, source.parent, cwd)
+            local = _find_links_path(value, source.parent, cwd)
         elif option in _EDITABLE and value:
-            local = _local(value.split("[")[0], cwd)
+            local = _editable_path(value.split("[")[0], cwd)
         elif not option.startswith("-"):
-            local = _local(words[0].split("[")[0], cwd)
+            local = _direct_path(words[0].split(";")[0].split("[")[0], cwd)
             url = _URL.match(line)
             if url and not local and not _URL_HASH.search(url.group(1)) and "--hash" not in line:
                 inputs.unhashed_urls.append(UnhashedUrl(source, number, url.group(1)))
@@ -259,6 +314,6 @@ def _copied_line(line: str, source: Path, cwd: Path, names: dict[Path, str]) -> 
         target = _existing_file(source.parent / value)
         return f"{option} ../{names[target]}" if target in names else None
     if option in _FIND_LINKS:
-        beside = source.parent / value
-        return f"{option} {shlex.quote(str(beside if beside.exists() else cwd / value))}"
+        local = _find_links_path(value, source.parent, cwd)
+        return line if local is None else f"{option} {shlex.quote(str(local))}"
     return None  # a short form such as -rbase.txt

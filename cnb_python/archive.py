@@ -11,6 +11,7 @@ import os
 import posixpath
 import shutil
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 from cnb_python.errors import UserError
@@ -45,11 +46,19 @@ def _check(member: tarfile.TarInfo, name: str) -> None:
         raise UnsafeArchive(f"{member.name!r} is a device, fifo or other special file")
 
 
-def extract_tarball(archive: Path, dest: Path, *, strip_components: int, what: str) -> None:
-    """Extract into the existing directory `dest`, dropping the first `strip_components`."""
+def extract_tarball(
+    archive: Path,
+    dest: Path,
+    *,
+    strip_components: int,
+    what: str,
+    leave_out: Callable[[str, bool], bool] | None = None,
+) -> None:
+    """Extract into the existing directory `dest`, dropping the first `strip_components`.
+    `leave_out(name, is_dir)` (the name stripped) says which members are not written at all."""
     try:
         with tarfile.open(archive, "r:*") as tar:
-            _extract_members(tar, dest, strip_components)
+            _extract_members(tar, dest, strip_components, leave_out)
     except (tarfile.TarError, UnsafeArchive, OSError, EOFError) as e:
         raise UserError(
             f"Unable to unpack {what}",
@@ -63,7 +72,9 @@ def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
-def _extract_members(tar: tarfile.TarFile, dest: Path, strip: int) -> None:
+def _extract_members(
+    tar: tarfile.TarFile, dest: Path, strip: int, leave_out: Callable[[str, bool], bool] | None
+) -> None:
     root = os.path.realpath(dest)
     links: list[tuple[str, str]] = []
     symlinks: list[Path] = []
@@ -72,6 +83,8 @@ def _extract_members(tar: tarfile.TarFile, dest: Path, strip: int) -> None:
         if name is None:
             continue
         _check(member, name)
+        if leave_out is not None and leave_out(name, member.isdir()):
+            continue
         target = dest / name
         # Lexical checks can be fooled by chains of symlinks; the real parent must stay inside.
         if not _within(os.path.realpath(target.parent), root):

@@ -4,7 +4,6 @@ hash-based bytecode."""
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -153,15 +152,19 @@ def install_cpython(
         source = resolve_source(dep.url, dep.sha256, env, bindings, buildpack_dir=buildpack_dir)
         download(source, dep.sha256, archive, what=what, log=log)
         # python-build-standalone archives hold a single top-level python/ directory.
-        extract_tarball(archive, cpython.home, strip_components=1, what=what)
-    _trim(cpython)
+        extract_tarball(
+            archive,
+            cpython.home,
+            strip_components=1,
+            what=what,
+            leave_out=lambda name, is_dir: _left_out(name, is_dir, cpython.minor),
+        )
     python = cpython.home / "bin" / "python"
     if not python.exists() and not python.is_symlink():
         python.symlink_to("python3")
     # Before compiling: the patched _sysconfigdata_*.py must get its pyc from the new source.
     sysconfig_patch.patch_install(cpython.home, cpython.minor, log, prefix=shown_home)
-    bytecode.remove_bytecode([cpython.home / "lib"])
-    # site-packages is emptied by _trim: the hook is its only source.
+    # site-packages was left out but its README: the hook is its only source.
     hooks = [pid1.install_hook(cpython.stdlib / "site-packages")] if pid1_hook else []
     files: list[Path] = []
     if compile_stdlib:
@@ -172,24 +175,27 @@ def install_cpython(
     return bytecode.Compilation(cpython.python, files, what, shown_as, background=True)
 
 
-def _trim(cpython: CPython) -> None:
-    bin_dir = cpython.home / "bin"
-    for entry in bin_dir.iterdir():
-        if entry.name.startswith(_BUILD_TOOLS) or entry.name.startswith(("idle", "2to3")):
-            entry.unlink()
-    site_packages = cpython.stdlib / "site-packages"
-    if site_packages.is_dir():
-        for entry in site_packages.iterdir():
-            if entry.name != "README.txt":
-                shutil.rmtree(
-                    entry
-                ) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
-    for name in _STDLIB_DROP:
-        shutil.rmtree(cpython.stdlib / name, ignore_errors=True)
-    for package in cpython.stdlib.iterdir():
-        if package.is_dir() and package.name != "site-packages":
-            for nested in _STDLIB_DROP_NESTED:
-                shutil.rmtree(package / nested, ignore_errors=True)
+def _left_out(name: str, is_dir: bool, minor: str) -> bool:
+    """Whether the archive's member `name` (relative to the home) stays out of the layer: the
+    build tools, IDLE and 2to3 in bin/; the archive's bytecode under lib/ (the stdlib's is
+    compiled here); in the stdlib, site-packages but its README, and the test suites. Left out
+    as the archive is read, so none of it is written."""
+    parts = name.split("/")
+    if parts[0] == "bin":
+        return len(parts) == 2 and parts[1].startswith((*_BUILD_TOOLS, "idle", "2to3"))
+    if parts[0] != "lib":
+        return False
+    directories = parts if is_dir else parts[:-1]  # the directories it is, or is in
+    if "__pycache__" in directories:
+        return True
+    if parts[1:2] != [f"python{minor}"]:
+        return False
+    if parts[2:3] == ["site-packages"]:
+        return len(parts) > 3 and parts[3] != "README.txt"
+    in_stdlib = directories[2:]
+    return (len(in_stdlib) > 0 and in_stdlib[0] in _STDLIB_DROP) or (
+        len(in_stdlib) > 1 and in_stdlib[1] in _STDLIB_DROP_NESTED
+    )
 
 
 def _write_env(layer: Layer, cpython: CPython) -> None:

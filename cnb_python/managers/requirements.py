@@ -131,12 +131,16 @@ def _is_url(value: str) -> bool:
     return bool(colon) and (scheme in _URL_SCHEMES or scheme.partition("+")[0] in _VCS)
 
 
+def _is_file_url(value: str) -> bool:
+    return value.lower().startswith("file:")
+
+
 def _path(value: str, base: Path) -> Path | None:
     """`value` as a local path: a file: URL's, or a value that is no URL, relative to `base`.
     None: a URL, or a name no path can have (a NUL byte: pip reports the line)."""
     if "\0" in value:
         return None
-    if value.lower().startswith("file:"):
+    if _is_file_url(value):
         return (base / unquote(urlsplit(value).path)).resolve()
     return None if _is_url(value) else (base / value).resolve()
 
@@ -149,27 +153,27 @@ def _direct_path(name: str, cwd: Path) -> Path | None:
     """A requirement line's local path, as pip's install_req_from_line reads its name
     (pip/_internal/req/constructors.py): a file: URL's, a name that looks like a path (a "/"
     in it, or a leading "."), or an archive that exists; relative to the working directory."""
-    path = _path(name, cwd)
-    if path is None or name.lower().startswith("file:") or _looks_like_path(name):
-        return path
-    return path if name.lower().endswith(_ARCHIVES) and path.is_file() else None
+    if _is_file_url(name) or _looks_like_path(name):
+        return _path(name, cwd)
+    archive = _path(name, cwd) if name.lower().endswith(_ARCHIVES) else None
+    return archive if archive is not None and archive.is_file() else None
 
 
 def _editable_path(value: str, cwd: Path) -> Path | None:
     """An editable's local path, as pip's parse_editable reads it: a file: URL's, or a
     directory that exists (or a value that looks like a path, which pip reports if it is not
     one); relative to the working directory."""
-    path = _path(value, cwd)
-    if path is None or value.lower().startswith("file:") or _looks_like_path(value):
-        return path
-    return path if path.is_dir() else None
+    if _is_file_url(value) or _looks_like_path(value):
+        return _path(value, cwd)
+    directory = _path(value, cwd)
+    return directory if directory is not None and directory.is_dir() else None
 
 
 def _find_links_path(value: str, source_dir: Path, cwd: Path) -> Path | None:
     """A --find-links path, as pip reads the option in a requirements file (pip/_internal/req/
     req_file.py): beside the file when it exists there, else as given, which is relative to
     the working directory; None: a URL."""
-    beside = None if value.lower().startswith("file:") else _path(value, source_dir)
+    beside = None if _is_file_url(value) else _path(value, source_dir)
     return beside if beside is not None and beside.exists() else _path(value, cwd)
 
 
